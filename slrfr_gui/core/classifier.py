@@ -1,0 +1,363 @@
+"""The SLRFR classifier and the LR-PCA baseline, with the scikit-learn contract.
+
+``__init__`` only stores parameters, ``fit`` validates and returns ``self``,
+learned state ends in ``_``; ``residuals``, ``rank`` and ``predict`` check the
+estimator is fitted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import Cancelled
+from .facemodel import FaceModel, default_face_model
+from .frame import FRAME_SHAPE, check_resolution, degrade, format_resolution
+from .ksvd import ksvd
+from .relight import points_of_light, relight
+
+__all__ = ["SLRFRClassifier", "LRPCANearestNeighbour", "NotFittedError"]
+
+
+class NotFittedError(RuntimeError):
+    """``residuals``/``predict`` called before ``fit``."""
+
+
+def check_faces(faces, name: str = "faces") -> np.ndarray:
+    """Validate HR faces: ndarray of shape (n, 48, 40), finite, returned as float64."""
+    arr = np.asarray(faces, dtype=np.float64)
+    if arr.ndim == 2 and arr.shape == FRAME_SHAPE:
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[1:] != FRAME_SHAPE:
+        raise ValueError(f"{name} must have shape (n, 48, 40), got {arr.shape}")
+    if len(arr) == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} holds NaN or infinite values")
+    return arr
+
+
+def check_probes(probes, resolution, name: str = "probes") -> np.ndarray:
+    """Validate LR probes: (r, c) or (n, r, c) at ``resolution``; returns (n, r * c) float64."""
+    r, c = resolution
+    arr = np.asarray(probes, dtype=np.float64)
+    if arr.ndim == 2 and arr.shape == (r, c):
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[1:] != (r, c):
+        raise ValueError(
+            f"{name} must have shape (n, {r}, {c}) for a {r}x{c} model, got {arr.shape};"
+            " degrade larger images with slrfr_gui.core.frame.degrade first"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} hold NaN or infinite values")
+    return arr.reshape(len(arr), r * c)
+
+
+def _check_labels(labels, n: int) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != n:
+        raise ValueError(f"labels must have shape ({n},), one per face, got {labels.shape}")
+    return labels
+
+
+def orthonormal_basis(matrix: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
+    """Orthonormal basis Q of span(matrix) by SVD with a relative rank tolerance.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (d, k)
+    rtol : float
+        Singular values below rtol * the largest are dropped.
+
+    Returns
+    -------
+    ndarray of shape (d, rank)
+    """
+    u, s, _ = np.linalg.svd(matrix, full_matrices=False)
+    if s.size == 0 or s[0] <= 0:
+        return np.zeros((matrix.shape[0], 0))
+    return u[:, s > rtol * s[0]]
+
+
+class _Base:
+    def _check_fitted(self):
+        if not hasattr(self, "classes_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(faces, labels) first")
+
+    def rank(self, probes, top: int | None = None) -> np.ndarray:
+        """Indices into ``classes_`` sorted by residual, best first.
+
+        Returns
+        -------
+        ndarray of shape (n_probes, top or n_persons), int
+        """
+        res = self.residuals(probes)
+        order = np.argsort(res, axis=1, kind="stable")
+        return order if top is None else order[:, :top]
+
+    def predict(self, probes) -> np.ndarray:
+        """Identity with the smallest residual, shape (n_probes,), from ``classes_``."""
+        res = self.residuals(probes)
+        return self.classes_[np.argmin(res, axis=1)]
+
+
+class SLRFRClassifier(_Base):
+    """Synthesis-based low-resolution face recognition (Shekhar, Patel, Chellappa, IJCB 2011).
+
+    ``fit`` relights each high-resolution gallery face under the nine points of
+    light (section 3.1), degrades the input and its relit copies to the probe
+    resolution (equation 4), maps them to PCA features, learns one K-SVD
+    dictionary per person (section 3.2) and keeps an orthonormal basis Q_i of
+    each dictionary's span. ``residuals`` gives r_i(y) = ||(I - Q_i Q_i^T) y||
+    for every person with one stacked matrix product (section 3.3).
+
+    Parameters
+    ----------
+    resolution : (int, int)
+        Probe size, rows x columns, from 5x4 to 48x40.
+    n_atoms : int
+        K, atoms per person (K_i = min(K, signals of person i)).
+    sparsity : int
+        T0, non-zero coefficients per signal in K-SVD.
+    n_iter : int
+        K-SVD iterations.
+    n_components : int or None
+        PCA features p; None keeps 99.9 % of the training variance.
+    include_input : bool
+        Add each gallery image itself to its person's synthesised signals.
+    normalize : bool
+        Divide residuals by ||y|| (scale-free, in [0, 1]); the ranking is the same.
+    face_model : FaceModel or None
+        Mean surface normals and face PCA; the shipped model by default.
+    random_state : int or None
+        Seed of K-SVD's atom order.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_persons,)
+        Person labels, sorted.
+    pca_mean_ : ndarray of shape (r * c,)
+    pca_basis_ : ndarray of shape (r * c, p)
+    dictionaries_ : list of ndarray of shape (p, K_i)
+    bases_ : ndarray of shape (p, sum of ranks)
+        The stacked orthonormal bases Q_i.
+    basis_offsets_ : ndarray of shape (n_persons + 1,), int
+        Q_i is ``bases_[:, basis_offsets_[i]:basis_offsets_[i + 1]]``.
+    regime_ : str
+        ``"nearest-subspace"`` when every person has K_i >= the rank of their
+        signals (K-SVD then leaves the span unchanged), else ``"sparse"``.
+
+    Examples
+    --------
+    >>> clf = SLRFRClassifier(resolution=(7, 6)).fit(faces, labels)   # doctest: +SKIP
+    >>> clf.predict(degrade(probe_faces, (7, 6)))                      # doctest: +SKIP
+    """
+
+    def __init__(self, resolution=(7, 6), n_atoms: int = 10, sparsity: int = 3, n_iter: int = 10,
+                 n_components: int | None = None, include_input: bool = True, normalize: bool = True,
+                 face_model: FaceModel | None = None, random_state: int | None = 0):
+        self.resolution = resolution
+        self.n_atoms = n_atoms
+        self.sparsity = sparsity
+        self.n_iter = n_iter
+        self.n_components = n_components
+        self.include_input = include_input
+        self.normalize = normalize
+        self.face_model = face_model
+        self.random_state = random_state
+
+    # ----------------------------------------------------------- synthesis
+    def synthesize(self, faces, progress=None, should_stop=None) -> np.ndarray:
+        """The HR signals of each gallery face: itself (if ``include_input``) and its relit copies.
+
+        Parameters
+        ----------
+        faces : ndarray of shape (n, 48, 40)
+            Grey levels in [0, 1].
+
+        Returns
+        -------
+        ndarray of shape (n, 10, 48, 40) (or (n, 9, 48, 40) without the input)
+        """
+        faces = check_faces(faces)
+        model = self.face_model or default_face_model()
+        lights = points_of_light()
+        k = len(lights) + int(self.include_input)
+        out = np.empty((len(faces), k, *FRAME_SHAPE))
+        for i, face in enumerate(faces):
+            if should_stop is not None and should_stop():
+                raise Cancelled("training was cancelled")
+            result = relight(face, model, lights)
+            if self.include_input:
+                out[i, 0] = face
+                out[i, 1:] = result.relit
+            else:
+                out[i] = result.relit
+            if progress is not None:
+                progress(i + 1, len(faces))
+        return out
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, faces, labels, synthesized=None, progress=None, should_stop=None) -> "SLRFRClassifier":
+        """Enroll a gallery: relight, degrade, learn one dictionary per person.
+
+        Parameters
+        ----------
+        faces : ndarray of shape (n, 48, 40)
+            High-resolution gallery faces in the canonical frame, grey levels in [0, 1].
+        labels : array-like of shape (n,)
+            Person of each face.
+        synthesized : ndarray of shape (n, k, 48, 40), optional
+            Output of :meth:`synthesize` for ``faces``, to skip relighting
+            (it does not depend on the resolution).
+        progress : callable(done, total, stage), optional
+            Called as work proceeds; ``stage`` is ``"relight"`` or ``"train"``.
+        should_stop : callable() -> bool, optional
+            Polled between steps; True raises :class:`Cancelled`.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            Bad shapes, non-finite values, or a bad resolution.
+        Cancelled
+            ``should_stop`` returned True.
+        """
+        self.resolution_ = check_resolution(self.resolution)
+        faces = check_faces(faces)
+        labels = _check_labels(labels, len(faces))
+        if int(self.n_atoms) < 1 or int(self.sparsity) < 1 or int(self.n_iter) < 0:
+            raise ValueError("n_atoms and sparsity must be >= 1 and n_iter >= 0")
+        model = self.face_model or default_face_model()
+        if synthesized is None:
+            relit_progress = None if progress is None else (lambda d, t: progress(d, t, "relight"))
+            synthesized = self.synthesize(faces, relit_progress, should_stop)
+        synthesized = np.asarray(synthesized, dtype=np.float64)
+        if synthesized.ndim != 4 or synthesized.shape[0] != len(faces) or synthesized.shape[2:] != FRAME_SHAPE:
+            raise ValueError(f"synthesized must have shape ({len(faces)}, k, 48, 40), got {synthesized.shape}")
+
+        r, c = self.resolution_
+        self.pca_mean_, self.pca_basis_, _ = model.lr_pca((r, c), self.n_components)
+        k = synthesized.shape[1]
+        lr = degrade(synthesized.reshape(-1, *FRAME_SHAPE), (r, c)).reshape(len(faces), k, r * c)
+
+        self.classes_ = np.unique(labels)
+        dictionaries, bases, offsets = [], [], [0]
+        sparse = False
+        for i, person in enumerate(self.classes_):
+            if should_stop is not None and should_stop():
+                raise Cancelled("training was cancelled")
+            signals = self._features(lr[labels == person].reshape(-1, r * c)).T  # (p, N_i)
+            dictionary, _, _ = ksvd(signals, self.n_atoms, self.sparsity, self.n_iter,
+                                    random_state=self.random_state)
+            rank = np.linalg.matrix_rank(signals)
+            sparse |= dictionary.shape[1] < rank
+            basis = orthonormal_basis(dictionary)
+            dictionaries.append(dictionary)
+            bases.append(basis)
+            offsets.append(offsets[-1] + basis.shape[1])
+            if progress is not None:
+                progress(i + 1, len(self.classes_), "train")
+        self.dictionaries_ = dictionaries
+        self.bases_ = np.concatenate(bases, axis=1)
+        self.basis_offsets_ = np.asarray(offsets)
+        self.regime_ = "sparse" if sparse else "nearest-subspace"
+        return self
+
+    def _features(self, vectors: np.ndarray) -> np.ndarray:
+        """PCA features W^T (x - mu), shape (n, p), for vectors of shape (n, r * c)."""
+        return (vectors - self.pca_mean_) @ self.pca_basis_
+
+    # --------------------------------------------------------- identify
+    def residuals(self, probes) -> np.ndarray:
+        """Residual of each probe against each person's dictionary (section 3.3).
+
+        r_i(y)^2 = ||y||^2 - ||Q_i^T y||^2 for the PCA features y of the probe,
+        computed for all persons with one product against the stacked bases.
+
+        Parameters
+        ----------
+        probes : ndarray of shape (n_probes, r, c) or (r, c)
+            Low-resolution probes at the model's resolution, grey levels.
+
+        Returns
+        -------
+        ndarray of shape (n_probes, n_persons), float64
+            ||(I - P_i) y||, divided by ||y|| when ``normalize`` (then in [0, 1]).
+        """
+        self._check_fitted()
+        y = self._features(check_probes(probes, self.resolution_))
+        energy = np.sum(y**2, axis=1)
+        proj = (y @ self.bases_) ** 2  # (n, sum of ranks)
+        captured = np.add.reduceat(proj, self.basis_offsets_[:-1], axis=1) if proj.shape[1] else np.zeros((len(y), 0))
+        empty = self.basis_offsets_[1:] == self.basis_offsets_[:-1]
+        captured[:, empty] = 0.0
+        res2 = np.maximum(energy[:, None] - captured, 0.0)
+        if self.normalize:
+            res2 = res2 / np.maximum(energy, 1e-300)[:, None]
+        return np.sqrt(res2)
+
+    def reconstruct(self, probe, person_index: int) -> np.ndarray:
+        """The probe as person ``person_index``'s dictionary reconstructs it, shape (r, c).
+
+        Q_i Q_i^T y in feature space, mapped back to grey levels (mu + W f).
+        """
+        self._check_fitted()
+        y = self._features(check_probes(probe, self.resolution_))[0]
+        lo, hi = self.basis_offsets_[person_index], self.basis_offsets_[person_index + 1]
+        q = self.bases_[:, lo:hi]
+        f = q @ (q.T @ y)
+        return (self.pca_mean_ + self.pca_basis_ @ f).reshape(self.resolution_)
+
+    def describe(self) -> str:
+        """One line: resolution, persons, features, regime."""
+        self._check_fitted()
+        return (f"SLRFR {format_resolution(self.resolution_)}: {len(self.classes_)} persons,"
+                f" {self.pca_basis_.shape[1]} PCA features, {self.regime_} regime")
+
+
+class LRPCANearestNeighbour(_Base):
+    """Baseline: PCA on the degraded gallery images, nearest neighbour (eigenfaces at LR).
+
+    The gallery images themselves, degraded to ``resolution``, give the PCA
+    (mean and up to n - 1 components); probes are matched by Euclidean
+    distance in that space. This is the "LR-PCA" rival of the paper.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_persons,)
+    """
+
+    def __init__(self, resolution=(7, 6), n_components: int | None = None):
+        self.resolution = resolution
+        self.n_components = n_components
+
+    def fit(self, faces, labels) -> "LRPCANearestNeighbour":
+        """Degrade the gallery and learn its PCA. ``faces``: (n, 48, 40); ``labels``: (n,)."""
+        self.resolution_ = check_resolution(self.resolution)
+        faces = check_faces(faces)
+        labels = _check_labels(labels, len(faces))
+        r, c = self.resolution_
+        x = degrade(faces, (r, c)).reshape(len(faces), -1)
+        self.mean_ = x.mean(axis=0)
+        u, s, vt = np.linalg.svd(x - self.mean_, full_matrices=False)
+        keep = s > 1e-10 * max(s[0], 1e-300) if s.size else np.zeros(0, bool)
+        p = int(keep.sum()) if self.n_components is None else min(int(self.n_components), int(keep.sum()))
+        self.components_ = vt[:max(p, 1)]
+        self.gallery_ = (x - self.mean_) @ self.components_.T
+        self.gallery_labels_ = labels
+        self.classes_ = np.unique(labels)
+        return self
+
+    def residuals(self, probes) -> np.ndarray:
+        """Smallest Euclidean distance to each person's gallery images in PCA space, (n_probes, n_persons)."""
+        self._check_fitted()
+        y = (check_probes(probes, self.resolution_) - self.mean_) @ self.components_.T
+        d2 = (np.sum(y**2, 1)[:, None] - 2 * y @ self.gallery_.T + np.sum(self.gallery_**2, 1)[None])
+        dist = np.sqrt(np.maximum(d2, 0.0))
+        out = np.empty((len(y), len(self.classes_)))
+        for i, person in enumerate(self.classes_):
+            out[:, i] = dist[:, self.gallery_labels_ == person].min(axis=1)
+        return out

@@ -1,0 +1,257 @@
+"""Relighting a single face image (section 3.1 of the paper).
+
+Lambertian model I(p) = rho(p) * max(n(p)^T s, 0). With the mean surface
+normals n-bar of a :class:`~slrfr_gui.core.facemodel.FaceModel`:
+
+1. :func:`estimate_light` fits the light vector s of the image;
+2. :func:`estimate_albedo` recovers rho with the local linear MMSE filter of
+   Biswas, Aggarwal and Chellappa (TPAMI 2009);
+3. :func:`relight` renders rho * max(n-bar^T s_k, 0) under the nine "points of
+   light" of Lee, Ho and Kriegman (TPAMI 2005).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .facemodel import SATURATION_LEVEL, SHADOW_LEVEL, FaceModel
+from .frame import FRAME_SHAPE
+
+#: The nine points of light of Lee, Ho and Kriegman (TPAMI 2005), as (angle from
+#: the camera axis, azimuth about it) in degrees.
+POINTS_OF_LIGHT_DEG = np.array(
+    [(0, 0), (68, -90), (74, 108), (80, 52), (85, -42), (85, -137), (85, 146), (85, -4), (51, 67)],
+    dtype=np.float64,
+)
+
+
+def points_of_light() -> np.ndarray:
+    """Unit vectors of the nine points of light, shape (9, 3), (sin a cos b, sin a sin b, cos a)."""
+    a = np.radians(POINTS_OF_LIGHT_DEG[:, 0])
+    b = np.radians(POINTS_OF_LIGHT_DEG[:, 1])
+    return np.stack([np.sin(a) * np.cos(b), np.sin(a) * np.sin(b), np.cos(a)], axis=1)
+
+
+#: Pixels where n-bar^T s is below this fraction of |s| hold no albedo information.
+MIN_SHADING = 0.1
+#: Side of the square window of the local statistics, pixels at 48 x 40.
+WINDOW = 5
+
+
+def estimate_light(image: np.ndarray, model: FaceModel, n_refine: int = 2) -> np.ndarray:
+    """Least-squares light vector of a face image: I ~ N-bar s.
+
+    Uses the face pixels of ``model`` that are neither in shadow nor saturated
+    (assumes roughly constant albedo), then refits after dropping the pixels
+    the fit puts in attached shadow (N-bar s <= 0).
+
+    Parameters
+    ----------
+    image : ndarray of shape (48, 40)
+        Grey levels in [0, 1], in the canonical frame.
+    model : FaceModel
+
+    Returns
+    -------
+    ndarray of shape (3,), float64
+        Light vector (direction times strength, the strength absorbing the mean
+        albedo), in (image-right, image-up, toward-camera) coordinates.
+    """
+    normals = model.normals.reshape(-1, 3)
+    values = np.asarray(image, dtype=np.float64).ravel()
+    use = model.face_mask.ravel() & (values > SHADOW_LEVEL) & (values < SATURATION_LEVEL)
+    if use.sum() < 10:  # a nearly black image: any direction; take the camera axis
+        use = model.face_mask.ravel()
+    s = np.linalg.lstsq(normals[use], values[use], rcond=None)[0]
+    for _ in range(n_refine):
+        keep = use & (normals @ s > 0)
+        if keep.sum() < 10:
+            break
+        s = np.linalg.lstsq(normals[keep], values[keep], rcond=None)[0]
+    if not np.all(np.isfinite(s)) or np.linalg.norm(s) < 1e-9:
+        s = np.array([0.0, 0.0, max(float(values.mean()), 1e-6)])
+    return s
+
+
+def _box_mean(values: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """Weighted local mean over a size x size window (normalised convolution)."""
+    num = cv2.boxFilter(values * weights, -1, (size, size), normalize=False, borderType=cv2.BORDER_REFLECT)
+    den = cv2.boxFilter(weights, -1, (size, size), normalize=False, borderType=cv2.BORDER_REFLECT)
+    return num, den
+
+
+def estimate_albedo(image: np.ndarray, light: np.ndarray, model: FaceModel,
+                    noise_std: float = 0.01, window: int = WINDOW) -> np.ndarray:
+    """Albedo by the local linear MMSE estimator (Biswas, Aggarwal, Chellappa 2009).
+
+    The naive albedo rho0 = I / (n-bar^T s) equals rho * (1 + e), with
+    e = (n - n-bar)^T s / (n-bar^T s): the error of the mean normals, which the
+    model's per-pixel normal covariance Sigma gives, var(e) = s^T Sigma s /
+    (n-bar^T s)^2. With w = rho * e (sigma_w^2 = mu^2 var(e) + sensor noise),
+    the estimate is
+
+        rho-hat = mu + alpha * (rho0 - mu),
+        alpha = sigma_rho^2 / (sigma_rho^2 + sigma_w^2),
+        sigma_rho^2 = max(sigma^2 - sigma_w^2, 0),
+
+    where mu and sigma^2 are the local mean and variance of rho0 over a
+    ``window`` x ``window`` neighbourhood of reliable pixels. Where
+    n-bar^T s < 0.1 |s| (attached shadow or grazing light) or the pixel is in
+    shadow or saturated, alpha = 0 and the local mean is used, filled in from
+    ever larger neighbourhoods where the window holds no reliable pixel.
+
+    Parameters
+    ----------
+    image : ndarray of shape (48, 40)
+        Grey levels in [0, 1], in the canonical frame.
+    light : ndarray of shape (3,)
+        From :func:`estimate_light`.
+    model : FaceModel
+    noise_std : float
+        Sensor noise, grey levels.
+    window : int
+        Window side in pixels (3 to 5 at 48 x 40).
+
+    Returns
+    -------
+    ndarray of shape (48, 40), float64
+        Albedo, in the grey-level units of ``image`` divided by |s|... i.e. such
+        that ``albedo * (n-bar^T s)`` reproduces the image where it is lit.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    light = np.asarray(light, dtype=np.float64)
+    strength = float(np.linalg.norm(light))
+    shading = model.normals @ light  # (48, 40)
+    reliable = (shading > MIN_SHADING * strength) & (image > SHADOW_LEVEL) & (image < SATURATION_LEVEL)
+    rho0 = np.where(reliable, image / np.where(reliable, shading, 1.0), 0.0)
+    w = reliable.astype(np.float64)
+
+    num, den = _box_mean(rho0, w, window)
+    num2, _ = _box_mean(rho0**2, w, window)
+    has = den > 0.5
+    mu = np.where(has, num / np.maximum(den, 1e-12), 0.0)
+    var = np.where(has, num2 / np.maximum(den, 1e-12) - mu**2, 0.0)
+    var = np.maximum(var, 0.0)
+
+    # Variance of the relative error e from the spread of the normals.
+    spread = np.einsum("a,hwab,b->hw", light, model.normal_cov, light)
+    safe_shading = np.maximum(shading, MIN_SHADING * strength)
+    var_e = spread / safe_shading**2
+    var_w = mu**2 * var_e + (noise_std / safe_shading) ** 2
+    var_rho = np.maximum(var - var_w, 0.0)
+    alpha = np.where(reliable, var_rho / np.maximum(var_rho + var_w, 1e-12), 0.0)
+    albedo = mu + alpha * (rho0 - mu)
+
+    # Fill pixels whose window held no reliable pixel from wider neighbourhoods.
+    missing = ~has
+    size = window
+    known = (~missing).astype(np.float64)
+    while missing.any() and size < 4 * max(FRAME_SHAPE):
+        size = 2 * size + 1
+        n2, d2 = _box_mean(albedo, known, size)
+        fill = missing & (d2 > 0.5)
+        albedo[fill] = n2[fill] / d2[fill]
+        missing &= ~fill
+    if missing.any():
+        albedo[missing] = albedo[~missing].mean() if (~missing).any() else 0.0
+    return np.maximum(albedo, 0.0)
+
+
+def render(albedo: np.ndarray, normals: np.ndarray, lights: np.ndarray) -> np.ndarray:
+    """Lambertian images rho * max(n^T s_k, 0) for each light s_k.
+
+    Parameters
+    ----------
+    albedo : ndarray of shape (rows, columns)
+    normals : ndarray of shape (rows, columns, 3)
+    lights : ndarray of shape (k, 3)
+
+    Returns
+    -------
+    ndarray of shape (k, rows, columns), float64
+    """
+    shading = np.einsum("hwa,ka->khw", normals, np.asarray(lights, dtype=np.float64))
+    return albedo[None] * np.maximum(shading, 0.0)
+
+
+@dataclass
+class Relighting:
+    """The result of relighting one face image.
+
+    Attributes
+    ----------
+    image : ndarray of shape (48, 40)
+        The input, grey levels in [0, 1].
+    light : ndarray of shape (3,)
+        Estimated light vector of the input.
+    albedo : ndarray of shape (48, 40)
+        LMMSE albedo estimate.
+    relit : ndarray of shape (9, 48, 40)
+        The face under the nine points of light, scaled to the input's light
+        strength |s| so that grey levels are comparable with the input.
+    lights : ndarray of shape (9, 3)
+        The unit light vectors used.
+    """
+
+    image: np.ndarray
+    light: np.ndarray
+    albedo: np.ndarray
+    relit: np.ndarray
+    lights: np.ndarray
+
+
+def relight(image: np.ndarray, model: FaceModel, lights: np.ndarray | None = None) -> Relighting:
+    """Relight a face in the canonical frame under new lights (section 3.1).
+
+    Parameters
+    ----------
+    image : ndarray of shape (48, 40)
+        Grey levels in [0, 1].
+    model : FaceModel
+        Supplies the mean surface normals and their spread.
+    lights : ndarray of shape (k, 3), optional
+        Unit light vectors; the nine points of light by default.
+
+    Returns
+    -------
+    Relighting
+
+    Raises
+    ------
+    ValueError
+        ``image`` is not 48 x 40 or holds non-finite values.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.shape != FRAME_SHAPE:
+        raise ValueError(f"image must be 48x40 (the canonical frame), got {image.shape}")
+    if not np.all(np.isfinite(image)):
+        raise ValueError("image holds NaN or infinite values")
+    lights = points_of_light() if lights is None else np.asarray(lights, dtype=np.float64)
+    s = estimate_light(image, model)
+    albedo = estimate_albedo(image, s, model)
+    relit = render(albedo, model.normals, lights) * np.linalg.norm(s)
+    return Relighting(image=image, light=s, albedo=albedo, relit=relit, lights=lights)
+
+
+def relight_many(images: np.ndarray, model: FaceModel, lights: np.ndarray | None = None,
+                 progress=None, should_stop=None) -> np.ndarray:
+    """Relight every image; returns the relit stacks, shape (n, k, 48, 40).
+
+    ``progress(done, total)`` is called after each image; ``should_stop()``
+    returning True raises :class:`~slrfr_gui.core.errors.Cancelled`.
+    """
+    from .errors import Cancelled
+
+    images = np.asarray(images, dtype=np.float64)
+    lights = points_of_light() if lights is None else np.asarray(lights, dtype=np.float64)
+    out = np.empty((len(images), len(lights), *FRAME_SHAPE))
+    for i, image in enumerate(images):
+        if should_stop is not None and should_stop():
+            raise Cancelled("relighting was cancelled")
+        out[i] = relight(image, model, lights).relit
+        if progress is not None:
+            progress(i + 1, len(images))
+    return out
