@@ -94,6 +94,19 @@ class _Base:
         order = np.argsort(res, axis=1, kind="stable")
         return order if top is None else order[:, :top]
 
+    def ranked(self, probes, top: int | None = 10) -> list:
+        """For each probe, the ``top`` persons as ``(person, residual)`` pairs, best first.
+
+        Returns
+        -------
+        list of length n_probes of list of (str, float)
+        """
+        res = self.residuals(probes)
+        order = np.argsort(res, axis=1, kind="stable")
+        if top is not None:
+            order = order[:, : max(int(top), 1)]
+        return [[(str(self.classes_[j]), float(res[i, j])) for j in row] for i, row in enumerate(order)]
+
     def predict(self, probes) -> np.ndarray:
         """Identity with the smallest residual, shape (n_probes,), from ``classes_``."""
         res = self.residuals(probes)

@@ -22,13 +22,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write_bytes
 from .errors import ResourceError
 from .frame import FRAME_SHAPE, degrade
 
@@ -310,20 +309,7 @@ def _digest(arrays: dict) -> str:
 
 
 def _atomic_savez(path, arrays: dict) -> None:
-    """Write ``arrays`` to ``path`` as ``.npz`` via a temporary file and a rename."""
-    path = Path(path)
+    """Write ``arrays`` to ``path`` as ``.npz`` atomically."""
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buffer.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_bytes(path, buffer.getvalue())

@@ -147,3 +147,27 @@ def degrade(images: np.ndarray, resolution) -> np.ndarray:
         for i in range(n):
             out[i] = cv2.resize(arr[i], (c, r), interpolation=cv2.INTER_CUBIC)
     return out[0] if single else out
+
+
+def prepare_probe(image: np.ndarray, resolution) -> np.ndarray:
+    """Bring a probe, taken to be a face cropped to the canonical frame, to ``resolution``.
+
+    A probe of exactly r x c is used as it is; a larger one is degraded with
+    the gallery's operator (:func:`degrade`, blur sigma = 0.5 x the scale
+    factor, then area down-sampling), so that probes and the synthesised
+    gallery meet at the same resolution; a smaller one is enlarged bicubically.
+
+    Parameters
+    ----------
+    image : ndarray of shape (rows, columns)
+        Grey levels in [0, 1].
+    resolution : (int, int)
+
+    Returns
+    -------
+    ndarray of shape (r, c), float64
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"a probe image must be 2-D grey levels, got shape {image.shape}")
+    return degrade(image, resolution)

@@ -1,0 +1,274 @@
+"""``slrfr``: the command line over :mod:`slrfr_gui.core`.
+
+    slrfr evaluate --protocol yaleb-lr-v1 --data DIR [--resolutions 7x6,12x10] [--json FILE]
+    slrfr enroll GALLERY_DIR --resolution 7x6 -o MODEL_FILE
+    slrfr identify MODEL_FILE PROBE... [--top K] [--json]
+    slrfr relight IMAGE -o OUT_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _resolution(text: str):
+    from .core.frame import parse_resolution
+
+    try:
+        return parse_resolution(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _resolutions(text: str):
+    parts = [p for p in text.split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("give at least one resolution, e.g. 7x6,12x10")
+    return [_resolution(p) for p in parts]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slrfr",
+        description="Recognise people from tiny, badly lit face images (SLRFR, Shekhar, Patel, Chellappa, IJCB 2011).",
+        epilog="Run 'slrfr COMMAND --help' for each command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"slrfr {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    ev = sub.add_parser(
+        "evaluate", help="run the accuracy benchmark (PROTOCOL.md) and print rank-1 figures",
+        description="Run a benchmark protocol and print rank-1 identification rates, overall, per lighting "
+                    "subset S1-S5 and their minimum over runs, for SLRFR and the LR-PCA baseline in one run.",
+    )
+    ev.add_argument("--protocol", default="yaleb-lr-v1", choices=["yaleb-lr-v1"],
+                    help="benchmark protocol (default: %(default)s)")
+    ev.add_argument("--data", type=Path, required=True, metavar="DIR",
+                    help="the CroppedYale folder of the Extended Yale B data set")
+    ev.add_argument("--resolutions", type=_resolutions, default=None, metavar="RxC[,RxC...]",
+                    help="probe sizes, rows x columns (default: 7x6,10x8,12x10,19x16)")
+    ev.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    en = sub.add_parser(
+        "enroll", help="train a model from a gallery folder (one sub-folder per person)",
+        description="Relight every gallery face, degrade to the probe resolution, learn one dictionary per "
+                    "person and save the model. Each image is taken to be a face cropped to the canonical frame.",
+    )
+    en.add_argument("gallery", type=Path, metavar="GALLERY_DIR", help="folder with one sub-folder of images per person")
+    en.add_argument("--resolution", type=_resolution, default=(7, 6), metavar="RxC",
+                    help="probe resolution, rows x columns, 5x4 to 48x40 (default: 7x6)")
+    en.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL_FILE", help="model file to write")
+    en.add_argument("--atoms", type=_positive_int, default=10, help="K, atoms per person (default: %(default)s)")
+    en.add_argument("--sparsity", type=_positive_int, default=3, help="T0, K-SVD sparsity (default: %(default)s)")
+    en.add_argument("--iterations", type=_non_negative_int, default=10,
+                    help="K-SVD iterations (default: %(default)s)")
+    en.add_argument("--components", type=_positive_int, default=None,
+                    help="PCA features (default: keep 99.9%% of the training variance)")
+    en.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    idf = sub.add_parser(
+        "identify", help="rank the enrolled persons for probe images",
+        description="Print, per probe, the ranked persons with their residuals (smaller is better). A probe is "
+                    "taken to be a face cropped to the canonical frame; a larger one is degraded to the model's "
+                    "resolution with the gallery's operator.",
+    )
+    idf.add_argument("model", type=Path, metavar="MODEL_FILE", help="model file written by 'slrfr enroll'")
+    idf.add_argument("probes", type=Path, nargs="+", metavar="PROBE", help="probe image files")
+    idf.add_argument("--top", type=_positive_int, default=5, metavar="K", help="persons listed per probe (default: %(default)s)")
+    idf.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    rl = sub.add_parser(
+        "relight", help="write a face's estimated albedo and its nine relit images as PNG",
+        description="Estimate the light and the albedo (LMMSE) of a face cropped to the canonical frame and "
+                    "render it under the nine points of light of Lee, Ho and Kriegman.",
+    )
+    rl.add_argument("image", type=Path, metavar="IMAGE", help="face image (resized to 48x40)")
+    rl.add_argument("-o", "--output", type=Path, required=True, metavar="OUT_DIR", help="folder for the PNG files")
+    return parser
+
+
+def _progress_bar(desc: str, quiet: bool):
+    """A tqdm bar on stderr and a ``progress(done, total, *stage)`` callable feeding it."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, total=0, disable=quiet, unit="step", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def progress(done, total, stage=None):
+        if bar.total != total:
+            bar.reset(total=total)
+        if stage:
+            bar.set_description(f"{desc} ({stage})", refresh=False)
+        bar.n = done
+        bar.refresh()
+
+    return bar, progress
+
+
+def _pct(value) -> str:
+    return "   -  " if value is None else f"{100 * value:5.1f}%"
+
+
+def cmd_evaluate(args) -> int:
+    from .core.evaluate import DEFAULT_RESOLUTIONS, evaluate_yaleb
+    from .core.frame import format_resolution
+    from .core.yale import SUBSET_NAMES
+
+    resolutions = args.resolutions or list(DEFAULT_RESOLUTIONS)
+    bar, progress = _progress_bar("evaluate", args.quiet)
+    try:
+        result = evaluate_yaleb(args.data, resolutions, progress=progress, protocol=args.protocol)
+    finally:
+        bar.close()
+    header = f"{'method':8} {'size':>6} {'rank-1':>7} {'min':>7} " + " ".join(f"{s:>6}" for s in SUBSET_NAMES) + "  regime"
+    print(f"protocol {result.protocol}: rank-1 identification, mean over {result.results[0].runs} runs")
+    print(header)
+    print("-" * len(header))
+    for r in result.results:
+        print(f"{r.method:8} {format_resolution(r.resolution):>6} {_pct(r.rank1):>7} {_pct(r.rank1_min):>7} "
+              + " ".join(f"{_pct(r.subsets[s]):>6}" for s in SUBSET_NAMES) + f"  {r.regime}")
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_seconds.items())
+    print(f"time: {result.seconds:.1f} s ({stages})")
+    for note in result.notes:
+        print(f"note: {note}")
+    if args.json:
+        from .core.atomic import atomic_write_bytes
+
+        atomic_write_bytes(args.json, (json.dumps(result.to_json(), indent=2) + "\n").encode())
+        print(f"figures written to {args.json}")
+    return EXIT_OK
+
+
+def cmd_enroll(args) -> int:
+    from .core.classifier import SLRFRClassifier
+    from .core.gallery import SkippedFilesWarning, load_gallery
+    from .core.modelfile import save_model
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SkippedFilesWarning)
+        gallery = load_gallery(args.gallery)
+    for w in caught:
+        print(f"slrfr: warning: {w.message}", file=sys.stderr)
+    clf = SLRFRClassifier(resolution=args.resolution, n_atoms=args.atoms, sparsity=args.sparsity,
+                          n_iter=args.iterations, n_components=args.components)
+    bar, progress = _progress_bar("enroll", args.quiet)
+    try:
+        clf.fit(gallery.faces, gallery.labels, progress=progress)
+    finally:
+        bar.close()
+    thumbs = [gallery.faces[gallery.labels == person][0] for person in clf.classes_]
+    save_model(clf, args.output, thumbnails=thumbs)
+    print(f"enrolled {len(clf.classes_)} persons from {len(gallery.faces)} images -> {args.output}")
+    print(clf.describe())
+    return EXIT_OK
+
+
+def cmd_identify(args) -> int:
+    from .core.errors import ImageReadError
+    from .core.frame import format_resolution, prepare_probe
+    from .core.imageio import read_grey
+    from .core.modelfile import load_model
+
+    model, _ = load_model(args.model)
+    results, failed = [], 0
+    for path in args.probes:
+        try:
+            image = read_grey(path)
+        except ImageReadError as exc:
+            print(f"slrfr: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        probe = prepare_probe(image, model.resolution_)
+        ranked = model.ranked(probe[None], top=args.top)[0]
+        results.append({"probe": str(path), "size": f"{image.shape[0]}x{image.shape[1]}", "ranked": ranked})
+    if args.json:
+        out = [{"probe": r["probe"], "ranked": [{"person": p, "residual": round(v, 6)} for p, v in r["ranked"]]}
+               for r in results]
+        print(json.dumps(out, indent=2))
+    else:
+        size = format_resolution(model.resolution_)
+        for r in results:
+            print(f"{r['probe']} ({r['size']} -> {size})")
+            for i, (person, residual) in enumerate(r["ranked"], start=1):
+                print(f"  {i:>2}. {person:<24} residual {residual:.4f}")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def cmd_relight(args) -> int:
+    import numpy as np
+
+    from .core.facemodel import default_face_model
+    from .core.frame import to_frame
+    from .core.imageio import read_grey, write_grey
+    from .core.relight import POINTS_OF_LIGHT_DEG, relight
+
+    image = to_frame(read_grey(args.image))
+    result = relight(image, default_face_model())
+    try:
+        args.output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"slrfr: error: {args.output}: cannot create the folder ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_ERROR
+    strength = float(np.linalg.norm(result.light))
+    write_grey(args.output / "input.png", image)
+    write_grey(args.output / "albedo.png", result.albedo * strength)
+    names = []
+    for k, (img, (angle, azimuth)) in enumerate(zip(result.relit, POINTS_OF_LIGHT_DEG), start=1):
+        name = f"relit_{k}_angle{int(angle):02d}_azimuth{int(azimuth):+04d}.png"
+        write_grey(args.output / name, img)
+        names.append(name)
+    s = result.light / max(strength, 1e-12)
+    print(f"estimated light direction (right, up, toward camera): {np.round(s, 3).tolist()}, strength {strength:.3f}")
+    print(f"wrote input.png, albedo.png and {len(names)} relit images to {args.output}")
+    return EXIT_OK
+
+
+COMMANDS = {"evaluate": cmd_evaluate, "enroll": cmd_enroll, "identify": cmd_identify, "relight": cmd_relight}
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .core.errors import SLRFRError
+
+    try:
+        return COMMANDS[args.command](args)
+    except SLRFRError as exc:
+        print(f"slrfr: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("slrfr: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

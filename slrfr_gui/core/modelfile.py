@@ -1,0 +1,183 @@
+"""Model files: a trained :class:`SLRFRClassifier` as data, never code.
+
+A model file is a NumPy ``.npz`` archive read with ``allow_pickle=False``: the
+arrays, plus one ``metadata`` array holding UTF-8 JSON (format name, version,
+resolution, parameters, person names, a SHA-256 over the arrays). It is
+written to a temporary file in the same folder, flushed, synced and renamed,
+so an interrupted save leaves any previous file intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from .atomic import atomic_write_bytes
+from .classifier import SLRFRClassifier
+from .errors import ModelFileError
+
+FORMAT = "slrfr-model"
+FORMAT_VERSION = 1
+_PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "normalize", "random_state")
+
+
+def _digest(arrays: dict) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[name])
+        h.update(name.encode())
+        h.update(str(arr.dtype).encode())
+        h.update(str(arr.shape).encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
+    """Write a fitted classifier to ``path`` atomically.
+
+    Parameters
+    ----------
+    model : SLRFRClassifier
+        Fitted.
+    path : path
+        Output file (``.npz`` is customary).
+    thumbnails : ndarray of shape (n_persons, 48, 40), optional
+        One face per person (in ``classes_`` order) to show beside matches.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ModelFileError
+        The model is not fitted, or the file cannot be written.
+    """
+    path = Path(path)
+    if not hasattr(model, "classes_"):
+        raise ModelFileError("cannot save a model that is not trained yet")
+    arrays = {
+        "pca_mean": model.pca_mean_,
+        "pca_basis": model.pca_basis_,
+        "bases": model.bases_,
+        "basis_offsets": model.basis_offsets_.astype(np.int64),
+        "dictionaries": np.concatenate(model.dictionaries_, axis=1),
+        "atom_offsets": np.cumsum([0] + [d.shape[1] for d in model.dictionaries_]).astype(np.int64),
+    }
+    if thumbnails is not None:
+        thumbs = np.asarray(thumbnails, dtype=np.float32)
+        if thumbs.shape != (len(model.classes_), 48, 40):
+            raise ModelFileError(f"thumbnails must have shape ({len(model.classes_)}, 48, 40), got {thumbs.shape}")
+        arrays["thumbnails"] = thumbs
+    meta = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "software": f"slrfr-gui {__version__}",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "resolution": list(model.resolution_),
+        "params": {name: getattr(model, name) for name in _PARAMS},
+        "persons": [str(c) for c in model.classes_],
+        "regime": model.regime_,
+        "sha256": _digest(arrays),
+    }
+    arrays["metadata"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError as exc:
+        raise ModelFileError(
+            f"{path}: could not save the model ({exc.strerror or exc}); any previous file there is unchanged"
+        ) from None
+    return path
+
+
+def load_model(path):
+    """Read a model file written by :func:`save_model`.
+
+    Returns
+    -------
+    model : SLRFRClassifier
+        Fitted, ready for ``residuals``/``predict``.
+    thumbnails : ndarray of shape (n_persons, 48, 40) or None
+
+    Raises
+    ------
+    ModelFileError
+        Missing, truncated or damaged file, a file of another kind, or an
+        unknown format version. The message names the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such model file")
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a folder; give a model file written by 'slrfr enroll'")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ModelFileError(f"{path}: not a slrfr model file (a bare NumPy array)")
+            arrays = {name: data[name] for name in data.files}
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise ModelFileError(f"{path}: truncated or damaged model file ({exc}); save or enroll it again") from None
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise ModelFileError(f"{path}: holds pickled Python objects; refused (model files are data only)") from None
+        raise ModelFileError(f"{path}: not a slrfr model file ({exc})") from None
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except Exception as exc:  # noqa: BLE001 - any other parse failure is a damaged file
+        raise ModelFileError(f"{path}: not a slrfr model file ({type(exc).__name__}: {exc})") from None
+    if "metadata" not in arrays:
+        raise ModelFileError(f"{path}: not a slrfr model file (no metadata)")
+    try:
+        meta = json.loads(arrays.pop("metadata").tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError):
+        raise ModelFileError(f"{path}: damaged metadata in model file") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a slrfr model file")
+    if meta.get("version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model format version {meta.get('version')!r} is not supported by slrfr-gui {__version__}"
+            f" (reads version {FORMAT_VERSION}); enroll the gallery again"
+        )
+    if meta.get("sha256") != _digest(arrays):
+        raise ModelFileError(f"{path}: checksum mismatch, the model file is damaged; enroll the gallery again")
+    try:
+        params = {k: v for k, v in meta["params"].items() if k in _PARAMS}
+        model = SLRFRClassifier(resolution=tuple(meta["resolution"]), **params)
+        model.resolution_ = tuple(int(v) for v in meta["resolution"])
+        model.classes_ = np.array(meta["persons"], dtype=str)
+        model.pca_mean_ = arrays["pca_mean"].astype(np.float64)
+        model.pca_basis_ = arrays["pca_basis"].astype(np.float64)
+        model.bases_ = arrays["bases"].astype(np.float64)
+        model.basis_offsets_ = arrays["basis_offsets"].astype(np.int64)
+        atom_offsets = arrays["atom_offsets"].astype(np.int64)
+        dicts = arrays["dictionaries"].astype(np.float64)
+        model.dictionaries_ = [dicts[:, a:b] for a, b in zip(atom_offsets[:-1], atom_offsets[1:])]
+        model.regime_ = str(meta.get("regime", ""))
+        r, c = model.resolution_
+        p = model.pca_basis_.shape[1]
+        ok = (model.pca_mean_.shape == (r * c,) and model.pca_basis_.shape[0] == r * c
+              and model.bases_.shape[0] == p and len(model.basis_offsets_) == len(model.classes_) + 1
+              and model.basis_offsets_[-1] == model.bases_.shape[1])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{path}: model file is incomplete ({exc})") from None
+    if not ok:
+        raise ModelFileError(f"{path}: model file arrays do not fit together; enroll the gallery again")
+    thumbs = arrays.get("thumbnails")
+    return model, (None if thumbs is None else thumbs.astype(np.float64))
+
+
+def read_metadata(path) -> dict:
+    """The JSON metadata of a model file (validated as :func:`load_model` does)."""
+    model, _ = load_model(path)
+    return {"resolution": list(model.resolution_), "persons": list(model.classes_), "regime": model.regime_}
