@@ -1,0 +1,1 @@
+"""The Qt window: a thin layer over :mod:`slrfr_gui.core`."""
