@@ -227,6 +227,14 @@ class FaceModel:
         std : ndarray of shape (p,)
         """
         r, c = int(resolution[0]), int(resolution[1])
+        key = (r, c, n_components, energy)
+        cache = self.__dict__.setdefault("_lr_pca_cache", {})
+        if key not in cache:
+            cache[key] = self._lr_pca(r, c, n_components, energy)
+        mean, basis, std = cache[key]
+        return mean.copy(), basis.copy(), std.copy()
+
+    def _lr_pca(self, r, c, n_components, energy):
         mean = degrade(self.pca_mean.reshape(FRAME_SHAPE), (r, c)).ravel()
         comps = degrade(self.pca_components.reshape(-1, *FRAME_SHAPE), (r, c)).reshape(len(self.pca_std), -1)
         u, sing, _ = np.linalg.svd((comps * self.pca_std[:, None]).T, full_matrices=False)

@@ -74,7 +74,8 @@ def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, n_iter: int = 10,
     codes : ndarray of shape (K_i, N)
     errors : list of float
         ||F - D Gamma||_F after each iteration's sparse coding, then once more
-        at the end (length n_iter + 1).
+        at the end (length n_iter + 1, or less when the error reaches zero and
+        the iterations stop early).
     """
     rng = np.random.default_rng(random_state)
     signals = np.asarray(signals, dtype=np.float64)
@@ -89,9 +90,14 @@ def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, n_iter: int = 10,
         dictionary[:, dead] = _normalise_columns(rng.standard_normal((d, int(dead.sum()))))
     errors = []
     codes = np.zeros((k, n))
+    total = float(np.linalg.norm(signals))
     for _ in range(n_iter):
         codes = sparse_code(dictionary, signals, sparsity)
         errors.append(float(np.linalg.norm(signals - dictionary @ codes)))
+        if errors[-1] <= 1e-10 * total:
+            # Converged: every signal is represented exactly (always so from the start
+            # when K >= N, since each signal is then an atom), and no update can change that.
+            return dictionary, codes, errors + [errors[-1]]
         residual = signals - dictionary @ codes
         for j in rng.permutation(k):
             users = np.flatnonzero(codes[j] != 0)

@@ -311,11 +311,21 @@ class MainWindow(QMainWindow):
             self.task.cancel()
             self.task.wait()
         task = Task(fn, name, self)
+        outcome = {}
         task.progress.connect(self._on_progress)
-        task.returned.connect(on_result)
+        task.returned.connect(lambda result: outcome.update(result=result))
         task.errored.connect(self._on_error)
         task.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled; nothing was changed."))
-        task.finished.connect(self._task_finished)
+
+        def finished():
+            # The result is applied once the thread is done, so the window is idle again
+            # when the gallery_loaded / model_ready signals go out.
+            self._task_finished()
+            if "result" in outcome:
+                on_result(outcome["result"])
+                self._update_state()
+
+        task.finished.connect(finished)
         self.task = task
         self.progress.setValue(0)
         self.status.setText(message)
@@ -500,6 +510,7 @@ def main(argv=None) -> int:
     app.setApplicationName("slrfr-gui")
     app.setOrganizationName("slrfr-gui")
     window = MainWindow()
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     geometry = QSettings().value("window/geometry")
     if geometry is not None and args.screenshot is None:
         window.restoreGeometry(geometry)

@@ -86,19 +86,26 @@ class Task(QObject):
         self._runner.errored.connect(self.errored)
         self._runner.cancelled.connect(self.cancelled)
         self._runner.finished.connect(self._thread.quit)
-        self._thread.finished.connect(self.finished)
+        self._thread.finished.connect(self._on_thread_finished)
         self.started_at = 0.0
+        self._active = False
 
     def start(self) -> None:
         self.started_at = time.monotonic()
+        self._active = True
         self._thread.start()
+
+    def _on_thread_finished(self) -> None:
+        self._active = False
+        self.finished.emit()
 
     def cancel(self) -> None:
         """Ask the work to stop at its next check; ``cancelled`` follows."""
         self._stop.set()
 
     def is_running(self) -> bool:
-        return self._thread.isRunning()
+        """True from ``start`` until ``finished`` has been delivered."""
+        return self._active or self._thread.isRunning()
 
     def wait(self, ms: int = 10_000) -> bool:
         """Block until the thread ends (used when the window closes)."""

@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+
+from slrfr_gui.core.classifier import LRPCANearestNeighbour, NotFittedError, SLRFRClassifier, orthonormal_basis
+from slrfr_gui.core.frame import degrade
+from slrfr_gui.core.yale import light_vector
+from tests.conftest import synthetic_faces
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    lights = light_vector([0, 25, -20, 10, -5], [0, 5, -10, 30, -25])
+    _, images = synthetic_faces(5, lights, seed=4)
+    gallery = images[:, 0]
+    labels = np.array([f"p{i}" for i in range(5)])
+    clf = SLRFRClassifier(resolution=(10, 8)).fit(gallery, labels)
+    probes = degrade(images[:, 1:].reshape(-1, 48, 40), (10, 8))
+    truth = np.repeat(labels, 4)
+    return clf, probes, truth
+
+
+def test_residuals_match_a_direct_least_squares_solve(fitted):
+    clf, probes, _ = fitted
+    res = clf.residuals(probes)
+    assert res.shape == (len(probes), 5)
+    y = (probes.reshape(len(probes), -1) - clf.pca_mean_) @ clf.pca_basis_
+    for i, dictionary in enumerate(clf.dictionaries_):
+        coef, *_ = np.linalg.lstsq(dictionary, y.T, rcond=None)
+        direct = np.linalg.norm(y.T - dictionary @ coef, axis=0) / np.linalg.norm(y, axis=1)
+        np.testing.assert_allclose(res[:, i], direct, rtol=1e-6, atol=1e-9)
+
+
+def test_unnormalised_residuals_and_reconstruction(fitted):
+    clf, probes, _ = fitted
+    raw = SLRFRClassifier(resolution=(10, 8), normalize=False)
+    raw.__dict__.update({k: v for k, v in clf.__dict__.items() if k.endswith("_")})
+    y = (probes.reshape(len(probes), -1) - clf.pca_mean_) @ clf.pca_basis_
+    np.testing.assert_allclose(raw.residuals(probes), clf.residuals(probes) * np.linalg.norm(y, axis=1)[:, None],
+                               rtol=1e-9)
+    rec = clf.reconstruct(probes[0], 0)
+    assert rec.shape == (10, 8)
+    # The reconstruction's residual in feature space is the person's residual.
+    f = (rec.ravel() - clf.pca_mean_) @ clf.pca_basis_
+    assert np.linalg.norm(y[0] - f) / np.linalg.norm(y[0]) == pytest.approx(clf.residuals(probes[:1])[0, 0], rel=1e-6)
+
+
+def test_identifies_synthetic_persons_under_new_lights(fitted):
+    clf, probes, truth = fitted
+    assert np.mean(clf.predict(probes) == truth) >= 0.9
+    ranked = clf.ranked(probes[:1], top=3)[0]
+    assert len(ranked) == 3 and ranked[0][1] <= ranked[1][1] <= ranked[2][1]
+    assert clf.regime_ == "nearest-subspace"
+    assert clf.rank(probes).shape == (len(probes), 5)
+
+
+def test_sparse_regime_when_atoms_fewer_than_signals():
+    lights = light_vector([0, 25, -20], [0, 5, -10])
+    _, images = synthetic_faces(3, lights, seed=5)
+    clf = SLRFRClassifier(resolution=(12, 10), n_atoms=4, sparsity=2).fit(images[:, :2].reshape(-1, 48, 40),
+                                                                          np.repeat(["a", "b", "c"], 2))
+    assert clf.regime_ == "sparse"
+    assert all(d.shape[1] == 4 for d in clf.dictionaries_)
+
+
+def test_input_validation_names_the_problem():
+    clf = SLRFRClassifier()
+    with pytest.raises(NotFittedError):
+        clf.predict(np.zeros((1, 7, 6)))
+    with pytest.raises(ValueError, match=r"\(n, 48, 40\)"):
+        clf.fit(np.zeros((2, 10, 10)), ["a", "b"])
+    with pytest.raises(ValueError, match="labels"):
+        clf.fit(np.zeros((2, 48, 40)), ["a"])
+    with pytest.raises(ValueError, match="outside"):
+        SLRFRClassifier(resolution=(2, 2)).fit(np.zeros((1, 48, 40)), ["a"])
+
+
+def test_probe_shape_is_checked(fitted):
+    clf, _, _ = fitted
+    with pytest.raises(ValueError, match="10, 8"):
+        clf.residuals(np.zeros((1, 7, 6)))
+
+
+def test_orthonormal_basis_drops_dependent_columns():
+    a = np.random.default_rng(0).standard_normal((20, 3))
+    q = orthonormal_basis(np.column_stack([a, a[:, 0] + a[:, 1]]))
+    assert q.shape == (20, 3)
+    np.testing.assert_allclose(q.T @ q, np.eye(3), atol=1e-12)
+
+
+def test_lr_pca_baseline_is_nearest_neighbour():
+    rng = np.random.default_rng(6)
+    gallery = rng.random((4, 48, 40))
+    clf = LRPCANearestNeighbour(resolution=(7, 6)).fit(gallery, ["a", "b", "c", "d"])
+    probes = degrade(gallery, (7, 6)) + 0.001 * rng.standard_normal((4, 7, 6))
+    assert list(clf.predict(probes)) == ["a", "b", "c", "d"]

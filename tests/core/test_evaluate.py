@@ -1,0 +1,82 @@
+"""The benchmark's bookkeeping, checked by hand and against an independent computation."""
+
+import numpy as np
+import pytest
+
+from slrfr_gui.core.evaluate import _aggregate, _run_figures, evaluate_yaleb, folds, true_ranks
+from slrfr_gui.core.frame import degrade
+from slrfr_gui.core.yale import light_angle, load_yale, parse_name, subset_index
+
+
+def test_true_ranks_by_hand():
+    residuals = np.array([[0.1, 0.5, 0.3], [0.4, 0.2, 0.9], [0.3, 0.3, 0.1]])
+    classes = np.array([1, 2, 3])
+    # probe 0 is person 1 (rank 1); probe 1 is person 3 (rank 3); probe 2 is person 2, tied with 1 (rank 3).
+    np.testing.assert_array_equal(true_ranks(residuals, classes, np.array([1, 3, 2])), [1, 3, 3])
+
+
+def test_run_figures_and_aggregation_by_hand():
+    run1 = _run_figures(np.array([1, 1, 2, 5]), np.array([0, 0, 1, 4]))
+    run2 = _run_figures(np.array([1, 3, 1, 1]), np.array([0, 0, 1, 4]))
+    assert run1["rank1"] == 0.5 and run2["rank1"] == 0.75
+    assert run1["S1"] == 1.0 and run1["S2"] == 0.0 and np.isnan(run1["S3"])
+    assert run1["cmc"][:5] == [0.5, 0.75, 0.75, 0.75, 1.0]
+    result = _aggregate("X", (7, 6), [run1, run2], "")
+    assert result.rank1 == pytest.approx(0.625)
+    assert result.rank1_min == 0.5
+    assert result.subsets["S1"] == pytest.approx(0.75) and result.subsets_min["S1"] == 0.5
+    assert result.subsets["S3"] is None
+    assert result.cmc[1] == pytest.approx(0.75) and result.cmc[2] == pytest.approx((0.75 + 1.0) / 2)
+
+
+def test_names_subsets_and_folds():
+    assert parse_name("yaleB01_P00A-005E+10.pgm") == (1, -5, 10)
+    assert parse_name("yaleB11_P00_Ambient.pgm") is None
+    assert parse_name("yaleB11_P00A+050E-40.pgm.bad") is None
+    assert light_angle(0, 0) == 0
+    np.testing.assert_array_equal(subset_index([0, 20, 0, 60, 110], [0, 0, 45, 0, 15]), [0, 1, 2, 3, 4])
+    assert light_angle(-35, 40) == pytest.approx(51.1, abs=0.1)  # S3
+    ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15] + list(range(16, 40))
+    (a, b), (b2, a2) = folds(ids)
+    assert list(a) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20]
+    assert list(b) == list(range(21, 40)) and list(a2) == list(a)
+
+
+def test_loader_skips_the_quirks(yale_dir):
+    yale = load_yale(yale_dir, subjects=[11])
+    names = {p.name for p, _ in yale.skipped}
+    assert "yaleB11_P00_Ambient.pgm" in names and "WS_FTP.LOG" in names
+    assert any(n.endswith(".pgm.bad") for n in names)
+    assert yale.images.shape[1:] == (48, 40) and len(yale.images) == 60  # 64 less four damaged
+
+
+def test_evaluate_on_four_subjects_matches_an_independent_computation(yale_dir):
+    """With two gallery persons, LR-PCA is plain nearest neighbour on the degraded images."""
+    yale = load_yale(yale_dir, subjects=[1, 2, 3, 4])
+    result = evaluate_yaleb(yale, resolutions=[(7, 6)])
+    lrpca = next(r for r in result.results if r.method == "LR-PCA")
+    slrfr = next(r for r in result.results if r.method == "SLRFR")
+    assert lrpca.runs == slrfr.runs == 38
+
+    lr = degrade(yale.images, (7, 6)).reshape(len(yale.images), -1)
+    directions = sorted({(a, e) for a, e in zip(yale.azimuth, yale.elevation) if light_angle(a, e) <= 25.5})
+    rates = []
+    for test in ([3, 4], [1, 2]):
+        for a, e in directions:
+            gal = np.flatnonzero(np.isin(yale.subjects, test) & (yale.azimuth == a) & (yale.elevation == e))
+            probes = np.flatnonzero(np.isin(yale.subjects, test))
+            probes = probes[~np.isin(probes, gal)]
+            dist = np.linalg.norm(lr[probes][:, None] - lr[gal][None], axis=2)
+            rates.append(np.mean(yale.subjects[gal][np.argmin(dist, axis=1)] == yale.subjects[probes]))
+    assert lrpca.rank1 == pytest.approx(np.mean(rates), abs=1e-12)
+    assert lrpca.rank1_min == pytest.approx(np.min(rates), abs=1e-12)
+    # Two persons: SLRFR must be far better than chance and than the baseline.
+    assert slrfr.rank1 > max(0.75, lrpca.rank1)
+    assert slrfr.cmc[1] == pytest.approx(1.0)
+
+
+def test_evaluate_rejects_unknown_protocol_and_method(tmp_path):
+    with pytest.raises(ValueError, match="protocol"):
+        evaluate_yaleb(tmp_path, protocol="nope")
+    with pytest.raises(ValueError, match="method"):
+        evaluate_yaleb(tmp_path, methods=["magic"])

@@ -1,0 +1,123 @@
+import io
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from slrfr_gui.core.classifier import SLRFRClassifier
+from slrfr_gui.core.errors import ModelFileError
+from slrfr_gui.core.modelfile import load_model, save_model
+from slrfr_gui.core.yale import light_vector
+from tests.conftest import synthetic_faces
+
+
+@pytest.fixture(scope="module")
+def trained():
+    _, images = synthetic_faces(3, light_vector([0, 20], [0, 10]), seed=7)
+    return SLRFRClassifier(resolution=(7, 6)).fit(images[:, 0], ["ann", "bob", "çé"]), images
+
+
+def test_round_trip_gives_identical_residuals(tmp_path, trained):
+    clf, images = trained
+    path = save_model(clf, tmp_path / "m.npz", thumbnails=images[:, 0])
+    loaded, thumbs = load_model(path)
+    probes = np.random.default_rng(0).random((4, 7, 6))
+    np.testing.assert_allclose(loaded.residuals(probes), clf.residuals(probes), rtol=1e-12)
+    assert list(loaded.classes_) == ["ann", "bob", "çé"]
+    assert loaded.resolution_ == (7, 6)
+    np.testing.assert_allclose(thumbs, images[:, 0], atol=1e-6)
+    assert not list(tmp_path.glob(".*tmp")), "no temporary file is left behind"
+
+
+def test_truncated_file_gives_one_line_error(tmp_path, trained):
+    path = save_model(trained[0], tmp_path / "m.npz")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="m.npz") as err:
+        load_model(path)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_empty_and_foreign_files(tmp_path):
+    with pytest.raises(ModelFileError, match="no such model file"):
+        load_model(tmp_path / "none.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(ModelFileError, match="empty.npz"):
+        load_model(tmp_path / "empty.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(ModelFileError, match="text.npz"):
+        load_model(tmp_path / "text.npz")
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    with pytest.raises(ModelFileError, match="not a slrfr model"):
+        load_model(tmp_path / "other.npz")
+    np.save(tmp_path / "bare.npy", np.zeros(3))
+    with pytest.raises(ModelFileError, match="bare.npy"):
+        load_model(tmp_path / "bare.npy")
+    with pytest.raises(ModelFileError, match="folder"):
+        load_model(tmp_path)
+
+
+class Boom:
+    def __reduce__(self):
+        return (RuntimeError, ("the pickled object was loaded",))
+
+
+def test_pickled_object_is_refused_without_being_loaded(tmp_path, trained):
+    path = save_model(trained[0], tmp_path / "m.npz")
+    # Add an object array whose unpickling would raise if it ever ran.
+    with zipfile.ZipFile(path, "a") as zf:
+        buffer = io.BytesIO()
+        np.save(buffer, np.array([Boom()], dtype=object), allow_pickle=True)
+        zf.writestr("evil.npy", buffer.getvalue())
+    with pytest.raises(ModelFileError, match="pickle"):
+        load_model(path)
+    # A whole pickle file is refused too.
+    (tmp_path / "p.npz").write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(ModelFileError):
+        load_model(tmp_path / "p.npz")
+
+
+def _rewrite(path, **changes):
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(arrays["metadata"].tobytes())
+    meta.update(changes.pop("meta", {}))
+    arrays.update(changes)
+    arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+
+
+def test_unknown_version_and_checksum_mismatch(tmp_path, trained):
+    path = save_model(trained[0], tmp_path / "m.npz")
+    _rewrite(path, meta={"version": 99})
+    with pytest.raises(ModelFileError, match="version 99"):
+        load_model(path)
+    path = save_model(trained[0], tmp_path / "m2.npz")
+    with np.load(path) as data:
+        bases = data["bases"].copy()
+    bases[0, 0] += 1.0
+    _rewrite(path, bases=bases)
+    with pytest.raises(ModelFileError, match="checksum"):
+        load_model(path)
+
+
+def test_failed_write_leaves_the_previous_file_intact(tmp_path, trained, monkeypatch):
+    path = save_model(trained[0], tmp_path / "m.npz")
+    before = path.read_bytes()
+    import slrfr_gui.core.atomic as atomic
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", fail)
+    with pytest.raises(ModelFileError, match="previous file is unchanged|No space"):
+        save_model(trained[0], path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_unfitted_model_cannot_be_saved(tmp_path):
+    with pytest.raises(ModelFileError, match="not trained"):
+        save_model(SLRFRClassifier(), tmp_path / "m.npz")

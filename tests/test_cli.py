@@ -1,0 +1,120 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from slrfr_gui.cli import main
+from slrfr_gui.core.frame import degrade
+from slrfr_gui.core.imageio import write_grey
+
+
+def test_enroll_identify_json(tmp_path, synthetic_gallery, capsys):
+    folder, probes = synthetic_gallery
+    model = tmp_path / "model.npz"
+    assert main(["enroll", str(folder), "--resolution", "10x8", "-o", str(model), "--quiet"]) == 0
+    assert "enrolled 6 persons" in capsys.readouterr().out
+    files = []
+    for person, image in probes.items():
+        write_grey(tmp_path / f"{person}.png", degrade(image, (10, 8)))
+        files.append(str(tmp_path / f"{person}.png"))
+    assert main(["identify", str(model), *files, "--json", "--top", "3"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["probe"] for r in out] == files
+    assert all(len(r["ranked"]) == 3 for r in out)
+    assert all(set(r["ranked"][0]) == {"person", "residual"} for r in out)
+    correct = sum(r["ranked"][0]["person"] in r["probe"] for r in out)
+    assert correct >= 5
+    # A 48x40 probe is degraded to the model's size; the table output names it.
+    write_grey(tmp_path / "hr.png", probes["person2"])
+    assert main(["identify", str(model), str(tmp_path / "hr.png")]) == 0
+    text = capsys.readouterr().out
+    assert "48x40 -> 10x8" in text and "1. person2" in text
+
+
+def test_identify_errors_are_one_line(tmp_path, capsys):
+    assert main(["identify", str(tmp_path / "missing.npz"), "x.png"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("slrfr: error:") and "missing.npz" in err and "\n" not in err
+
+
+def test_unreadable_probe_is_reported_and_others_still_identified(tmp_path, synthetic_gallery, capsys):
+    folder, probes = synthetic_gallery
+    model = tmp_path / "m.npz"
+    main(["enroll", str(folder), "-o", str(model), "--quiet"])
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    write_grey(tmp_path / "ok.png", probes["person1"])
+    capsys.readouterr()
+    assert main(["identify", str(model), str(tmp_path / "bad.png"), str(tmp_path / "ok.png")]) == 1
+    captured = capsys.readouterr()
+    assert "bad.png" in captured.err and "ok.png" in captured.out
+
+
+@pytest.mark.parametrize("argv", [
+    ["enroll", "g", "--resolution", "3x3", "-o", "m.npz"],
+    ["enroll", "g", "--resolution", "big", "-o", "m.npz"],
+    ["enroll", "g"],
+    ["enroll", "g", "-o", "m.npz", "--atoms", "0"],
+    ["identify", "m.npz", "p.png", "--top", "-1"],
+    ["evaluate", "--data", "d", "--resolutions", ","],
+    ["evaluate", "--data", "d", "--protocol", "other"],
+    ["frobnicate"],
+    [],
+])
+def test_bad_arguments_give_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_missing_gallery_and_data(tmp_path, capsys):
+    assert main(["enroll", str(tmp_path / "none"), "-o", str(tmp_path / "m.npz")]) == 1
+    assert "no such folder" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(tmp_path), "--quiet"]) == 1
+    assert "CroppedYale" in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_relight_writes_albedo_and_nine_images(tmp_path, synthetic_gallery, capsys):
+    folder, _ = synthetic_gallery
+    out = tmp_path / "out"
+    assert main(["relight", str(folder / "person1" / "a.png"), "-o", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert "albedo.png" in names and "input.png" in names
+    assert len([n for n in names if n.startswith("relit_")]) == 9
+
+
+def test_console_script_help_runs():
+    out = subprocess.run([sys.executable, "-m", "slrfr_gui.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for command in ("evaluate", "enroll", "identify", "relight"):
+        assert command in out.stdout
+
+
+def test_enroll_identify_ten_yale_persons(yale_dir, tmp_path, capsys):
+    """Ten Yale B persons, one frontal image each; probes under other S1-S2 lights at 7x6."""
+    from slrfr_gui.core.imageio import read_grey
+    from slrfr_gui.core.yale import light_angle, load_yale
+
+    yale = load_yale(yale_dir, subjects=range(1, 11))
+    gallery = tmp_path / "gallery"
+    probes = []
+    for i, path in enumerate(yale.paths):
+        name = f"yaleB{yale.subjects[i]:02d}"
+        if yale.azimuth[i] == 0 and yale.elevation[i] == 0:
+            (gallery / name).mkdir(parents=True)
+            write_grey(gallery / name / "frontal.png", read_grey(path)[:, 4:164])
+        elif light_angle(yale.azimuth[i], yale.elevation[i]) <= 25.5:
+            probe = tmp_path / f"{name}__{i}.png"
+            write_grey(probe, degrade(yale.images[i], (7, 6)))
+            probes.append(str(probe))
+    model = tmp_path / "m.npz"
+    assert main(["enroll", str(gallery), "--resolution", "7x6", "-o", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["identify", str(model), *probes, "--json", "--top", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rate = np.mean([r["ranked"][0]["person"] + "__" in r["probe"] for r in out])
+    assert len(out) == 180
+    assert rate >= 0.9
