@@ -23,27 +23,17 @@ def yale_dir() -> Path:
 
 
 def synthetic_faces(n_persons: int, lights, seed: int = 0):
-    """Lambertian faces with the shipped mean normals and random smooth albedos.
+    """Fictional faces from the shipped face model (albedo PCA, mean normals).
 
     Returns
     -------
     albedos : ndarray of shape (n_persons, 48, 40)
     images : ndarray of shape (n_persons, n_lights, 48, 40), grey levels in [0, 1]
     """
-    import cv2
+    from slrfr_gui.core.synthetic import render_faces, sample_albedos
 
-    from slrfr_gui.core.facemodel import default_face_model
-    from slrfr_gui.core.relight import render
-
-    model = default_face_model()
-    rng = np.random.default_rng(seed)
-    albedos = []
-    for _ in range(n_persons):
-        noise = cv2.GaussianBlur(rng.standard_normal((48, 40)), (0, 0), 2.5)
-        albedos.append(np.clip(0.55 + 0.25 * noise / noise.std(), 0.05, 0.95))
-    albedos = np.stack(albedos)
-    images = np.stack([np.clip(render(a, model.normals, lights), 0, 1) for a in albedos])
-    return albedos, images
+    albedos = sample_albedos(n_persons, seed=seed)
+    return albedos, render_faces(albedos, lights)
 
 
 @pytest.fixture

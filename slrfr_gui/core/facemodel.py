@@ -135,6 +135,13 @@ class FaceModel:
         Standard deviation along each axis.
     subjects : list of int
         Training subjects the model was derived from.
+    albedo_mean : ndarray of shape (48 * 40,), float64
+        Mean albedo map of the training subjects (photometric stereo |b|).
+    albedo_components : ndarray of shape (q, 48 * 40), float64
+        Orthonormal principal axes of the subjects' albedo maps.
+    albedo_std : ndarray of shape (q,), float64
+        Standard deviation along each albedo axis. With the mean normals this
+        is a generative model of fictional faces (:mod:`slrfr_gui.core.synthetic`).
     """
 
     normals: np.ndarray
@@ -145,6 +152,9 @@ class FaceModel:
     pca_components: np.ndarray
     pca_std: np.ndarray
     subjects: list
+    albedo_mean: np.ndarray
+    albedo_components: np.ndarray
+    albedo_std: np.ndarray
 
     # ------------------------------------------------------------------ derive
     @classmethod
@@ -172,12 +182,13 @@ class FaceModel:
         if images.ndim != 3 or images.shape[1:] != FRAME_SHAPE:
             raise ValueError(f"images must have shape (n, 48, 40), got {images.shape}")
         ids = sorted(set(subjects.tolist()))
-        per_subject, valid = [], []
+        per_subject, valid, albedos = [], [], []
         for sid in ids:
             sel = subjects == sid
-            normals, _, ok = photometric_stereo(images[sel], lights[sel])
+            normals, albedo, ok = photometric_stereo(images[sel], lights[sel])
             per_subject.append(normals)
             valid.append(ok)
+            albedos.append(albedo)
         per_subject = np.stack(per_subject)  # (S, 48, 40, 3)
         valid = np.stack(valid).astype(np.float64)  # (S, 48, 40)
         count = np.maximum(valid.sum(axis=0), 1.0)
@@ -199,7 +210,18 @@ class FaceModel:
         _, sing, vt = np.linalg.svd(flat - pca_mean, full_matrices=False)
         m = min(n_pca, len(sing))
         pca_std = sing[:m] / np.sqrt(max(len(flat) - 1, 1))
-        return cls(normals, normal_cov, face_mask, eye_centres, pca_mean, vt[:m], pca_std, [int(s) for s in ids])
+        # Albedo maps: fill pixels photometric stereo could not solve from the mean.
+        albedos = np.stack(albedos).reshape(len(ids), -1)
+        ok = valid.reshape(len(ids), -1) > 0
+        counts = np.maximum(ok.sum(axis=0), 1)
+        albedo_mean = np.where(ok, albedos, 0.0).sum(axis=0) / counts
+        albedos = np.where(ok, albedos, albedo_mean)
+        albedo_mean = albedos.mean(axis=0)
+        _, a_sing, a_vt = np.linalg.svd(albedos - albedo_mean, full_matrices=False)
+        q = max(len(ids) - 1, 1)
+        albedo_std = a_sing[:q] / np.sqrt(max(len(ids) - 1, 1))
+        return cls(normals, normal_cov, face_mask, eye_centres, pca_mean, vt[:m], pca_std, [int(s) for s in ids],
+                   albedo_mean, a_vt[:q], albedo_std)
 
     # -------------------------------------------------------------- LR PCA
     def lr_pca(self, resolution, n_components=None, energy: float = 0.999):
@@ -249,7 +271,8 @@ class FaceModel:
         return mean, u[:, :p], sing[:p]
 
     # -------------------------------------------------------------- file I/O
-    _ARRAYS = ("normals", "normal_cov", "face_mask", "eye_centres", "pca_mean", "pca_components", "pca_std")
+    _ARRAYS = ("normals", "normal_cov", "face_mask", "eye_centres", "pca_mean", "pca_components", "pca_std",
+               "albedo_mean", "albedo_components", "albedo_std")
 
     def save(self, path) -> None:
         """Write the model as a NumPy ``.npz`` (no pickled objects), atomically."""

@@ -22,7 +22,8 @@ def exact_model(normals):
     """A face model whose mean normals are exactly the face's (no normal error)."""
     return FaceModel(normals=normals, normal_cov=np.zeros((*normals.shape[:2], 3, 3)),
                      face_mask=np.ones(normals.shape[:2], bool), eye_centres=np.array([[12.0, 16], [28, 16]]),
-                     pca_mean=np.zeros(48 * 40), pca_components=np.eye(1, 48 * 40), pca_std=np.ones(1), subjects=[])
+                     pca_mean=np.zeros(48 * 40), pca_components=np.eye(1, 48 * 40), pca_std=np.ones(1), subjects=[],
+                     albedo_mean=np.full(48 * 40, 0.5), albedo_components=np.eye(1, 48 * 40), albedo_std=np.ones(1))
 
 
 @pytest.fixture
