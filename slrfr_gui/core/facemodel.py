@@ -19,15 +19,12 @@ benchmark derives its own from the training half of each fold.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write_bytes
+from .datafile import read_data_file, write_data_file
 from .errors import ResourceError
 from .frame import FRAME_SHAPE, degrade
 
@@ -275,14 +272,11 @@ class FaceModel:
                "albedo_mean", "albedo_components", "albedo_std")
 
     def save(self, path) -> None:
-        """Write the model as a NumPy ``.npz`` (no pickled objects), atomically."""
+        """Write the model as a data file (``.npz``, no pickled objects), atomically."""
         arrays = {name: np.asarray(getattr(self, name)) for name in self._ARRAYS}
         arrays["pca_components"] = arrays["pca_components"].astype(np.float32)
         arrays["normal_cov"] = arrays["normal_cov"].astype(np.float32)
-        meta = {"format": FORMAT, "version": FORMAT_VERSION, "subjects": self.subjects,
-                "sha256": _digest(arrays)}
-        arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        _atomic_savez(path, arrays)
+        write_data_file(path, arrays, {"subjects": self.subjects}, FORMAT, FORMAT_VERSION, ResourceError)
 
     @classmethod
     def load(cls, path) -> "FaceModel":
@@ -293,19 +287,8 @@ class FaceModel:
         ResourceError
             Missing, damaged, or not a face model file.
         """
-        path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-            meta = json.loads(arrays.pop("metadata").tobytes().decode())
-        except FileNotFoundError:
-            raise ResourceError(f"{path}: face model not found; run scripts/derive_face_model.py") from None
-        except Exception as exc:  # noqa: BLE001 - any failure to parse means a damaged file
-            raise ResourceError(f"{path}: not a readable face model ({exc})") from None
-        if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
-            raise ResourceError(f"{path}: not a {FORMAT} file of version {FORMAT_VERSION}")
-        if meta.get("sha256") != _digest(arrays):
-            raise ResourceError(f"{path}: checksum mismatch; the face model file is damaged")
+        arrays, meta = read_data_file(path, FORMAT, FORMAT_VERSION, ResourceError, "face model file",
+                                      "reinstall slrfr-gui or run scripts/derive_face_model.py")
         try:
             kwargs = {name: arrays[name].astype(bool if name == "face_mask" else np.float64) for name in cls._ARRAYS}
         except KeyError as exc:
@@ -324,23 +307,3 @@ def default_face_model() -> FaceModel:
 
         _DEFAULT = FaceModel.load(resource_path("face_model.npz"))
     return _DEFAULT
-
-
-def _digest(arrays: dict) -> str:
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        if name == "metadata":
-            continue
-        arr = np.ascontiguousarray(arrays[name])
-        h.update(name.encode())
-        h.update(str(arr.dtype).encode())
-        h.update(str(arr.shape).encode())
-        h.update(arr.tobytes())
-    return h.hexdigest()
-
-
-def _atomic_savez(path, arrays: dict) -> None:
-    """Write ``arrays`` to ``path`` as ``.npz`` atomically."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    atomic_write_bytes(path, buffer.getvalue())

@@ -9,34 +9,19 @@ so an interrupted save leaves any previous file intact.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from .atomic import atomic_write_bytes
 from .classifier import SLRFRClassifier
+from .datafile import read_data_file, write_data_file
 from .errors import ModelFileError
 
 FORMAT = "slrfr-model"
 FORMAT_VERSION = 1
 _PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "normalize", "random_state")
-
-
-def _digest(arrays: dict) -> str:
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        arr = np.ascontiguousarray(arrays[name])
-        h.update(name.encode())
-        h.update(str(arr.dtype).encode())
-        h.update(str(arr.shape).encode())
-        h.update(arr.tobytes())
-    return h.hexdigest()
 
 
 def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
@@ -77,26 +62,14 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
             raise ModelFileError(f"thumbnails must have shape ({len(model.classes_)}, 48, 40), got {thumbs.shape}")
         arrays["thumbnails"] = thumbs
     meta = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
         "software": f"slrfr-gui {__version__}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "resolution": list(model.resolution_),
         "params": {name: getattr(model, name) for name in _PARAMS},
         "persons": [str(c) for c in model.classes_],
         "regime": model.regime_,
-        "sha256": _digest(arrays),
     }
-    arrays["metadata"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    try:
-        atomic_write_bytes(path, buffer.getvalue())
-    except OSError as exc:
-        raise ModelFileError(
-            f"{path}: could not save the model ({exc.strerror or exc}); any previous file there is unchanged"
-        ) from None
-    return path
+    return write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError)
 
 
 def load_model(path):
@@ -114,43 +87,8 @@ def load_model(path):
         Missing, truncated or damaged file, a file of another kind, or an
         unknown format version. The message names the file.
     """
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"{path}: no such model file")
-    if path.is_dir():
-        raise ModelFileError(f"{path}: is a folder; give a model file written by 'slrfr enroll'")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"{path}: not a slrfr model file (a bare NumPy array)")
-            arrays = {name: data[name] for name in data.files}
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise ModelFileError(f"{path}: truncated or damaged model file ({exc}); save or enroll it again") from None
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ModelFileError(f"{path}: holds pickled Python objects; refused (model files are data only)") from None
-        raise ModelFileError(f"{path}: not a slrfr model file ({exc})") from None
-    except OSError as exc:
-        raise ModelFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except Exception as exc:  # noqa: BLE001 - any other parse failure is a damaged file
-        raise ModelFileError(f"{path}: not a slrfr model file ({type(exc).__name__}: {exc})") from None
-    if "metadata" not in arrays:
-        raise ModelFileError(f"{path}: not a slrfr model file (no metadata)")
-    try:
-        meta = json.loads(arrays.pop("metadata").tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError):
-        raise ModelFileError(f"{path}: damaged metadata in model file") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a slrfr model file")
-    if meta.get("version") != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path}: model format version {meta.get('version')!r} is not supported by slrfr-gui {__version__}"
-            f" (reads version {FORMAT_VERSION}); enroll the gallery again"
-        )
-    if meta.get("sha256") != _digest(arrays):
-        raise ModelFileError(f"{path}: checksum mismatch, the model file is damaged; enroll the gallery again")
+    arrays, meta = read_data_file(path, FORMAT, FORMAT_VERSION, ModelFileError, "slrfr model file",
+                                  "enroll the gallery again")
     try:
         params = {k: v for k, v in meta["params"].items() if k in _PARAMS}
         model = SLRFRClassifier(resolution=tuple(meta["resolution"]), **params)

@@ -48,7 +48,7 @@ def test_save_load_round_trip_and_damage(tmp_path, small_model):
     (tmp_path / "bad.npz").write_bytes(data[:100])
     with pytest.raises(ResourceError, match="bad.npz"):
         FaceModel.load(tmp_path / "bad.npz")
-    with pytest.raises(ResourceError, match="not found"):
+    with pytest.raises(ResourceError, match="no such face model file"):
         FaceModel.load(tmp_path / "none.npz")
 
 

@@ -41,7 +41,7 @@ def test_truncated_file_gives_one_line_error(tmp_path, trained):
 
 
 def test_missing_empty_and_foreign_files(tmp_path):
-    with pytest.raises(ModelFileError, match="no such model file"):
+    with pytest.raises(ModelFileError, match="no such slrfr model file"):
         load_model(tmp_path / "none.npz")
     (tmp_path / "empty.npz").write_bytes(b"")
     with pytest.raises(ModelFileError, match="empty.npz"):
