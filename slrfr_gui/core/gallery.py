@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import Cancelled, GalleryError, ImageReadError
-from .frame import to_frame
+from .frame import FRAME_SHAPE, to_frame
 from .imageio import IMAGE_SUFFIXES, read_grey
 
 
@@ -23,45 +23,235 @@ class SkippedFilesWarning(UserWarning):
 
 
 @dataclass
-class Gallery:
-    """The faces of a gallery folder.
+class GalleryImage:
+    """One enrolled image.
 
     Attributes
     ----------
-    root : Path
-    faces : ndarray of shape (n, 48, 40), float64
+    person : str
+    name : str
+        Display name (the file name by default; may be renamed).
+    face : ndarray of shape (48, 40), float64
         Grey levels in [0, 1], in the canonical frame.
-    labels : ndarray of shape (n,), str
-        Person (sub-folder name) of each face.
-    paths : list of Path
-        Source file of each face.
-    skipped : list of (Path, str)
-        Files that were not used, with the reason.
-    empty_persons : list of str
-        Person folders left with no usable image.
+    source : str
+        Where it came from (a file path, or "clipboard", "webcam", ...).
     """
 
-    root: Path
-    faces: np.ndarray
-    labels: np.ndarray
-    paths: list
-    skipped: list = field(default_factory=list)
-    empty_persons: list = field(default_factory=list)
+    person: str
+    name: str
+    face: np.ndarray
+    source: str = ""
 
+
+class Gallery:
+    """An editable gallery: persons (possibly without images yet) and their face images.
+
+    Parameters
+    ----------
+    images : list of GalleryImage
+    persons : list of str, optional
+        Person order, including persons without images; by default the sorted
+        persons of ``images``.
+    root : Path, optional
+        The folder it was loaded from.
+    skipped : list of (Path, str)
+        Files that were not used when loading, with the reason.
+
+    Attributes ``faces`` (n, 48, 40), ``labels`` (n,) and ``paths`` are views
+    built from the images, in person order.
+    """
+
+    def __init__(self, images=(), persons=None, root=None, skipped=(), empty_persons=()):
+        self.images: list[GalleryImage] = list(images)
+        names = sorted({im.person for im in self.images} | set(empty_persons)) if persons is None else list(persons)
+        for im in self.images:
+            if im.person not in names:
+                names.append(im.person)
+        self._persons: list[str] = names
+        self.root = None if root is None else Path(root)
+        self.skipped: list = list(skipped)
+
+    # ------------------------------------------------------------- views
     @property
     def persons(self) -> list[str]:
-        """Names of the persons with at least one face, sorted."""
-        return sorted(set(self.labels.tolist()))
+        """Every person, in gallery order (including persons without images)."""
+        return list(self._persons)
+
+    @property
+    def empty_persons(self) -> list[str]:
+        """Persons without any image."""
+        used = {im.person for im in self.images}
+        return [p for p in self._persons if p not in used]
+
+    def images_of(self, person: str) -> list[GalleryImage]:
+        """The images of ``person``, in order."""
+        return [im for im in self.images if im.person == person]
 
     def count(self, person: str) -> int:
-        """Number of faces of ``person``."""
-        return int(np.sum(self.labels == person))
+        """Number of images of ``person``."""
+        return sum(1 for im in self.images if im.person == person)
+
+    def _ordered(self) -> list[GalleryImage]:
+        order = {p: i for i, p in enumerate(self._persons)}
+        return sorted(self.images, key=lambda im: order[im.person])
+
+    @property
+    def faces(self) -> np.ndarray:
+        """ndarray of shape (n, 48, 40): every image, person by person."""
+        ordered = self._ordered()
+        return np.stack([im.face for im in ordered]) if ordered else np.zeros((0, *FRAME_SHAPE))
+
+    @property
+    def labels(self) -> np.ndarray:
+        """ndarray of shape (n,), str: the person of each row of ``faces``."""
+        return np.array([im.person for im in self._ordered()], dtype=str)
+
+    @property
+    def paths(self) -> list:
+        """Source of each row of ``faces``."""
+        return [Path(im.source) if im.source else None for im in self._ordered()]
+
+    def thumbnail(self, person: str) -> np.ndarray | None:
+        """The first face of ``person``, shape (48, 40), or None."""
+        images = self.images_of(person)
+        return images[0].face if images else None
 
     def skipped_report(self) -> str:
         """The skipped files and empty persons as text, one per line."""
         lines = [f"{path}: {reason}" for path, reason in self.skipped]
-        lines += [f"{self.root / name}: person has no usable image" for name in self.empty_persons]
+        lines += [f"{name}: person has no usable image" for name in self.empty_persons]
         return "\n".join(lines)
+
+    # ------------------------------------------------------------- edits
+    def _check_name(self, name: str, what: str = "person") -> str:
+        name = str(name).strip()
+        if not name:
+            raise GalleryError(f"a {what} name cannot be empty")
+        if any(ch in name for ch in "\n\r\t\0"):
+            raise GalleryError(f"{what} name {name!r} holds a control character")
+        return name
+
+    def add_person(self, name: str) -> str:
+        """Add a person without images; returns the cleaned name.
+
+        Raises
+        ------
+        GalleryError
+            Empty name, or a person of that name (ignoring case) exists.
+        """
+        name = self._check_name(name)
+        if name.casefold() in {p.casefold() for p in self._persons}:
+            raise GalleryError(f"a person named {name!r} is already in the gallery")
+        self._persons.append(name)
+        return name
+
+    def rename_person(self, old: str, new: str) -> str:
+        """Rename a person (all their images follow).
+
+        Raises
+        ------
+        GalleryError
+            ``old`` is not in the gallery, ``new`` is empty or taken by another person.
+        """
+        if old not in self._persons:
+            raise GalleryError(f"no person named {old!r} in the gallery")
+        new = self._check_name(new)
+        if new != old and new.casefold() in {p.casefold() for p in self._persons if p != old}:
+            raise GalleryError(f"a person named {new!r} is already in the gallery")
+        self._persons[self._persons.index(old)] = new
+        for im in self.images:
+            if im.person == old:
+                im.person = new
+        return new
+
+    def remove_person(self, name: str) -> list[GalleryImage]:
+        """Remove a person and their images; returns the removed images (for undo)."""
+        if name not in self._persons:
+            raise GalleryError(f"no person named {name!r} in the gallery")
+        removed = self.images_of(name)
+        self.images = [im for im in self.images if im.person != name]
+        self._persons.remove(name)
+        return removed
+
+    def add_face(self, person: str, face: np.ndarray, name: str = "", source: str = "") -> GalleryImage:
+        """Add one face (any size, taken as a canonical-frame crop) to ``person``, creating them if needed."""
+        if person not in self._persons:
+            person = self.add_person(person)
+        face = np.asarray(face, dtype=np.float64)
+        if face.ndim != 2 or not np.all(np.isfinite(face)):
+            raise GalleryError(f"{name or source or 'image'}: not a finite 2-D grey image")
+        image = GalleryImage(person, name or (Path(source).name if source else f"image{len(self.images) + 1}"),
+                             to_frame(face), str(source))
+        self.images.append(image)
+        return image
+
+    def add_files(self, person: str, paths) -> tuple[list[GalleryImage], list]:
+        """Read image files into ``person``; returns (added images, skipped (path, reason))."""
+        added, skipped = [], []
+        for path in paths:
+            path = Path(path)
+            try:
+                image = read_grey(path)
+            except ImageReadError as exc:
+                skipped.append((path, str(exc).split(": ", 1)[-1]))
+                continue
+            added.append(self.add_face(person, image, path.name, str(path)))
+        return added, skipped
+
+    def remove_image(self, image: GalleryImage) -> None:
+        """Remove one image (the person stays, possibly without images)."""
+        self.images = [im for im in self.images if im is not image]
+
+    def rename_image(self, image: GalleryImage, name: str) -> None:
+        """Give an image a new display name."""
+        image.name = self._check_name(name, "image")
+
+    # -------------------------------------------------------------- files
+    def save(self, path) -> Path:
+        """Write the gallery (faces and names, not the source files) as a data file, atomically.
+
+        Raises
+        ------
+        GalleryError
+            The file cannot be written.
+        """
+        from .datafile import write_data_file
+
+        faces = np.stack([im.face for im in self.images]).astype(np.float32) if self.images else \
+            np.zeros((0, *FRAME_SHAPE), np.float32)
+        meta = {"persons": self._persons,
+                "images": [{"person": im.person, "name": im.name, "source": im.source} for im in self.images],
+                "root": str(self.root) if self.root else None}
+        return write_data_file(path, {"faces": faces}, meta, GALLERY_FORMAT, GALLERY_VERSION, GalleryError)
+
+    @classmethod
+    def open(cls, path) -> "Gallery":
+        """Read a gallery file written by :meth:`save`.
+
+        Raises
+        ------
+        GalleryError
+            Missing, damaged or foreign file (one line, naming the file).
+        """
+        from .datafile import read_data_file
+
+        arrays, meta = read_data_file(path, GALLERY_FORMAT, GALLERY_VERSION, GalleryError, "slrfr gallery file",
+                                      "open the gallery folder again")
+        try:
+            faces = arrays["faces"].astype(np.float64)
+            entries = meta["images"]
+            persons = [str(p) for p in meta["persons"]]
+            if faces.shape != (len(entries), *FRAME_SHAPE):
+                raise ValueError("faces do not match the image list")
+            images = [GalleryImage(str(e["person"]), str(e["name"]), f, str(e.get("source", "")))
+                      for e, f in zip(entries, faces)]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GalleryError(f"{path}: gallery file is incomplete ({exc})") from None
+        return cls(images, persons, meta.get("root"))
+
+
+GALLERY_FORMAT = "slrfr-gallery"
+GALLERY_VERSION = 1
 
 
 def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, warn: bool = True) -> Gallery:
@@ -126,7 +316,7 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
             if path.is_dir():
                 continue
             jobs.append((person_dir.name, path))
-    faces, labels, paths = [], [], []
+    images = []
     for i, (person, path) in enumerate(jobs):
         if should_stop is not None and should_stop():
             raise Cancelled("loading the gallery was cancelled")
@@ -138,16 +328,14 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
                 reason = "not an image"
             skipped.append((path, reason))
         else:
-            faces.append(to_frame(image))
-            labels.append(person)
-            paths.append(path)
+            images.append(GalleryImage(person, path.name, to_frame(image), str(path)))
         if progress is not None:
             progress(i + 1, len(jobs))
-    used = set(labels)
+    used = {im.person for im in images}
     empty = [d.name for d in person_dirs if d.name not in used]
-    if not faces:
+    if not images:
         raise GalleryError(f"{root}: no person folder holds a readable image")
-    gallery = Gallery(root, np.stack(faces), np.array(labels), paths, skipped, empty)
+    gallery = Gallery(images, sorted(used) + empty, root, skipped)
     if warn and (skipped or empty):
         warnings.warn(
             f"{len(skipped)} file(s) skipped and {len(empty)} person(s) without images in {root}:\n"

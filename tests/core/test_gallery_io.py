@@ -22,7 +22,7 @@ def test_gallery_skips_junk_and_reports_empty_persons(synthetic_gallery):
     for name in ("notes.txt", "broken.png", "readme.md", "stray.png", "nobody"):
         assert name in message
     assert ".DS_Store" not in message
-    assert gallery.persons == [f"person{i}" for i in range(1, 7)]
+    assert gallery.persons == [f"person{i}" for i in range(1, 7)] + ["nobody"]
     assert gallery.faces.shape == (12, 48, 40)
     assert gallery.empty_persons == ["nobody"]
     assert gallery.count("person1") == 2
@@ -73,3 +73,36 @@ def test_read_grey_errors_name_the_file(tmp_path):
             read_grey(tmp_path / name)
     with pytest.raises(ImageReadError, match="folder"):
         read_grey(tmp_path)
+
+
+def test_gallery_editing_and_file_round_trip(synthetic_gallery, tmp_path):
+    from slrfr_gui.core.gallery import Gallery
+
+    folder, probes = synthetic_gallery
+    gallery = load_gallery(folder)
+    gallery.add_person("Zoë")
+    with pytest.raises(GalleryError, match="already"):
+        gallery.add_person("zoë")
+    with pytest.raises(GalleryError, match="empty"):
+        gallery.add_person("  ")
+    assert gallery.empty_persons == ["Zoë"]
+    gallery.add_face("Zoë", probes["person1"], name="new.png")
+    gallery.rename_person("person2", "Bob")
+    assert gallery.count("Bob") == 2 and "person2" not in gallery.persons
+    with pytest.raises(GalleryError, match="already"):
+        gallery.rename_person("Bob", "PERSON3")
+    removed = gallery.remove_person("person3")
+    assert len(removed) == 2
+    gallery.remove_image(gallery.images_of("person4")[0])
+    gallery.rename_image(gallery.images_of("person4")[0], "kept.png")
+    assert gallery.faces.shape == (10, 48, 40)
+    assert list(gallery.labels).count("Zoë") == 1
+
+    path = gallery.save(tmp_path / "g.slrfr-gallery")
+    again = Gallery.open(path)
+    assert again.persons == gallery.persons
+    np.testing.assert_allclose(again.faces, gallery.faces, atol=1e-6)
+    assert [im.name for im in again.images_of("person4")] == ["kept.png"]
+    (tmp_path / "bad").write_bytes(path.read_bytes()[:50])
+    with pytest.raises(GalleryError, match="bad"):
+        Gallery.open(tmp_path / "bad")

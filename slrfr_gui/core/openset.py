@@ -1,0 +1,90 @@
+"""Open-set identification: saying "unknown" when no enrolled person fits.
+
+The score of a probe is the ratio of its smallest residual to its second
+smallest (``margin_ratio``): near 1 when the best person is no better than the
+next, small when one person clearly explains the probe. A probe whose ratio
+exceeds the threshold is "unknown". The threshold is calibrated on training
+subjects, never on the gallery (``scripts/calibrate_unknown.py`` writes the
+shipped defaults to ``resources/openset.json``), at a target FPIR: the
+fraction of probes of persons *not* enrolled that are still given a name
+(ISO/IEC 19795-1).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .frame import check_resolution, format_resolution
+
+
+def margin_ratio(residuals: np.ndarray) -> np.ndarray:
+    """r_(1) / r_(2) for each probe, in [0, 1].
+
+    Parameters
+    ----------
+    residuals : ndarray of shape (n_probes, n_persons)
+        Normalised residuals (in [0, 1]); with one person the second residual
+        is taken as 1 (the residual of a probe no person explains).
+
+    Returns
+    -------
+    ndarray of shape (n_probes,), float64
+    """
+    res = np.atleast_2d(np.asarray(residuals, dtype=np.float64))
+    if res.shape[1] == 0:
+        return np.ones(len(res))
+    if res.shape[1] == 1:
+        return np.clip(res[:, 0], 0.0, 1.0)
+    two = np.partition(res, 1, axis=1)[:, :2]
+    return np.where(two[:, 1] > 0, two[:, 0] / np.maximum(two[:, 1], 1e-300), 1.0)
+
+
+def threshold_at_fpir(nonmated_scores: np.ndarray, fpir: float) -> float:
+    """The largest ratio threshold that names at most ``fpir`` of non-mated probes.
+
+    A probe is named when its score is <= the threshold; non-mated probes are
+    probes of persons who are not enrolled.
+    """
+    scores = np.sort(np.asarray(nonmated_scores, dtype=np.float64))
+    if scores.size == 0:
+        raise ValueError("no non-mated scores to calibrate on")
+    k = int(np.floor(fpir * scores.size))
+    return float(scores[k] - 1e-12) if k < scores.size else float(scores[-1])
+
+
+def fnir_at(threshold: float, mated_scores, mated_correct) -> float:
+    """FNIR: fraction of mated probes not named correctly (rejected, or named wrongly)."""
+    scores = np.asarray(mated_scores)
+    correct = np.asarray(mated_correct, dtype=bool)
+    return float(np.mean(~(correct & (scores <= threshold))))
+
+
+class OpenSetDefaults:
+    """Thresholds calibrated per resolution, interpolated in log pixel count between them."""
+
+    def __init__(self, thresholds: dict, fpir: float, description: str = ""):
+        self.fpir = float(fpir)
+        self.description = description
+        points = sorted((np.log(r * c), t) for (r, c), t in
+                        ((check_resolution(k.split("x")), v) for k, v in thresholds.items()))
+        self._x = np.array([p[0] for p in points])
+        self._t = np.array([p[1] for p in points])
+        self.thresholds = {k: float(v) for k, v in thresholds.items()}
+
+    def threshold(self, resolution) -> float:
+        """The default "unknown" threshold for a probe resolution."""
+        r, c = check_resolution(resolution)
+        return float(np.interp(np.log(r * c), self._x, self._t))
+
+    @classmethod
+    def load(cls, path=None) -> "OpenSetDefaults":
+        """Read ``resources/openset.json`` (or ``path``); a neutral default if it is missing or damaged."""
+        from .resources import resource_path
+
+        try:
+            data = json.loads((path or resource_path("openset.json")).read_text())
+            return cls(data["thresholds"], data["fpir"], data.get("description", ""))
+        except Exception:  # noqa: BLE001 - a missing calibration must never stop the application
+            return cls({format_resolution((7, 6)): 0.8}, 0.1, "uncalibrated fallback")
