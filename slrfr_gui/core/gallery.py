@@ -173,6 +173,19 @@ class Gallery:
         self._persons.remove(name)
         return removed
 
+    def restore_person(self, position: int, name: str, images) -> None:
+        """Put back a person removed by :meth:`remove_person` (undo)."""
+        if name in self._persons:
+            raise GalleryError(f"a person named {name!r} is already in the gallery")
+        self._persons.insert(min(max(position, 0), len(self._persons)), name)
+        self.images.extend(images)
+
+    def restore_image(self, index: int, image: GalleryImage) -> None:
+        """Put back an image removed by :meth:`remove_image` (undo)."""
+        if image.person not in self._persons:
+            self._persons.append(image.person)
+        self.images.insert(min(max(index, 0), len(self.images)), image)
+
     def add_face(self, person: str, face: np.ndarray, name: str = "", source: str = "") -> GalleryImage:
         """Add one face (any size, taken as a canonical-frame crop) to ``person``, creating them if needed."""
         if person not in self._persons:

@@ -1,255 +1,326 @@
-"""The first window: open a gallery, pick the resolution, train, identify a probe.
+"""The analyst's window: gallery, relighting preview, resolution slider, training, probes, ranked matches.
 
-Run ``slrfr-gui`` (or ``python -m slrfr_gui.gui.app``). Options:
-``--gallery DIR`` opens a gallery at start, ``--probe FILE`` sets a probe,
-``--train`` trains right away, ``--screenshot FILE`` saves the window once the
-work asked for is done and quits.
+``slrfr-gui [--gallery DIR|FILE] [--model FILE] [--probe IMAGE] [--resolution 7x6] [--screenshot OUT.png]
+[--json OUT.json]`` opens with that state, trains if needed, identifies the probe and, with
+``--screenshot``, saves an image of the whole window and exits (with ``--json``, the ranked persons too,
+in the form ``slrfr identify --json`` uses).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
+import traceback
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFileDialog, QFrame, QHBoxLayout,
-                               QHeaderView, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QProgressBar, QPushButton, QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem,
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter,
                                QVBoxLayout, QWidget)
 
 from .. import __version__
+from ..core.batch import identify_files, probe_files, write_csv
 from ..core.classifier import SLRFRClassifier
 from ..core.errors import SLRFRError
-from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, prepare_probe
-from ..core.gallery import Gallery, load_gallery
-from ..core.imageio import read_grey
+from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution
+from ..core.gallery import Gallery, GalleryImage, load_gallery
+from ..core.imageio import read_grey, to_grey
 from ..core.modelfile import load_model, save_model
+from ..core.openset import OpenSetDefaults
+from . import settings
+from .batch_panel import BatchPanel
+from .common import apply_palette_to_pyqtgraph
+from .controls import ResolutionBar, TrainingControls
+from .gallery_panel import GalleryPanel
+from .relight_view import RelightView
+from .results import ResultsPanel, identify
 from .worker import Task
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("slrfr_gui")
 
-#: Preset probe sizes offered in the resolution box (rows x columns, 6:5 aspect).
-PRESET_RESOLUTIONS = [(5, 4), (7, 6), (10, 8), (12, 10), (14, 12), (19, 16), (24, 20)]
-TOP = 10
-
-
-def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
-    """Grey levels in [0, 1], shape (rows, columns) -> QPixmap, magnified ``scale`` x with visible pixels."""
-    arr = np.ascontiguousarray(np.clip(np.round(np.asarray(image) * 255.0), 0, 255).astype(np.uint8))
-    rows, cols = arr.shape
-    qimage = QImage(arr.data, cols, rows, cols, QImage.Format.Format_Grayscale8).copy()
-    pixmap = QPixmap.fromImage(qimage)
-    if scale != 1:
-        pixmap = pixmap.scaled(cols * scale, rows * scale, Qt.AspectRatioMode.IgnoreAspectRatio,
-                               Qt.TransformationMode.FastTransformation)
-    return pixmap
-
-
-def image_label(text: str, size: tuple[int, int]) -> QLabel:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setFixedSize(*size)
-    label.setFrameShape(QFrame.Shape.StyledPanel)
-    label.setWordWrap(True)
-    return label
+ABOUT = f"""<h3>slrfr-gui {__version__}</h3>
+<p>Recognises people from tiny, badly lit face images (7×6 to 20×20 pixels) by synthesis: each gallery face
+is relit under nine lights, degraded to the probe's size and turned into one dictionary per person; a probe
+is named by the person whose dictionary reconstructs it best.</p>
+<p><b>Method:</b> S. Shekhar, V. M. Patel, R. Chellappa, “Synthesis-based Recognition of Low Resolution
+Faces”, IJCB 2011.<br>
+<b>Albedo:</b> S. Biswas, G. Aggarwal, R. Chellappa, “Robust Estimation of Albedo for Illumination-Invariant
+Matching and Shape Recovery”, IEEE TPAMI 31(5), 2009.<br>
+<b>Nine points of light:</b> K.-C. Lee, J. Ho, D. Kriegman, “Acquiring Linear Subspaces for Face Recognition
+under Variable Lighting”, IEEE TPAMI 27(5), 2005.<br>
+<b>K-SVD:</b> M. Aharon, M. Elad, A. Bruckstein, IEEE TSP 54(11), 2006.<br>
+<b>Face model data:</b> Extended Yale Face Database B — A. Georghiades, P. Belhumeur, D. Kriegman, “From Few
+to Many: Illumination Cone Models for Face Recognition under Variable Lighting and Pose”, IEEE TPAMI 23(6),
+2001 (free for research use).</p>"""
 
 
-class ResidualBars(pg.PlotWidget):
-    """Horizontal bars of the ranked persons' residuals, best at the top, highlighted."""
+def log_folder() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    return Path(base or Path.home() / ".slrfr-gui") / "logs"
 
-    def __init__(self, parent=None):
-        super().__init__(parent, background="w")
-        self.setMinimumHeight(180)
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.getPlotItem().setLabel("bottom", "residual (smaller is a better match)")
-        self.getPlotItem().getAxis("bottom").enableAutoSIPrefix(False)
-        self.getPlotItem().invertY(True)
-        self.values: list[float] = []
 
-    def set_ranked(self, ranked: list[tuple[str, float]]) -> None:
-        self.clear()
-        self.values = [v for _, v in ranked]
-        if not ranked:
-            return
-        n = len(ranked)
-        y = np.arange(n)
-        brushes = [pg.mkBrush("#d9822b") if i == 0 else pg.mkBrush("#5b8fd1") for i in range(n)]
-        self.addItem(pg.BarGraphItem(x0=0, y=y, height=0.7, width=self.values, brushes=brushes))
-        axis = self.getPlotItem().getAxis("left")
-        axis.setTicks([[(i, name) for i, (name, _) in enumerate(ranked)]])
-        self.setXRange(0, max(self.values) * 1.05 if max(self.values) > 0 else 1.0, padding=0)
-        self.setYRange(-0.6, n - 0.4, padding=0)
+def setup_logging() -> Path | None:
+    """Log to stderr and to a rotating file in the platform's data folder; returns the file."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        folder = log_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "slrfr-gui.log"
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(handler)
+        return path
+    except OSError:
+        return None
+
+
+def qimage_to_grey(image: QImage) -> np.ndarray:
+    """A QImage (e.g. from the clipboard) as grey levels in [0, 1], shape (rows, columns)."""
+    from PIL import Image
+
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    width, height = rgba.width(), rgba.height()
+    buffer = np.frombuffer(rgba.constBits(), dtype=np.uint8, count=rgba.sizeInBytes())
+    arr = buffer.reshape(height, rgba.bytesPerLine())[:, : width * 4].reshape(height, width, 4).copy()
+    return to_grey(Image.fromarray(arr, "RGBA"))
 
 
 class MainWindow(QMainWindow):
-    """Gallery on the left; resolution, training and identification on the right."""
+    """The analyst's window (see the module docstring)."""
 
-    #: Emitted after each identification with the ranked (person, residual) list.
-    identified = Signal(list)
-    #: Emitted when a model is ready (trained or opened).
-    model_ready = Signal()
-    #: Emitted when a gallery has been loaded.
     gallery_loaded = Signal()
+    model_ready = Signal()
+    identified = Signal(list)
+    batch_done = Signal()
+    task_failed = Signal(str)
 
     def __init__(self):
         super().__init__()
-        self.setWindowTitle(f"slrfr-gui {__version__}: low-resolution face recognition")
+        self.setWindowTitle("slrfr-gui: low-resolution face recognition")
         self.setAcceptDrops(True)
         self.gallery: Gallery | None = None
-        self.models: dict[tuple[int, int], SLRFRClassifier] = {}
-        self.thumbnails: dict[str, np.ndarray] = {}
+        self.models: dict[tuple, SLRFRClassifier] = {}
+        self.stale: set = set()
+        self.model_thumbnails: dict[str, np.ndarray] = {}
         self.task: Task | None = None
         self.probe_image: np.ndarray | None = None
-        self.probe_path: Path | None = None
-        self.ranked: list = []
-        self._build_menu()
-        self._build_ui()
+        self.probe_source = ""
+        self.result = None
+        self.defaults = OpenSetDefaults.load()
+        self.threshold_is_default = True
+        self._build()
+        self._build_menus()
+        self.resolution_bar.set_resolution(self._initial_resolution(), emit=False)
+        self._resolution_changed(self.resolution_bar.resolution)
         self._update_state()
-        self.resize(1100, 720)
 
-    # ------------------------------------------------------------------ UI
-    def _build_menu(self):
-        menu = self.menuBar().addMenu("&File")
-        self.act_open_gallery = QAction("Open &gallery folder…", self, shortcut=QKeySequence("Ctrl+G"),
-                                        triggered=self.choose_gallery)
-        self.act_open_probe = QAction("Open &probe image…", self, shortcut=QKeySequence.StandardKey.Open,
-                                      triggered=self.choose_probe)
-        self.act_open_model = QAction("Open &model…", self, triggered=self.choose_model)
-        self.act_save_model = QAction("&Save model…", self, shortcut=QKeySequence.StandardKey.Save,
-                                      triggered=self.choose_save_model)
-        self.act_quit = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
-        for act in (self.act_open_gallery, self.act_open_probe, None, self.act_open_model, self.act_save_model,
-                    None, self.act_quit):
-            menu.addSeparator() if act is None else menu.addAction(act)
-
-    def _build_ui(self):
-        # Left: the gallery.
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        self.btn_gallery = QPushButton("Open gallery folder…")
-        self.btn_gallery.clicked.connect(self.choose_gallery)
-        self.gallery_label = QLabel("No gallery. Open a folder with one sub-folder of face images per person.")
-        self.gallery_label.setWordWrap(True)
-        self.person_list = QListWidget()
-        self.person_list.setIconSize(pg.QtCore.QSize(40, 48))
-        self.skipped_label = QLabel("")
-        self.skipped_label.setWordWrap(True)
-        self.skipped_label.setStyleSheet("color: #a05000")
-        lv.addWidget(self.btn_gallery)
-        lv.addWidget(self.gallery_label)
-        lv.addWidget(self.person_list, 1)
-        lv.addWidget(self.skipped_label)
-
-        # Right, top: resolution and training.
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Probe resolution (rows × columns):"))
-        self.resolution_box = QComboBox()
-        self.resolution_box.setEditable(True)
-        self.resolution_box.addItems([format_resolution(r) for r in PRESET_RESOLUTIONS])
-        self.resolution_box.setCurrentText("7x6")
-        self.resolution_box.setToolTip("Pick a size or type one, e.g. 9x7 (5x4 to 48x40)")
-        self.resolution_box.currentTextChanged.connect(self._resolution_changed)
-        row.addWidget(self.resolution_box)
-        self.btn_train = QPushButton("Train")
-        self.btn_train.clicked.connect(self.train)
-        self.btn_cancel = QPushButton("Cancel")
-        self.btn_cancel.clicked.connect(self.cancel)
-        row.addWidget(self.btn_train)
-        row.addWidget(self.btn_cancel)
-        row.addStretch(1)
-        rv.addLayout(row)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%p%")
-        self.status = QLabel("")
-        rv.addWidget(self.progress)
-        rv.addWidget(self.status)
-
-        # Right, middle: the probe.
-        probe_row = QHBoxLayout()
-        self.probe_given = image_label("Drop a probe image here,\nor File → Open probe image…", (200, 240))
-        self.probe_lr = image_label("probe at the model's resolution", (200, 240))
-        self.btn_probe = QPushButton("Open probe…")
-        self.btn_probe.clicked.connect(self.choose_probe)
-        self.probe_info = QLabel("")
-        self.probe_info.setWordWrap(True)
-        side = QVBoxLayout()
-        side.addWidget(self.btn_probe)
-        side.addWidget(self.probe_info)
-        side.addStretch(1)
-        probe_row.addWidget(self.probe_given)
-        probe_row.addWidget(self.probe_lr)
-        probe_row.addLayout(side, 1)
-        rv.addLayout(probe_row)
-
-        # Right, bottom: the ranked persons and their residual bars.
-        self.result_label = QLabel("")
-        rv.addWidget(self.result_label)
-        results = QSplitter(Qt.Orientation.Horizontal)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["rank", "gallery", "person", "residual"])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.setIconSize(pg.QtCore.QSize(40, 48))
-        self.bars = ResidualBars()
-        results.addWidget(self.table)
-        results.addWidget(self.bars)
-        results.setSizes([420, 420])
-        rv.addWidget(results, 1)
-
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setSizes([300, 800])
-        self.setCentralWidget(split)
-        self.statusBar().showMessage("Open a gallery folder to begin.")
-
-    # ------------------------------------------------------------- state
-    def current_resolution(self):
-        """The resolution in the box, or None when the text is not a valid size."""
+    # ---------------------------------------------------------------- build
+    @staticmethod
+    def _initial_resolution():
         try:
-            return parse_resolution(self.resolution_box.currentText())
+            return parse_resolution(settings.read("view/resolution"))
         except ValueError:
-            return None
+            return (7, 6)
+
+    def _build(self):
+        self.gallery_panel = GalleryPanel()
+        self.gallery_panel.image_selected.connect(self._image_selected)
+        self.gallery_panel.edited.connect(self._gallery_edited)
+        self.gallery_panel.folder_dropped.connect(self.open_gallery)
+        dock = QDockWidget("Gallery", self)
+        dock.setObjectName("gallery_dock")
+        dock.setWidget(self.gallery_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.gallery_dock = dock
+
+        self.batch_panel = BatchPanel()
+        self.batch_panel.open_requested.connect(self.choose_batch_folder)
+        self.batch_panel.export_requested.connect(self.choose_export_csv)
+        dock = QDockWidget("Batch", self)
+        dock.setObjectName("batch_dock")
+        dock.setWidget(self.batch_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        dock.hide()
+        self.batch_dock = dock
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.resolution_bar = ResolutionBar()
+        self.resolution_bar.resolution_changed.connect(self._resolution_changed)
+        self.training = TrainingControls()
+        self.training.train_requested.connect(self.train)
+        self.training.cancel_requested.connect(self.cancel)
+        layout.addWidget(self.resolution_bar)
+        layout.addWidget(self.training)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.relight_view = RelightView()
+        self.results = ResultsPanel()
+        self.results.threshold_changed.connect(self._threshold_changed)
+        self.splitter.addWidget(self.relight_view)
+        self.splitter.addWidget(self.results)
+        self.splitter.setSizes([700, 600])
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.model_state = self.statusBar()
+        self.statusBar().showMessage("Open a gallery folder (Ctrl+G) to begin.")
+
+    def _action(self, text, slot, shortcut=None, tip=""):
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        return action
+
+    def _build_menus(self):
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        self.act_open_gallery = self._action("Open &gallery folder…", self.choose_gallery, "Ctrl+G",
+                                             "A folder with one sub-folder of face images per person")
+        self.act_open_gallery_file = self._action("Open gallery &file…", self.choose_gallery_file, None,
+                                                  "A gallery saved by slrfr-gui")
+        self.act_save_gallery = self._action("Save gallery &as…", self.choose_save_gallery, "Ctrl+Shift+S")
+        self.act_open_probe = self._action("Open &probe image…", self.choose_probe, QKeySequence.StandardKey.Open)
+        self.act_paste = self._action("&Paste probe", self.paste_probe, QKeySequence.StandardKey.Paste,
+                                      "Use the image (or image file) on the clipboard as the probe")
+        self.act_batch = self._action("Identify a &folder of probes…", self.choose_batch_folder, "Ctrl+B")
+        self.act_export = self._action("&Export batch results as CSV…", self.choose_export_csv, "Ctrl+E")
+        self.act_open_model = self._action("Open &model…", self.choose_model, "Ctrl+Shift+O")
+        self.act_save_model = self._action("&Save model…", self.choose_save_model, QKeySequence.StandardKey.Save)
+        self.recent_galleries = m.addMenu("Recent galleries")
+        self.recent_models = m.addMenu("Recent models")
+        for a in (self.act_open_gallery, self.act_open_gallery_file, self.act_save_gallery, None, self.act_open_probe,
+                  self.act_paste, self.act_batch, self.act_export, None, self.act_open_model, self.act_save_model):
+            m.addSeparator() if a is None else m.addAction(a)
+        m.addMenu(self.recent_galleries)
+        m.addMenu(self.recent_models)
+        m.addSeparator()
+        m.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        self.recent_galleries.aboutToShow.connect(lambda: self._fill_recent(self.recent_galleries, "recent/galleries"))
+        self.recent_models.aboutToShow.connect(lambda: self._fill_recent(self.recent_models, "recent/models"))
+
+        e = bar.addMenu("&Edit")
+        self.act_undo = self._action("&Undo", self.undo, QKeySequence.StandardKey.Undo)
+        e.addAction(self.act_undo)
+        e.addAction(self._action("Add &person…", self.gallery_panel.ask_add_person, "Ctrl+N"))
+        e.addAction(self._action("Add &images to person…", self.gallery_panel.ask_add_images, "Ctrl+I"))
+        e.addAction(self._action("&Remove selected", self.gallery_panel.remove_selected, QKeySequence.StandardKey.Delete))
+
+        t = bar.addMenu("&Model")
+        self.act_train = self._action("&Train at this resolution", self.train, "Ctrl+T")
+        self.act_cancel = self._action("&Cancel", self.cancel, "Esc")
+        t.addAction(self.act_train)
+        t.addAction(self.act_cancel)
+        t.addAction(self._action("&Reset training parameters", self.training.reset_parameters))
+
+        v = bar.addMenu("&View")
+        v.addAction(self.gallery_dock.toggleViewAction())
+        v.addAction(self.batch_dock.toggleViewAction())
+        v.addAction(self._action("Reset relighting &zoom", self.relight_view.reset_zoom, "Ctrl+0"))
+
+        h = bar.addMenu("&Help")
+        h.addAction(self._action("&About slrfr-gui", self.about))
+        h.addAction(self._action("Show &log folder", lambda: QMessageBox.information(
+            self, "Log folder", f"The log is written to\n{log_folder()}")))
+
+    def _fill_recent(self, menu, key):
+        menu.clear()
+        items = settings.read(key)
+        if not items:
+            menu.addAction("(none)").setEnabled(False)
+        opener = self.open_gallery if key == "recent/galleries" else self.open_model
+        for path in items:
+            menu.addAction(path, lambda p=path: opener(p))
+
+    # ---------------------------------------------------------------- state
+    @property
+    def resolution(self):
+        return self.resolution_bar.resolution
 
     @property
     def model(self) -> SLRFRClassifier | None:
-        res = self.current_resolution()
-        return self.models.get(res) if res else None
+        return self.models.get(self.resolution)
+
+    def busy(self) -> bool:
+        return self.task is not None and self.task.is_running()
 
     def _update_state(self):
-        busy = self.task is not None and self.task.is_running()
-        res = self.current_resolution()
-        self.btn_train.setEnabled(not busy and self.gallery is not None and res is not None)
-        self.btn_cancel.setEnabled(busy)
-        self.btn_gallery.setEnabled(not busy)
-        self.act_open_gallery.setEnabled(not busy)
+        busy = self.busy()
+        has_gallery = self.gallery is not None and len(self.gallery.images) > 0
+        self.training.set_busy(busy, has_gallery)
+        self.act_train.setEnabled(has_gallery and not busy)
+        self.act_cancel.setEnabled(busy)
         self.act_save_model.setEnabled(self.model is not None)
-        if not busy:
-            if res is None:
-                self.status.setText("Type a resolution as ROWSxCOLUMNS, e.g. 7x6 (5x4 to 48x40).")
-            elif self.model is not None:
-                self.status.setText(f"Model trained for {format_resolution(res)}: {self.model.describe()}.")
-            elif self.gallery is not None:
-                self.status.setText(f"No model for {format_resolution(res)} yet: press Train.")
-            else:
-                self.status.setText("")
+        self.act_save_gallery.setEnabled(self.gallery is not None)
+        self.act_export.setEnabled(bool(self.batch_panel.rows))
+        self.act_batch.setEnabled(self.model is not None and not busy)
+        self.act_undo.setEnabled(self.gallery_panel.can_undo())
+        self.act_undo.setText(f"&Undo {self.gallery_panel.undo_text()}" if self.gallery_panel.can_undo() else "&Undo")
+        res = self.resolution
+        model = self.model
+        self.resolution_bar.set_trained(model is not None, res in self.stale)
+        if busy:
+            return
+        size = format_resolution(res)
+        if model is not None:
+            note = " — the gallery changed since: retrain (Ctrl+T)" if res in self.stale else ""
+            self.training.status.setText(f"{size}: {len(model.classes_)} persons, {model.regime_}{note}")
+        elif has_gallery:
+            self.training.status.setText(f"No model for {size} yet: press Train (Ctrl+T)")
+        else:
+            self.training.status.setText("")
 
-    def _resolution_changed(self, _text):
+    # -------------------------------------------------------------- tasks
+    def _start_task(self, fn, message, on_result, name):
+        if self.busy():
+            self.task.cancel()
+            self.task.wait()
+        task = Task(fn, name, self)
+        outcome = {}
+        task.progress.connect(lambda d, t, s: self.training.show_progress(d, t, s, time.monotonic() - task.started_at))
+        task.returned.connect(lambda result: outcome.update(result=result))
+        task.errored.connect(self._on_error)
+        task.cancelled.connect(lambda: self.statusBar().showMessage(f"{message.rstrip('…')}: cancelled; nothing changed."))
+
+        def finished():
+            self.training.progress.setValue(self.training.progress.maximum() if "result" in outcome else 0)
+            if self.task is task:
+                self._update_state()
+            if "result" in outcome:
+                on_result(outcome["result"])
+            self._update_state()
+
+        task.finished.connect(finished)
+        self.task = task
+        self.training.progress.setValue(0)
+        self.training.status.setText(message)
+        self.statusBar().showMessage(message)
+        task.start()
         self._update_state()
-        self._show_probe()
-        self.identify()
+        return task
+
+    def cancel(self):
+        if self.busy():
+            self.task.cancel()
+            self.training.status.setText("Cancelling…")
+
+    def _on_error(self, message, details):
+        log.error("%s\n%s", message, details)
+        box = QMessageBox(QMessageBox.Icon.Warning, "slrfr-gui", message, QMessageBox.StandardButton.Ok, self)
+        if details:
+            box.setDetailedText(details)
+        box.open()
+        self.error_box = box
+        self.statusBar().showMessage(message)
+        self.task_failed.emit(message)
 
     # ------------------------------------------------------------ gallery
     def choose_gallery(self):
@@ -257,141 +328,173 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_gallery(folder)
 
-    def open_gallery(self, folder):
-        """Load a gallery folder in a worker thread."""
-        folder = Path(folder)
-        self._start_task(lambda progress, stop: load_gallery(folder, progress, stop, warn=False),
-                         f"Loading {folder}…", self._gallery_done, "load gallery")
+    def choose_gallery_file(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open gallery file", "", "slrfr galleries (*.slrfr-gallery);;All files (*)")
+        if path:
+            self.open_gallery(path)
+
+    def open_gallery(self, path):
+        """Load a gallery folder (in a worker) or a saved gallery file."""
+        path = Path(path)
+        if path.is_file():
+            try:
+                self._gallery_done(Gallery.open(path))
+            except SLRFRError as exc:
+                self._on_error(str(exc), "")
+            return
+        self._start_task(lambda progress, stop: load_gallery(path, lambda d, t: progress(d, t, "load"), stop,
+                                                             warn=False),
+                         f"Loading {path}…", self._gallery_done, "load gallery")
 
     def _gallery_done(self, gallery: Gallery):
         self.gallery = gallery
         self.models.clear()
-        self.thumbnails = {p: gallery.faces[gallery.labels == p][0] for p in gallery.persons}
-        self.person_list.clear()
-        for person in gallery.persons:
-            item = QListWidgetItem(f"{person}  ({gallery.count(person)} image{'s' * (gallery.count(person) != 1)})")
-            item.setIcon(to_pixmap(self.thumbnails[person]))
-            self.person_list.addItem(item)
-        self.gallery_label.setText(f"{gallery.root}\n{len(gallery.persons)} persons, {len(gallery.faces)} images")
-        n_skip = len(gallery.skipped) + len(gallery.empty_persons)
-        self.skipped_label.setText(f"{n_skip} file(s) or person(s) skipped (hover for the list)" if n_skip else "")
-        self.skipped_label.setToolTip(gallery.skipped_report())
-        self.statusBar().showMessage(f"Gallery loaded: {len(gallery.persons)} persons.")
-        self.ranked = []
-        self._show_results()
+        self.stale.clear()
+        self.gallery_panel.set_gallery(gallery)
+        self.gallery_panel.select_first_image()
+        self._refresh_thumbnails()
+        if gallery.root:
+            settings.add_recent("recent/galleries", str(gallery.root))
+        n_skip = len(gallery.skipped)
+        self.statusBar().showMessage(f"Gallery: {len(gallery.persons)} persons, {len(gallery.images)} images"
+                                     + (f"; {n_skip} file(s) skipped (see the gallery panel)" if n_skip else ""))
+        self.identify()
+        self._update_state()
         self.gallery_loaded.emit()
+        if settings.read("train/auto_retrain"):
+            self.train()
 
-    # ------------------------------------------------------------ training
-    def train(self):
-        res = self.current_resolution()
-        if self.gallery is None or res is None:
+    def _refresh_thumbnails(self):
+        thumbs = dict(self.model_thumbnails)
+        if self.gallery is not None:
+            thumbs.update({p: self.gallery.thumbnail(p) for p in self.gallery.persons if self.gallery.count(p)})
+        self.results.thumbnails = thumbs
+
+    def _gallery_edited(self):
+        self.stale.update(self.models)
+        self._refresh_thumbnails()
+        self._update_state()
+
+    def _image_selected(self, image: GalleryImage | None):
+        if image is None:
+            self.relight_view.clear()
             return
-        gallery = self.gallery
-        clf = SLRFRClassifier(resolution=res)
+        self.relight_view.set_resolution(self.resolution)
+        self.relight_view.set_face(image.face)
+        self.relight_view.caption.setText(f"<b>{image.person}</b> — {image.name}. " + self.relight_view.caption.text())
+
+    def choose_save_gallery(self):
+        if self.gallery is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save gallery", "gallery.slrfr-gallery",
+                                              "slrfr galleries (*.slrfr-gallery)")
+        if path:
+            self.save_gallery(path)
+
+    def save_gallery(self, path):
+        try:
+            self.gallery.save(path)
+        except SLRFRError as exc:
+            self._on_error(str(exc), "")
+            return
+        settings.add_recent("recent/galleries", str(path))
+        self.statusBar().showMessage(f"Gallery saved to {path}.")
+
+    def undo(self):
+        self.gallery_panel.undo()
+
+    # ------------------------------------------------------------ resolution
+    def _resolution_changed(self, resolution):
+        settings.write("view/resolution", format_resolution(resolution))
+        self.relight_view.set_resolution(resolution)
+        self.results.show_probe(self.probe_image, resolution)
+        if self.threshold_is_default:
+            self.results.set_default_threshold(self.defaults.threshold(resolution))
+            self.threshold_is_default = True
+        else:
+            self.results.set_default_threshold(self.defaults.threshold(resolution), apply=False)
+        self.identify()
+        self._update_state()
+        if self.model is None and self.gallery is not None and self.resolution_bar.auto.isChecked() and not self.busy():
+            self.train()
+
+    def _threshold_changed(self, value):
+        self.threshold_is_default = abs(value - self.results.default_threshold) < 1e-9
+
+    # -------------------------------------------------------------- training
+    def train(self):
+        if self.gallery is None or not self.gallery.images:
+            return
+        res = self.resolution
+        faces, labels = self.gallery.faces, self.gallery.labels
+        params = self.training.parameters()
+        n_persons = len(set(labels.tolist()))
+        clf = SLRFRClassifier(resolution=res, **params)
 
         def work(progress, stop):
-            return clf.fit(gallery.faces, gallery.labels, progress=progress, should_stop=stop)
+            return clf.fit(faces, labels, progress=progress, should_stop=stop)
 
-        self._start_task(work, f"Training {format_resolution(res)} for {len(gallery.persons)} persons…",
-                         self._train_done, "train")
+        self._start_task(work, f"Training {format_resolution(res)} for {n_persons} persons…", self._train_done, "train")
 
     def _train_done(self, clf: SLRFRClassifier):
-        self.models[tuple(clf.resolution_)] = clf
+        res = tuple(clf.resolution_)
+        self.models[res] = clf
+        self.stale.discard(res)
         self.statusBar().showMessage(f"Trained: {clf.describe()}.")
+        self._update_state()
+        if res == self.resolution:
+            self.identify()
         self.model_ready.emit()
-        self.identify()
 
-    def cancel(self):
-        if self.task is not None:
-            self.task.cancel()
-            self.status.setText("Cancelling…")
-
-    def _start_task(self, fn, message, on_result, name):
-        if self.task is not None and self.task.is_running():
-            self.task.cancel()
-            self.task.wait()
-        task = Task(fn, name, self)
-        outcome = {}
-        task.progress.connect(self._on_progress)
-        task.returned.connect(lambda result: outcome.update(result=result))
-        task.errored.connect(self._on_error)
-        task.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled; nothing was changed."))
-
-        def finished():
-            # The result is applied once the thread is done, so the window is idle again
-            # when the gallery_loaded / model_ready signals go out.
-            self._task_finished()
-            if "result" in outcome:
-                on_result(outcome["result"])
-                self._update_state()
-
-        task.finished.connect(finished)
-        self.task = task
-        self.progress.setValue(0)
-        self.status.setText(message)
-        task.start()
-        self._update_state()
-
-    def _on_progress(self, done, total, stage):
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        elapsed = time.monotonic() - self.task.started_at if self.task else 0.0
-        remaining = elapsed / done * (total - done) if done else float("nan")
-        what = {"relight": "relighting gallery images", "train": "learning dictionaries"}.get(stage, "working")
-        eta = f", about {remaining:.0f} s left" if done and remaining == remaining else ""
-        self.status.setText(f"{what}: {done}/{total}, {elapsed:.1f} s elapsed{eta}")
-
-    def _task_finished(self):
-        self.progress.setValue(self.progress.maximum())
-        self._update_state()
-
-    def _on_error(self, message, details):
-        log.error("%s\n%s", message, details)
-        box = QMessageBox(QMessageBox.Icon.Warning, "slrfr-gui", message, QMessageBox.StandardButton.Ok, self)
-        box.setDetailedText(details)
-        box.open()
-        self.error_box = box
-
-    # -------------------------------------------------------------- models
+    # ---------------------------------------------------------------- models
     def choose_model(self):
         path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "slrfr models (*.npz);;All files (*)")
         if path:
             self.open_model(path)
 
-    def open_model(self, path):
+    def open_model(self, path) -> bool:
         try:
             clf, thumbs = load_model(path)
         except SLRFRError as exc:
             self._on_error(str(exc), "")
-            return
-        self.models[tuple(clf.resolution_)] = clf
+            return False
+        res = tuple(clf.resolution_)
+        self.models[res] = clf
+        self.stale.discard(res)
         if thumbs is not None:
-            self.thumbnails.update({str(p): t for p, t in zip(clf.classes_, thumbs)})
-        self.resolution_box.setCurrentText(format_resolution(clf.resolution_))
+            self.model_thumbnails.update({str(p): t for p, t in zip(clf.classes_, thumbs)})
+            self._refresh_thumbnails()
+        settings.add_recent("recent/models", str(path))
         self.statusBar().showMessage(f"Opened {path}: {clf.describe()}.")
+        if res != self.resolution:
+            self.resolution_bar.set_resolution(res)
+        else:
+            self.identify()
         self._update_state()
         self.model_ready.emit()
-        self.identify()
+        return True
 
     def choose_save_model(self):
         if self.model is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", f"model_{format_resolution(self.model.resolution_)}.npz",
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", f"model_{format_resolution(self.resolution)}.npz",
                                               "slrfr models (*.npz)")
         if path:
             self.save_model(path)
 
-    def save_model(self, path):
+    def save_model(self, path) -> bool:
         clf = self.model
-        thumbs = [self.thumbnails.get(str(p), np.zeros(FRAME_SHAPE)) for p in clf.classes_]
+        thumbs = [self.results.thumbnails.get(str(p), np.zeros(FRAME_SHAPE)) for p in clf.classes_]
         try:
             save_model(clf, path, thumbnails=thumbs)
         except SLRFRError as exc:
             self._on_error(str(exc), "")
-            return
+            return False
+        settings.add_recent("recent/models", str(path))
         self.statusBar().showMessage(f"Model saved to {path}.")
+        return True
 
-    # ---------------------------------------------------------------- probe
+    # ----------------------------------------------------------------- probe
     def choose_probe(self):
         path, _ = QFileDialog.getOpenFileName(
             self, "Open probe image", "",
@@ -399,148 +502,247 @@ class MainWindow(QMainWindow):
         if path:
             self.set_probe(path)
 
-    def set_probe(self, path):
-        """Read a probe image, show it, and identify it if a model is ready."""
-        path = Path(path)
+    def set_probe(self, path) -> bool:
+        """Read a probe image file, show it, and identify it when a model is ready."""
         try:
             image = read_grey(path)
         except SLRFRError as exc:
             self._on_error(str(exc), "")
-            return
-        self.probe_image, self.probe_path = image, path
-        self._show_probe()
+            return False
+        self.set_probe_image(image, str(path))
+        return True
+
+    def set_probe_image(self, image: np.ndarray, source: str = "") -> None:
+        self.probe_image = np.asarray(image, dtype=np.float64)
+        self.probe_source = source
+        self.results.show_probe(self.probe_image, self.resolution)
         self.identify()
 
-    def _show_probe(self):
-        if self.probe_image is None:
-            return
-        image = self.probe_image
-        scale = max(1, min(200 // image.shape[1], 240 // image.shape[0]))
-        pix = to_pixmap(image, scale) if scale > 1 else to_pixmap(image).scaled(
-            200, 240, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        self.probe_given.setPixmap(pix)
-        res = self.current_resolution()
-        if res is not None:
-            lr = prepare_probe(image, res)
-            self.probe_lr.setPixmap(to_pixmap(lr, max(1, min(200 // res[1], 240 // res[0]))))
-            self.probe_info.setText(f"{self.probe_path.name}\ngiven {image.shape[0]}×{image.shape[1]}, "
-                                    f"used at {format_resolution(res)}")
+    def paste_probe(self):
+        mime = QApplication.clipboard().mimeData()
+        if mime is not None and mime.hasImage():
+            image = QApplication.clipboard().image()
+            if not image.isNull():
+                self.set_probe_image(qimage_to_grey(image), "clipboard")
+                return
+        if mime is not None and mime.hasUrls():
+            files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+            if files:
+                self.set_probe(files[0])
+                return
+        self.statusBar().showMessage("The clipboard holds no image.")
 
     def identify(self):
-        """Rank the persons for the current probe with the model of the current resolution."""
-        clf = self.model
-        if clf is None or self.probe_image is None:
-            self.ranked = []
-            self._show_results()
+        model = self.model
+        if model is None or self.probe_image is None:
+            self.result = None
+            self.results.show_result(None)
             return
-        lr = prepare_probe(self.probe_image, clf.resolution_)
-        self.ranked = clf.ranked(lr[None], top=TOP)[0]
-        self._show_results()
-        self.identified.emit(self.ranked)
+        self.result = identify(model, self.probe_image, self.results.threshold, settings.read("results/top"))
+        self.results.show_result(self.result)
+        self.identified.emit(self.result.ranked)
 
-    def _show_results(self):
-        self.table.setRowCount(len(self.ranked))
-        for i, (person, residual) in enumerate(self.ranked):
-            rank = QTableWidgetItem(str(i + 1))
-            thumb = QTableWidgetItem()
-            if person in self.thumbnails:
-                thumb.setIcon(to_pixmap(self.thumbnails[person]))
-            name = QTableWidgetItem(person)
-            value = QTableWidgetItem(f"{residual:.4f}")
-            if i == 0:
-                for item in (rank, name, value):
-                    font = item.font()
-                    font.setBold(True)
-                    item.setFont(font)
-            for col, item in enumerate((rank, thumb, name, value)):
-                self.table.setItem(i, col, item)
-            self.table.setRowHeight(i, 52)
-        self.bars.set_ranked(self.ranked)
-        if len(self.ranked) >= 2:
-            margin = self.ranked[1][1] - self.ranked[0][1]
-            self.result_label.setText(f"Best match: <b>{self.ranked[0][0]}</b> "
-                                      f"(residual {self.ranked[0][1]:.4f}, margin to the second {margin:.4f})")
-        elif self.ranked:
-            self.result_label.setText(f"Best match: <b>{self.ranked[0][0]}</b>")
-        else:
-            self.result_label.setText("")
+    def ranked_json(self) -> list:
+        """The current result in the form ``slrfr identify --json`` prints."""
+        if self.result is None:
+            return []
+        return [{"probe": self.probe_source,
+                 "ranked": [{"person": p, "residual": round(r, 6)} for p, r in self.result.ranked]}]
+
+    # ----------------------------------------------------------------- batch
+    def choose_batch_folder(self):
+        folder = QFileDialog.getExistingDirectory(self, "Identify every image in a folder")
+        if folder:
+            self.run_batch(folder)
+
+    def run_batch(self, folder):
+        model = self.model
+        if model is None:
+            self._on_error(f"Train or open a model for {format_resolution(self.resolution)} first.", "")
+            return
+        try:
+            files = probe_files(folder)
+        except SLRFRError as exc:
+            self._on_error(str(exc), "")
+            return
+        threshold = self.results.threshold
+        self.batch_dock.show()
+        self._start_task(lambda progress, stop: identify_files(model, files, threshold, progress, stop),
+                         f"Identifying {len(files)} probes…", self._batch_done, "batch")
+
+    def _batch_done(self, rows):
+        self.batch_panel.set_rows(rows)
+        self._update_state()
+        self.batch_done.emit()
+
+    def choose_export_csv(self):
+        if not self.batch_panel.rows:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export results", "results.csv", "CSV files (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path) -> bool:
+        try:
+            write_csv(self.batch_panel.rows, path)
+        except OSError as exc:
+            self._on_error(f"{path}: could not write ({exc.strerror or exc})", "")
+            return False
+        self.statusBar().showMessage(f"{len(self.batch_panel.rows)} results written to {path}.")
+        return True
 
     # ---------------------------------------------------------- drag and drop
     def dragEnterEvent(self, event):
-        if event.mimeData().hasUrls():
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
             event.acceptProposedAction()
 
     def dropEvent(self, event):
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        if not paths:
-            return
-        if paths[0].is_dir():
-            self.open_gallery(paths[0])
-        elif paths[0].suffix.lower() == ".npz":
-            self.open_model(paths[0])
-        else:
-            self.set_probe(paths[0])
+        mime = event.mimeData()
+        paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        if paths:
+            first = paths[0]
+            if first.is_dir():
+                # A folder of person folders is a gallery; a folder of images is a batch of probes.
+                has_subfolders = any(p.is_dir() for p in first.iterdir())
+                if has_subfolders or self.model is None:
+                    self.open_gallery(first)
+                else:
+                    self.run_batch(first)
+            elif first.suffix.lower() == ".npz":
+                self.open_model(first)
+            elif first.suffix.lower() == ".slrfr-gallery":
+                self.open_gallery(first)
+            else:
+                self.set_probe(first)
+        elif mime.hasImage():
+            self.set_probe_image(qimage_to_grey(QImage(mime.imageData())), "dropped image")
         event.acceptProposedAction()
 
-    # ---------------------------------------------------------------- close
+    # ---------------------------------------------------------------- other
+    def about(self):
+        QMessageBox.about(self, "About slrfr-gui", ABOUT)
+
+    def save_layout(self):
+        s = QSettings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+
+    def restore_layout(self):
+        s = QSettings()
+        for key, fn in (("window/geometry", self.restoreGeometry), ("window/state", self.restoreState),
+                        ("window/splitter", self.splitter.restoreState)):
+            value = s.value(key)
+            if isinstance(value, (QByteArray, bytes)):
+                fn(value)
+
     def closeEvent(self, event):
-        if self.task is not None and self.task.is_running():
+        if self.busy():
             self.task.cancel()
-            self.task.wait(10_000)
-        QSettings().setValue("window/geometry", self.saveGeometry())
+            if not self.task.wait(10_000):
+                log.warning("the worker did not stop within 10 s")
+        self.save_layout()
         super().closeEvent(event)
+
+
+def install_excepthook(log_path):
+    """Log unexpected exceptions and show a crash dialog with the log's path instead of vanishing."""
+    def hook(kind, value, tb):
+        text = "".join(traceback.format_exception(kind, value, tb))
+        log.critical("unexpected error\n%s", text)
+        app = QApplication.instance()
+        if app is not None and QApplication.activeWindow() is not None:
+            box = QMessageBox(QMessageBox.Icon.Critical, "slrfr-gui: unexpected error",
+                              f"{kind.__name__}: {value}\n\nThe details are in the log: {log_path}")
+            box.setDetailedText(text)
+            box.exec()
+
+    sys.excepthook = hook
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slrfr-gui", description="The slrfr-gui window.")
     parser.add_argument("--version", action="version", version=f"slrfr-gui {__version__}")
-    parser.add_argument("--gallery", type=Path, help="open this gallery folder at start")
-    parser.add_argument("--resolution", default=None, help="probe resolution, e.g. 7x6")
-    parser.add_argument("--train", action="store_true", help="train as soon as the gallery is loaded")
-    parser.add_argument("--model", type=Path, help="open this model file at start")
+    parser.add_argument("--gallery", type=Path, help="open this gallery folder (or saved gallery file)")
+    parser.add_argument("--model", type=Path, help="open this model file")
     parser.add_argument("--probe", type=Path, help="identify this probe image")
-    parser.add_argument("--screenshot", type=Path, help="save a PNG of the window when the work asked for is done, then quit")
+    parser.add_argument("--resolution", type=str, help="probe resolution, e.g. 7x6")
+    parser.add_argument("--train", action="store_true", help="train after opening the gallery (implied when a "
+                        "probe is given without a model)")
+    parser.add_argument("--screenshot", type=Path, help="save a PNG of the whole window when the work is done, then exit")
+    parser.add_argument("--json", type=Path, help="with --screenshot: write the ranked persons as JSON too")
     return parser
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.resolution:
+        try:
+            resolution = parse_resolution(args.resolution)
+        except ValueError as exc:
+            build_parser().error(f"argument --resolution: {exc}")
+    else:
+        resolution = None
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("slrfr-gui")
     app.setOrganizationName("slrfr-gui")
+    app.setApplicationVersion(__version__)
+    log_path = setup_logging()
+    install_excepthook(log_path)
+    apply_palette_to_pyqtgraph()
     window = MainWindow()
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    geometry = QSettings().value("window/geometry")
-    if geometry is not None and args.screenshot is None:
-        window.restoreGeometry(geometry)
-    if args.resolution:
-        window.resolution_box.setCurrentText(args.resolution)
+    if args.screenshot is None:
+        window.restore_layout()
+    else:
+        window.resize(1500, 950)
+    if resolution:
+        window.resolution_bar.set_resolution(resolution)
     window.show()
+    status = {"code": 0}
 
-    def shoot():
-        window.grab().save(str(args.screenshot))
-        print(f"screenshot written to {args.screenshot}")
-        window.close()
+    def finish():
+        if args.screenshot is not None:
+            window.grab().save(str(args.screenshot))
+            print(f"screenshot written to {args.screenshot}")
+            if args.json is not None:
+                args.json.write_text(json.dumps(window.ranked_json(), indent=2) + "\n")
+                print(f"ranked persons written to {args.json}")
+            window.close()
+            app.quit()
 
-    if args.train:
-        window.gallery_loaded.connect(window.train)
-    if args.probe:
-        window.set_probe(args.probe)
-    if args.model:
-        window.open_model(args.model)
-    if args.gallery:
-        window.open_gallery(args.gallery)
-    if args.screenshot:
-        waiting_for = window.model_ready if (args.train or args.model) else (
-            window.gallery_loaded if args.gallery else None)
-        if waiting_for is None:
-            QTimer.singleShot(300, shoot)
+    def fail(message):
+        print(f"slrfr-gui: error: {message}", file=sys.stderr)
+        status["code"] = 1
+        if args.screenshot is not None:
+            QTimer.singleShot(100, finish)
+
+    window.task_failed.connect(fail)
+
+    def after_model():
+        if args.probe and not window.set_probe(args.probe):
+            return fail(f"{args.probe}: cannot be read")
+        QTimer.singleShot(200, finish)
+
+    def after_gallery():
+        if args.model and window.open_model(args.model) and window.model is not None:
+            return after_model()
+        if window.model is None and (args.train or args.probe or args.screenshot):
+            window.model_ready.connect(after_model)
+            window.train()
         else:
-            waiting_for.connect(lambda: QTimer.singleShot(300, shoot))
-            if args.model and window.model is not None:
-                QTimer.singleShot(300, shoot)
-    return app.exec()
+            after_model()
+
+    if args.gallery:
+        window.gallery_loaded.connect(after_gallery)
+        window.open_gallery(args.gallery)
+    elif args.model:
+        if window.open_model(args.model):
+            after_model()
+    elif args.screenshot:
+        QTimer.singleShot(300, finish)
+    code = app.exec()
+    return status["code"] or code
 
 
 if __name__ == "__main__":

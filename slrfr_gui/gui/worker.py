@@ -12,7 +12,7 @@ import threading
 import time
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..core.errors import Cancelled, SLRFRError
 
@@ -85,7 +85,9 @@ class Task(QObject):
         self._runner.returned.connect(self.returned)
         self._runner.errored.connect(self.errored)
         self._runner.cancelled.connect(self.cancelled)
-        self._runner.finished.connect(self._thread.quit)
+        # Direct: quit() is thread-safe, and a queued call would never arrive while the
+        # window's thread is blocked in wait() (closing during training).
+        self._runner.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._on_thread_finished)
         self.started_at = 0.0
         self._active = False

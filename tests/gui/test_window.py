@@ -1,15 +1,21 @@
-"""The first window's open -> train -> identify flow, offscreen, with pytest-qt."""
+"""The analyst's window, flow by flow, offscreen with pytest-qt."""
 
+import csv
+import json
+import sys
 import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDropEvent, QImage
 
-pytest.importorskip("pytestqt")
-
-from slrfr_gui.core.frame import degrade  # noqa: E402
-from slrfr_gui.core.imageio import write_grey  # noqa: E402
-from slrfr_gui.gui.app import MainWindow, ResidualBars, main  # noqa: E402
+from slrfr_gui.core.frame import degrade
+from slrfr_gui.core.gallery import Gallery
+from slrfr_gui.core.imageio import write_grey
+from slrfr_gui.gui.app import MainWindow, main
+from slrfr_gui.gui.controls import slider_steps
+from slrfr_gui.gui.results import ResidualBars
 
 
 @pytest.fixture
@@ -17,74 +23,231 @@ def window(qtbot):
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
-    return win
+    yield win
+    if win.busy():
+        win.task.cancel()
+        win.task.wait(10_000)
 
 
-def test_open_train_identify(window, qtbot, synthetic_gallery, tmp_path):
-    folder, probes = synthetic_gallery
+def load(window, qtbot, folder):
     with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
         window.open_gallery(folder)
-    assert window.person_list.count() == 6
-    assert window.btn_train.isEnabled()
-    window.resolution_box.setCurrentText("10x8")
+
+
+def train(window, qtbot):
     with qtbot.waitSignal(window.model_ready, timeout=60_000):
-        window.btn_train.click()
-    assert (10, 8) in window.models
+        window.training.btn_train.click()
+
+
+def test_load_gallery_and_relighting_preview(window, qtbot, synthetic_gallery):
+    folder, _ = synthetic_gallery
+    load(window, qtbot, folder)
+    tree = window.gallery_panel.tree
+    assert tree.topLevelItemCount() == 6
+    assert tree.topLevelItem(0).text(0) == "person1  (2 images)"
+    assert tree.topLevelItem(0).childCount() == 2
+    # The first image is selected and relit: nine images at HR and at the probe size.
+    view = window.relight_view
+    assert view.result is not None and view.result.relit.shape == (9, 48, 40)
+    assert all(view.items[f"relit{k}"].image.shape == (48, 40) for k in range(9))
+    assert view.lr_shapes() == [window.resolution] * 9
+    assert view.items["normals"].image.shape == (48, 40, 3)
+
+
+def test_slider_changes_the_preview_size_and_keeps_models(window, qtbot, synthetic_gallery):
+    folder, _ = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    first = window.resolution
+    index = slider_steps().index((12, 10))
+    window.resolution_bar.slider.setValue(index)
+    assert window.resolution == (12, 10)
+    assert window.relight_view.lr_shapes() == [(12, 10)] * 9
+    assert window.model is None and "not trained" in window.resolution_bar.state.text()
+    # A typed size off the slider.
+    window.resolution_bar.edit.setText("9x7")
+    window.resolution_bar.edit.editingFinished.emit()
+    assert window.resolution == (9, 7) and window.relight_view.lr_shapes()[0] == (9, 7)
+    window.resolution_bar.edit.setText("2x2")
+    window.resolution_bar.edit.editingFinished.emit()
+    assert window.resolution == (9, 7)  # rejected, marked in the box
+    window.resolution_bar.set_resolution(first)
+    assert window.model is not None and "trained" in window.resolution_bar.state.text()
+
+
+def test_train_reports_progress_and_identifies_a_dropped_probe(window, qtbot, synthetic_gallery, tmp_path):
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    window.resolution_bar.set_resolution((10, 8))
+    seen = []
+    window.training.progress.valueChanged.connect(seen.append)
+    train(window, qtbot)
+    assert len(seen) >= 3 and seen[-1] == window.training.progress.maximum()
     probe = tmp_path / "probe.png"
     write_grey(probe, degrade(probes["person4"], (10, 8)))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(probe))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
     with qtbot.waitSignal(window.identified, timeout=5_000) as blocker:
-        window.set_probe(probe)
+        window.dropEvent(event)
     ranked = blocker.args[0]
     assert ranked[0][0] == "person4"
-    assert window.table.rowCount() == 6
-    assert window.table.item(0, 2).text() == "person4"
-    assert window.bars.values == [v for _, v in ranked]
-    assert "person4" in window.result_label.text()
-    # A model for another size is kept, not thrown away.
-    window.resolution_box.setCurrentText("7x6")
-    assert window.model is None and window.table.rowCount() == 0
-    window.resolution_box.setCurrentText("10x8")
-    assert window.model is not None and window.table.rowCount() == 6
-    # Save and reopen the model.
-    window.save_model(tmp_path / "m.npz")
-    window.models.clear()
-    with qtbot.waitSignal(window.model_ready, timeout=5_000):
-        window.open_model(tmp_path / "m.npz")
-    assert window.table.item(0, 2).text() == "person4"
+    # The table and the bars show exactly the core's residuals, best first.
+    from slrfr_gui.core.imageio import read_grey
+
+    residuals = window.model.residuals(read_grey(probe)[None])[0]
+    expected = sorted(zip(window.model.classes_, residuals), key=lambda t: t[1])
+    assert [p for p, _ in ranked] == [str(p) for p, _ in expected]
+    np.testing.assert_allclose(window.results.bars.values, [r for _, r in expected], rtol=1e-12)
+    table = window.results.table
+    assert [table.item(i, 2).text() for i in range(table.rowCount())] == [p for p, _ in ranked]
+    assert "person4" in window.results.verdict.text()
+    assert window.results.recon_names[0].text() == "person4"
 
 
-def test_training_can_be_cancelled_and_window_stays_responsive(window, qtbot, synthetic_gallery):
+def test_unknown_threshold(window, qtbot, synthetic_gallery):
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    window.set_probe_image(probes["person2"], "test")
+    assert window.results.threshold == pytest.approx(window.defaults.threshold(window.resolution))
+    window.results.set_threshold(0.0)
+    assert "Unknown" in window.results.verdict.text()
+    window.results.btn_default.click()
+    assert window.results.threshold == pytest.approx(window.defaults.threshold(window.resolution))
+
+
+def test_cancel_training(window, qtbot, synthetic_gallery, monkeypatch):
     folder, _ = synthetic_gallery
-    with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
-        window.open_gallery(folder)
-    # Slow each relighting step down so that cancel lands mid-way.
-    gallery = window.gallery
+    load(window, qtbot, folder)
     import slrfr_gui.core.classifier as classifier
 
     original = classifier.relight
 
-    def slow_relight(*args, **kwargs):
+    def slow(*args, **kwargs):
         time.sleep(0.2)
         return original(*args, **kwargs)
 
-    classifier.relight = slow_relight
-    try:
-        window.train()
-        assert window.btn_cancel.isEnabled()
-        ticks = []
-        start = time.monotonic()
-        while time.monotonic() - start < 0.5:  # the event loop keeps running while the worker trains
-            qtbot.wait(20)
-            ticks.append(time.monotonic())
-        assert max(np.diff(ticks)) < 0.2
-        with qtbot.waitSignal(window.task.cancelled, timeout=10_000):
-            window.btn_cancel.click()
-        qtbot.waitUntil(lambda: not window.task.is_running(), timeout=10_000)
-    finally:
-        classifier.relight = original
+    monkeypatch.setattr(classifier, "relight", slow)
+    window.train()
+    assert window.training.btn_cancel.isEnabled()
+    qtbot.wait(300)
+    with qtbot.waitSignal(window.task.cancelled, timeout=10_000):
+        window.training.btn_cancel.click()
+    qtbot.waitUntil(lambda: not window.busy(), timeout=10_000)
     assert window.models == {}
-    assert window.btn_train.isEnabled()
-    assert gallery is window.gallery
+    assert window.training.btn_train.isEnabled()
+
+
+def test_gui_thread_never_blocked_while_training_38_persons(window, qtbot):
+    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+    from slrfr_gui.core.yale import light_vector
+
+    faces = render_faces(sample_albedos(38, seed=5), light_vector([0, 20], [0, 10]))
+    gallery = Gallery()
+    for i, pair in enumerate(faces):
+        for k, face in enumerate(pair):
+            gallery.add_face(f"p{i:02d}", face, f"{k}.png")
+    window._gallery_done(gallery)
+    qtbot.wait(300)  # let the window finish its first paint, which is not training's doing
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    start = time.perf_counter()
+    train(window, qtbot)
+    timer.stop()
+    assert len(window.model.classes_) == 38
+    gaps = np.diff([start] + ticks)
+    assert gaps.max() < 0.1, f"GUI thread blocked for {gaps.max() * 1000:.0f} ms"
+
+
+def test_batch_and_csv_export(window, qtbot, synthetic_gallery, tmp_path):
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for person, image in probes.items():
+        write_grey(batch / f"{person}.png", degrade(image, window.resolution))
+    (batch / "junk.png").write_text("not an image")
+    with qtbot.waitSignal(window.batch_done, timeout=20_000):
+        window.run_batch(batch)
+    rows = window.batch_panel.rows
+    assert len(rows) == 7 and window.batch_panel.table.rowCount() == 7
+    assert [r.error != "" for r in rows].count(True) == 1
+    assert sum(r.best in r.probe for r in rows if not r.error) >= 5
+    out = tmp_path / "results.csv"
+    assert window.export_csv(out)
+    with out.open(newline="", encoding="utf-8") as fh:
+        records = list(csv.DictReader(fh))
+    assert len(records) == 7 and set(records[0]) >= {"probe", "best", "residual", "decision", "error"}
+    assert records[0]["best"] == rows[0].best
+
+
+def test_save_and_reopen_model(window, qtbot, synthetic_gallery, tmp_path):
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    window.set_probe_image(probes["person3"], "p")
+    before = window.results.bars.values
+    assert window.save_model(tmp_path / "m.npz")
+    window.models.clear()
+    window.identify()
+    assert window.results.table.rowCount() == 0
+    with qtbot.waitSignal(window.model_ready, timeout=5_000):
+        assert window.open_model(tmp_path / "m.npz")
+    np.testing.assert_allclose(window.results.bars.values, before)
+    assert str(tmp_path / "m.npz") in __import__("slrfr_gui.gui.settings", fromlist=["x"]).read("recent/models")
+
+
+def test_gallery_editing_and_undo(window, qtbot, synthetic_gallery, tmp_path, monkeypatch):
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    panel = window.gallery_panel
+    assert panel.add_person("Zoë") == "Zoë"
+    write_grey(tmp_path / "z.png", probes["person1"])
+    (tmp_path / "bad.png").write_text("x")
+    from PySide6.QtWidgets import QMessageBox
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    assert panel.add_files("Zoë", [tmp_path / "z.png", tmp_path / "bad.png"]) == 1
+    assert warnings and "bad.png" in warnings[0]
+    assert window.gallery.count("Zoë") == 1
+    assert window.resolution in window.stale and "older gallery" in window.resolution_bar.state.text()
+    # Rename through the tree, then remove and undo.
+    top = panel.tree.topLevelItem(0)
+    top.setText(0, "Alice")
+    assert "Alice" in window.gallery.persons and "person1" not in window.gallery.persons
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    panel.remove_selected()
+    assert "Alice" not in window.gallery.persons
+    window.undo()
+    assert "Alice" in window.gallery.persons and window.gallery.count("Alice") == 2
+    # Save and re-open the edited gallery.
+    path = tmp_path / "g.slrfr-gallery"
+    window.save_gallery(path)
+    with qtbot.waitSignal(window.gallery_loaded, timeout=5_000):
+        window.open_gallery(path)
+    assert window.gallery.count("Zoë") == 1
+
+
+def test_paste_probe_from_clipboard(window, qtbot, synthetic_gallery):
+    from PySide6.QtWidgets import QApplication
+
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    arr = np.ascontiguousarray((probes["person5"] * 255).astype(np.uint8))
+    image = QImage(arr.data, 40, 48, 40, QImage.Format.Format_Grayscale8).copy()
+    QApplication.clipboard().setImage(image)
+    with qtbot.waitSignal(window.identified, timeout=5_000) as blocker:
+        window.paste_probe()
+    assert blocker.args[0][0][0] == "person5"
 
 
 def test_errors_reach_the_user(window, qtbot, tmp_path):
@@ -92,45 +255,67 @@ def test_errors_reach_the_user(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: hasattr(window, "error_box"), timeout=10_000)
     assert "no such folder" in window.error_box.text()
     (tmp_path / "bad.png").write_bytes(b"not an image")
-    window.set_probe(tmp_path / "bad.png")
+    assert not window.set_probe(tmp_path / "bad.png")
     assert "bad.png" in window.error_box.text()
+    (tmp_path / "m.npz").write_bytes(b"junk")
+    assert not window.open_model(tmp_path / "m.npz")
+    assert "m.npz" in window.error_box.text()
 
 
-def test_bad_resolution_text_disables_training(window, qtbot, synthetic_gallery):
+def test_close_during_training_does_not_hang(qtbot, synthetic_gallery, monkeypatch):
+    import slrfr_gui.core.classifier as classifier
+
+    original = classifier.relight
+    monkeypatch.setattr(classifier, "relight", lambda *a, **k: (time.sleep(0.1), original(*a, **k))[1])
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
     folder, _ = synthetic_gallery
-    with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
-        window.open_gallery(folder)
-    window.resolution_box.setCurrentText("3x2")
-    assert not window.btn_train.isEnabled()
-    assert "ROWSxCOLUMNS" in window.status.text()
+    with qtbot.waitSignal(win.gallery_loaded, timeout=20_000):
+        win.open_gallery(folder)
+    win.train()
+    qtbot.wait(150)
+    start = time.monotonic()
+    win.close()
+    assert time.monotonic() - start < 5
+    assert not win.task.is_running() or not win.task._thread.isRunning()
 
 
-def test_residual_bars_show_best_first(qtbot):
+def test_about_and_shortcuts(window):
+    assert "IJCB 2011" in __import__("slrfr_gui.gui.app", fromlist=["ABOUT"]).ABOUT
+    assert window.act_train.shortcut().toString() == "Ctrl+T"
+    assert window.act_open_gallery.shortcut().toString() == "Ctrl+G"
+    assert window.training.btn_train.toolTip()
+
+
+def test_residual_bars_highlight_the_best(qtbot):
     bars = ResidualBars()
     qtbot.addWidget(bars)
     bars.set_ranked([("a", 0.1), ("b", 0.3)])
     assert bars.values == [0.1, 0.3]
 
 
-def test_screenshot_option(qtbot, synthetic_gallery, tmp_path, monkeypatch):
-    folder, probes = synthetic_gallery
-    write_grey(tmp_path / "p.png", probes["person1"])
-    shot = tmp_path / "shot.png"
-    from PySide6.QtWidgets import QApplication
-
-    monkeypatch.setattr(QApplication, "exec", lambda self=None: 0)
-    main(["--gallery", str(folder), "--train", "--probe", str(tmp_path / "p.png"), "--screenshot", str(shot)])
-    qtbot.waitUntil(shot.exists, timeout=60_000)
-    assert shot.stat().st_size > 1000
-
-
 def test_plot_updates_do_not_leak_references_to_true(qtbot):
     """PySide6 6.12.0 loses a reference to True per plot-item change, aborting Python 3.11 at exit."""
-    import sys
-
     bars = ResidualBars()
     qtbot.addWidget(bars)
     before = sys.getrefcount(True)
     for _ in range(20):
         bars.set_ranked([("a", 0.1), ("b", 0.3)])
     assert sys.getrefcount(True) - before > -20
+
+
+def test_command_line_screenshot_and_json(qtbot, synthetic_gallery, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    folder, probes = synthetic_gallery
+    write_grey(tmp_path / "p.png", degrade(probes["person6"], (7, 6)))
+    shot, out = tmp_path / "shot.png", tmp_path / "r.json"
+    monkeypatch.setattr(QApplication, "exec", lambda self=None: 0)
+    main(["--gallery", str(folder), "--probe", str(tmp_path / "p.png"), "--resolution", "7x6",
+          "--screenshot", str(shot), "--json", str(out)])
+    qtbot.waitUntil(out.exists, timeout=60_000)
+    assert shot.stat().st_size > 10_000
+    ranked = json.loads(out.read_text())
+    assert ranked[0]["probe"] == str(tmp_path / "p.png")
+    assert ranked[0]["ranked"][0]["person"] == "person6"

@@ -1,0 +1,105 @@
+"""Identify every image of a folder, and export the results as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import Cancelled, GalleryError, ImageReadError
+from .frame import prepare_probe
+from .imageio import read_grey
+from .openset import margin_ratio
+
+
+@dataclass
+class BatchRow:
+    """One probe file's outcome. ``error`` is set (and the rest empty) when the file could not be read."""
+
+    probe: str
+    best: str = ""
+    residual: float = float("nan")
+    second: str = ""
+    second_residual: float = float("nan")
+    ratio: float = float("nan")
+    decision: str = ""
+    error: str = ""
+
+
+CSV_FIELDS = list(BatchRow.__dataclass_fields__)
+
+
+def probe_files(folder) -> list[Path]:
+    """Every non-hidden file in ``folder`` and its sub-folders, sorted.
+
+    Raises
+    ------
+    GalleryError
+        ``folder`` is not a folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise GalleryError(f"{folder}: not a folder of probe images")
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def identify_files(model, paths, threshold: float, progress=None, should_stop=None) -> list[BatchRow]:
+    """Identify each image file with a fitted classifier.
+
+    Parameters
+    ----------
+    model : SLRFRClassifier
+        Fitted.
+    paths : iterable of path
+    threshold : float
+        A probe whose ratio of best to second residual exceeds it is "unknown".
+    progress : callable(done, total, stage), optional
+    should_stop : callable() -> bool, optional
+
+    Returns
+    -------
+    list of BatchRow, in the order of ``paths``
+    """
+    paths = list(paths)
+    rows = []
+    for i, path in enumerate(paths):
+        if should_stop is not None and should_stop():
+            raise Cancelled("batch identification was cancelled")
+        try:
+            image = read_grey(path)
+        except ImageReadError as exc:
+            rows.append(BatchRow(str(path), error=str(exc).split(": ", 1)[-1]))
+        else:
+            res = model.residuals(prepare_probe(image, model.resolution_)[None])[0]
+            order = np.argsort(res, kind="stable")
+            ratio = float(margin_ratio(res[None])[0])
+            second = order[1] if len(order) > 1 else None
+            rows.append(BatchRow(
+                str(path), str(model.classes_[order[0]]), float(res[order[0]]),
+                "" if second is None else str(model.classes_[second]),
+                float("nan") if second is None else float(res[second]), ratio,
+                "unknown" if ratio > threshold else str(model.classes_[order[0]]),
+            ))
+        if progress is not None:
+            progress(i + 1, len(paths), "identify")
+    return rows
+
+
+def write_csv(rows, path) -> Path:
+    """Write batch rows as CSV (UTF-8, header first), atomically."""
+    from .atomic import atomic_write_bytes
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator=os.linesep)
+    writer.writeheader()
+    for row in rows:
+        record = asdict(row)
+        for key, value in record.items():
+            if isinstance(value, float):
+                record[key] = "" if np.isnan(value) else f"{value:.6f}"
+        writer.writerow(record)
+    return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))

@@ -1,0 +1,204 @@
+"""The resolution slider and the training controls.
+
+Run on its own: ``python -m slrfr_gui.gui.controls``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+                               QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
+
+from ..core.frame import format_resolution, parse_resolution
+from . import settings
+
+
+def slider_steps() -> list[tuple[int, int]]:
+    """Probe sizes on the slider: 5x4 up to 24x20, keeping the 6:5 aspect of the 48 x 40 frame."""
+    return [(r, int(r * 5 / 6 + 0.5)) for r in range(5, 25)]
+
+
+class ResolutionBar(QWidget):
+    """A slider over :func:`slider_steps` plus a box for any typed size.
+
+    Signals
+    -------
+    resolution_changed(tuple)
+        (rows, columns) whenever the slider moves or a valid size is typed.
+    """
+
+    resolution_changed = Signal(tuple)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.steps = slider_steps()
+        self._resolution = (7, 6)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Probe resolution:"))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, len(self.steps) - 1)
+        self.slider.setPageStep(1)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setMinimumWidth(220)
+        self.slider.setToolTip("Probe size, rows × columns, from 5×4 to 24×20 (6:5 like the 48×40 face frame)")
+        self.edit = QLineEdit()
+        self.edit.setMaximumWidth(70)
+        self.edit.setToolTip("Type any size as ROWSxCOLUMNS (5x4 to 48x40) and press Enter")
+        self.state = QLabel("")
+        self.auto = QCheckBox("retrain automatically")
+        self.auto.setToolTip("Train a model as soon as a size without one is chosen")
+        self.auto.setChecked(settings.read("train/auto_retrain"))
+        self.auto.toggled.connect(lambda on: settings.write("train/auto_retrain", on))
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.edit)
+        row.addWidget(self.state)
+        row.addWidget(self.auto)
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.edit.editingFinished.connect(self._typed)
+        self.set_resolution((7, 6), emit=False)
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        return self._resolution
+
+    def set_resolution(self, resolution, emit: bool = True) -> None:
+        res = (int(resolution[0]), int(resolution[1]))
+        changed = res != self._resolution
+        self._resolution = res
+        nearest = min(range(len(self.steps)), key=lambda i: abs(self.steps[i][0] - res[0]) + abs(self.steps[i][1] - res[1]))
+        self.slider.blockSignals(True)
+        self.slider.setValue(nearest)
+        self.slider.blockSignals(False)
+        self.edit.setText(format_resolution(res))
+        self.edit.setStyleSheet("")
+        if emit and changed:
+            self.resolution_changed.emit(res)
+
+    def _slider_moved(self, index: int) -> None:
+        self.set_resolution(self.steps[index])
+
+    def _typed(self) -> None:
+        try:
+            res = parse_resolution(self.edit.text())
+        except ValueError as exc:
+            self.edit.setStyleSheet("background: #ffd6d6; color: black")
+            self.edit.setToolTip(str(exc))
+            return
+        self.edit.setToolTip("Type any size as ROWSxCOLUMNS (5x4 to 48x40) and press Enter")
+        self.set_resolution(res)
+
+    def set_trained(self, trained: bool, stale: bool = False) -> None:
+        if trained and stale:
+            self.state.setText("⚠ trained on an older gallery")
+        elif trained:
+            self.state.setText("✓ trained")
+        else:
+            self.state.setText("✗ not trained")
+
+
+class TrainingControls(QWidget):
+    """Train and Cancel, the progress bar with elapsed and remaining time, and the advanced parameters."""
+
+    train_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.btn_train = QPushButton("Train")
+        self.btn_train.setToolTip("Relight the gallery and learn one dictionary per person at this size (Ctrl+T)")
+        self.btn_cancel = QPushButton("Cancel")
+        self.btn_cancel.setToolTip("Stop the running work; nothing is changed (Esc)")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.status = QLabel("")
+        self.status.setMinimumWidth(280)
+        row.addWidget(self.btn_train)
+        row.addWidget(self.btn_cancel)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.status)
+        layout.addLayout(row)
+        self.advanced = QGroupBox("Advanced training parameters")
+        self.advanced.setCheckable(True)
+        self.advanced.setChecked(False)
+        self.advanced.setToolTip("K-SVD and PCA parameters; the defaults suit one to a few images per person")
+        form = QFormLayout()
+        self.n_atoms = self._spin(1, 200, "K: atoms per person's dictionary")
+        self.sparsity = self._spin(1, 50, "T0: non-zero coefficients per signal in K-SVD")
+        self.n_iter = self._spin(0, 100, "K-SVD iterations")
+        self.n_components = self._spin(0, 2000, "PCA features; 0 keeps 99.9 % of the training variance")
+        self.n_components.setSpecialValueText("auto")
+        form.addRow("atoms (K)", self.n_atoms)
+        form.addRow("sparsity (T0)", self.sparsity)
+        form.addRow("K-SVD iterations", self.n_iter)
+        form.addRow("PCA components", self.n_components)
+        self.btn_reset = QPushButton("Reset to defaults")
+        self.btn_reset.clicked.connect(self.reset_parameters)
+        form.addRow(self.btn_reset)
+        inner = QWidget()
+        inner.setLayout(form)
+        box = QVBoxLayout(self.advanced)
+        box.addWidget(inner)
+        self.advanced.toggled.connect(inner.setVisible)
+        inner.setVisible(False)
+        layout.addWidget(self.advanced)
+        self.btn_train.clicked.connect(self.train_requested)
+        self.btn_cancel.clicked.connect(self.cancel_requested)
+        self.load_parameters()
+        for spin in (self.n_atoms, self.sparsity, self.n_iter, self.n_components):
+            spin.valueChanged.connect(self.save_parameters)
+
+    @staticmethod
+    def _spin(lo, hi, tip):
+        spin = QSpinBox()
+        spin.setRange(lo, hi)
+        spin.setToolTip(tip)
+        return spin
+
+    def load_parameters(self) -> None:
+        for key, spin in zip(settings.TRAINING_KEYS, (self.n_atoms, self.sparsity, self.n_iter, self.n_components)):
+            spin.blockSignals(True)
+            spin.setValue(settings.read(key))
+            spin.blockSignals(False)
+
+    def save_parameters(self) -> None:
+        for key, spin in zip(settings.TRAINING_KEYS, (self.n_atoms, self.sparsity, self.n_iter, self.n_components)):
+            settings.write(key, spin.value())
+
+    def reset_parameters(self) -> None:
+        settings.reset(settings.TRAINING_KEYS)
+        self.load_parameters()
+
+    def parameters(self) -> dict:
+        """Keyword arguments for :class:`~slrfr_gui.core.classifier.SLRFRClassifier`."""
+        return {"n_atoms": self.n_atoms.value(), "sparsity": self.sparsity.value(), "n_iter": self.n_iter.value(),
+                "n_components": self.n_components.value() or None}
+
+    def set_busy(self, busy: bool, can_train: bool) -> None:
+        self.btn_train.setEnabled(can_train and not busy)
+        self.btn_cancel.setEnabled(busy)
+        self.advanced.setEnabled(not busy)
+
+    def show_progress(self, done: int, total: int, stage: str, elapsed: float) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        what = {"relight": "relighting", "train": "person", "load": "loading", "identify": "probe"}.get(stage, stage)
+        left = f", ~{elapsed / done * (total - done):.0f} s left" if done else ""
+        self.status.setText(f"{what} {done}/{total} · {elapsed:.1f} s{left}")
+
+
+if __name__ == "__main__":  # pragma: no cover - manual preview
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv)
+    w = QWidget()
+    v = QVBoxLayout(w)
+    v.addWidget(ResolutionBar())
+    v.addWidget(TrainingControls())
+    w.show()
+    sys.exit(app.exec())

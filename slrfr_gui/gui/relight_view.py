@@ -1,0 +1,146 @@
+"""The relighting view: input, albedo, mean normals, and the nine relit images at HR and probe size.
+
+Run on its own with a fictional face: ``python -m slrfr_gui.gui.relight_view``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ..core.facemodel import default_face_model
+from ..core.frame import FRAME_SHAPE, degrade, format_resolution
+from ..core.relight import POINTS_OF_LIGHT_DEG, Relighting, points_of_light, relight
+from .common import light_arrow, palette_colours
+
+ROWS, COLS = FRAME_SHAPE
+
+
+class RelightView(QWidget):
+    """Shows a :class:`~slrfr_gui.core.relight.Relighting` and its low-resolution versions.
+
+    Every panel shows the same 48 x 40 area (low-resolution images are drawn
+    over all of it, so their pixels show as blocks). Scroll to zoom, drag to
+    pan; right-click and "View All" resets a panel.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.resolution = (7, 6)
+        self.result: Relighting | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.caption = QLabel("Select a gallery image to see it relit under the nine points of light.")
+        self.setMinimumWidth(520)
+        self.caption.setWordWrap(True)
+        layout.addWidget(self.caption)
+        background, _ = palette_colours()
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground(background)
+        self.canvas.setToolTip("Scroll to zoom, drag to pan; right-click and View All to reset")
+        layout.addWidget(self.canvas, 1)
+        self.views: list[pg.ViewBox] = []
+        self.items: dict[str, pg.ImageItem] = {}
+        self.labels: dict[str, pg.LabelItem] = {}
+        self._build()
+
+    def _panel(self, row: int, col: int, key: str, title: str) -> None:
+        label = self.canvas.addLabel(title, row=2 * row, col=col, size="7pt")
+        view = self.canvas.addViewBox(row=2 * row + 1, col=col, lockAspect=True, invertY=True, enableMenu=True)
+        item = pg.ImageItem(axisOrder="row-major")
+        view.addItem(item)
+        self.views.append(view)
+        self.items[key] = item
+        self.labels[key] = label
+
+    def _build(self) -> None:
+        self._panel(0, 0, "input", "input (aligned)")
+        self._panel(0, 1, "albedo", "albedo (LMMSE)")
+        self._panel(0, 2, "normals", "mean surface normals")
+        self._panel(0, 3, "input_lr", "input at probe size")
+        for k, (angle, azimuth) in enumerate(POINTS_OF_LIGHT_DEG):
+            row, col = 1 + k // 3, 2 * (k % 3)
+            self._panel(row, col, f"relit{k}", f"{light_arrow(points_of_light()[k])} light {k + 1}: {angle:.0f}°")
+            self._panel(row, col + 1, f"relit{k}_lr", "at probe size")
+        self.reset_zoom()
+
+    # ---------------------------------------------------------------- data
+    def set_face(self, face: np.ndarray, model=None) -> Relighting:
+        """Relight ``face`` (shape (48, 40), grey levels in [0, 1]) and show it."""
+        self.result = relight(np.asarray(face, dtype=np.float64), model or default_face_model())
+        self._show()
+        return self.result
+
+    def set_resolution(self, resolution) -> None:
+        """Redraw the probe-size panels at ``resolution`` (rows, columns)."""
+        self.resolution = tuple(resolution)
+        self._show_lr()
+
+    def clear(self) -> None:
+        self.result = None
+        for item in self.items.values():
+            item.clear()
+        self.caption.setText("Select a gallery image to see it relit under the nine points of light.")
+
+    def _set(self, key: str, image: np.ndarray, levels=(0.0, 1.0)) -> None:
+        item = self.items[key]
+        item.setImage(np.asarray(image, dtype=np.float32), levels=levels, autoLevels=False)
+        item.setRect(0, 0, COLS, ROWS)
+
+    def _show(self) -> None:
+        r = self.result
+        strength = float(np.linalg.norm(r.light))
+        self._set("input", r.image)
+        self._set("albedo", r.albedo * strength)
+        normals = default_face_model().normals
+        self.items["normals"].setImage(((normals + 1.0) / 2.0).astype(np.float32), levels=(0.0, 1.0), autoLevels=False)
+        self.items["normals"].setRect(0, 0, COLS, ROWS)
+        for k, (angle, azimuth) in enumerate(POINTS_OF_LIGHT_DEG):
+            self._set(f"relit{k}", r.relit[k])
+            arrow = light_arrow(r.lights[k])
+            self.labels[f"relit{k}"].setText(f"{arrow} light {k + 1}: {angle:.0f}°")
+        s = r.light / max(strength, 1e-12)
+        off_axis = np.degrees(np.arccos(np.clip(s[2], -1, 1)))
+        self.caption.setText(
+            f"Estimated light of the input: {light_arrow(s)} {off_axis:.0f}° off the camera axis "
+            f"(right {s[0]:+.2f}, up {s[1]:+.2f}, toward camera {s[2]:+.2f}). "
+            "Each light is labelled with where it comes from (arrow, seen from the camera) and its angle off the "
+            "camera axis. Normals: red = right, green = up, blue = toward the camera."
+        )
+        self._show_lr()
+        self.reset_zoom()
+
+    def reset_zoom(self) -> None:
+        """Show every panel whole."""
+        for view in self.views:
+            view.setRange(xRange=(0, COLS), yRange=(0, ROWS), padding=0.02)
+
+    def _show_lr(self) -> None:
+        if self.result is None:
+            return
+        res = self.resolution
+        self._set("input_lr", degrade(self.result.image, res))
+        self.labels["input_lr"].setText(f"input at {format_resolution(res)}")
+        for k, lr in enumerate(degrade(self.result.relit, res)):
+            self._set(f"relit{k}_lr", lr)
+            self.labels[f"relit{k}_lr"].setText(f"at {format_resolution(res)}")
+
+    def lr_shapes(self) -> list[tuple[int, int]]:
+        """Shapes of the images in the probe-size panels (for tests)."""
+        return [self.items[f"relit{k}_lr"].image.shape for k in range(9)]
+
+
+if __name__ == "__main__":  # pragma: no cover - manual preview
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from .common import sample_gallery
+
+    app = QApplication(sys.argv)
+    view = RelightView()
+    view.set_face(sample_gallery(1).images[0].face)
+    view.resize(900, 800)
+    view.show()
+    sys.exit(app.exec())

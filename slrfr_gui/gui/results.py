@@ -1,0 +1,271 @@
+"""The probe and its ranked matches: residual bars, reconstructions, margin and "unknown".
+
+Run on its own with fictional persons: ``python -m slrfr_gui.gui.results``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSlider, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ..core.frame import format_resolution, prepare_probe, to_frame
+from ..core.openset import margin_ratio
+from .common import fit_pixmap, image_label, palette_colours, to_pixmap
+
+
+@dataclass
+class Identification:
+    """The outcome for one probe, as plain data."""
+
+    ranked: list  # [(person, residual)], best first
+    ratio: float  # smallest / second-smallest residual
+    threshold: float
+    reconstructions: list  # [(person, ndarray (r, c))] for the top three
+
+    @property
+    def unknown(self) -> bool:
+        return self.ratio > self.threshold
+
+    @property
+    def margin(self) -> float:
+        return self.ranked[1][1] - self.ranked[0][1] if len(self.ranked) > 1 else float("nan")
+
+
+def identify(model, probe_image: np.ndarray, threshold: float, top: int = 10) -> Identification:
+    """Rank every person for a probe image with a fitted classifier (any input size)."""
+    lr = prepare_probe(probe_image, model.resolution_)
+    residuals = model.residuals(lr[None])
+    order = np.argsort(residuals[0], kind="stable")
+    ranked = [(str(model.classes_[j]), float(residuals[0, j])) for j in order[:top]]
+    recon = [(str(model.classes_[j]), model.reconstruct(lr, int(j))) for j in order[:3]]
+    return Identification(ranked, float(margin_ratio(residuals)[0]), float(threshold), recon)
+
+
+class ResidualBars(pg.PlotWidget):
+    """Horizontal bars of the ranked persons' residuals, best at the top and highlighted."""
+
+    def __init__(self, parent=None):
+        background, _ = palette_colours()
+        super().__init__(parent, background=background)
+        self.setMinimumHeight(160)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        plot = self.getPlotItem()
+        plot.setLabel("bottom", "residual (smaller = better match)")
+        plot.getAxis("bottom").enableAutoSIPrefix(False)
+        plot.invertY(True)
+        self.values: list[float] = []
+        self.bar_item: pg.BarGraphItem | None = None
+
+    def set_ranked(self, ranked, unknown: bool = False) -> None:
+        if self.bar_item is not None:
+            self.removeItem(self.bar_item)
+            self.bar_item = None
+        self.values = [v for _, v in ranked]
+        if not ranked:
+            return
+        n = len(ranked)
+        best = "#9a9a9a" if unknown else "#e07b1f"
+        brushes = [pg.mkBrush(best if i == 0 else "#5b8fd1") for i in range(n)]
+        self.bar_item = pg.BarGraphItem(x0=0, y=np.arange(n), height=0.7, width=self.values, brushes=brushes)
+        self.addItem(self.bar_item)
+        self.getPlotItem().getAxis("left").setTicks([[(i, name) for i, (name, _) in enumerate(ranked)]])
+        top = max(self.values)
+        self.setXRange(0, top * 1.05 if top > 0 else 1.0, padding=0)
+        self.setYRange(-0.6, n - 0.4, padding=0)
+
+
+class ResultsPanel(QWidget):
+    """Probe views, the ranked table with thumbnails, residual bars, reconstructions and the unknown threshold.
+
+    Signals
+    -------
+    threshold_changed(float)
+    """
+
+    threshold_changed = Signal(float)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.thumbnails: dict[str, np.ndarray] = {}
+        self.result: Identification | None = None
+        self.default_threshold = 0.8
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+
+        probes = QHBoxLayout()
+        self.given = image_label("Drop a probe image here,\npaste one (Ctrl+V)\nor File → Open probe (Ctrl+O)",
+                                 120, 140, "The probe as given")
+        self.aligned = image_label("aligned", 120, 140, "The probe in the canonical face frame")
+        self.lowres = image_label("at the model's resolution", 120, 140, "What the classifier sees")
+        captions = QGridLayout()
+        for col, (w, text) in enumerate(((self.given, "as given"), (self.aligned, "aligned"),
+                                         (self.lowres, "at model resolution"))):
+            captions.addWidget(w, 0, col)
+            captions.addWidget(QLabel(text, alignment=Qt.AlignmentFlag.AlignCenter), 1, col)
+        probes.addLayout(captions)
+        recon_box = QGridLayout()
+        self.recon = [image_label("", 70, 84, "The probe as this person's dictionary reconstructs it")
+                      for _ in range(3)]
+        self.recon_names = [QLabel("", alignment=Qt.AlignmentFlag.AlignCenter) for _ in range(3)]
+        recon_box.addWidget(QLabel("reconstructed by the top three:"), 0, 0, 1, 3)
+        for i in range(3):
+            recon_box.addWidget(self.recon[i], 1, i)
+            recon_box.addWidget(self.recon_names[i], 2, i)
+        probes.addLayout(recon_box)
+        probes.addStretch(1)
+        layout.addLayout(probes)
+
+        self.verdict = QLabel("")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.verdict)
+
+        thr = QHBoxLayout()
+        thr.addWidget(QLabel("Unknown when best / second residual >"))
+        self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
+        self.threshold_slider.setRange(0, 1000)
+        self.threshold_slider.setToolTip("Move right to name more probes, left to say 'unknown' more often")
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0.0, 1.0)
+        self.threshold_spin.setDecimals(3)
+        self.threshold_spin.setSingleStep(0.01)
+        self.btn_default = QPushButton("Default")
+        self.btn_default.setToolTip("The threshold calibrated on training subjects for this resolution (FPIR 0.1)")
+        thr.addWidget(self.threshold_slider, 1)
+        thr.addWidget(self.threshold_spin)
+        thr.addWidget(self.btn_default)
+        layout.addLayout(thr)
+        self.threshold_slider.valueChanged.connect(lambda v: self.set_threshold(v / 1000))
+        self.threshold_spin.valueChanged.connect(self.set_threshold)
+        self.btn_default.clicked.connect(lambda: self.set_threshold(self.default_threshold))
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["rank", "gallery", "person", "residual"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((0, 40), (1, 48), (3, 70)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            self.table.setColumnWidth(col, width)
+        self.table.setIconSize(QSize(32, 38))
+        self.bars = ResidualBars()
+        split.addWidget(self.table)
+        split.addWidget(self.bars)
+        split.setSizes([320, 420])
+        layout.addWidget(split, 1)
+        self._threshold = 0.8
+        self.set_threshold(0.8)
+
+    # --------------------------------------------------------------- probe
+    def show_probe(self, image: np.ndarray | None, resolution) -> None:
+        """Show the probe as given, aligned, and at ``resolution``."""
+        if image is None:
+            return
+        self.given.setPixmap(fit_pixmap(image, 116, 136))
+        framed = to_frame(image) if image.shape[0] >= 48 else image
+        self.aligned.setPixmap(fit_pixmap(framed, 116, 136))
+        if resolution is not None:
+            self.lowres.setPixmap(fit_pixmap(prepare_probe(image, resolution), 116, 136))
+
+    # ------------------------------------------------------------ threshold
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    def set_threshold(self, value: float) -> None:
+        value = float(min(max(value, 0.0), 1.0))
+        changed = abs(value - getattr(self, "_threshold", -1)) > 1e-9
+        self._threshold = value
+        for w, v in ((self.threshold_slider, int(round(value * 1000))), (self.threshold_spin, value)):
+            w.blockSignals(True)
+            w.setValue(v)
+            w.blockSignals(False)
+        if self.result is not None:
+            self.result.threshold = value
+            self._show_verdict()
+            self.bars.set_ranked(self.result.ranked, self.result.unknown)
+        if changed:
+            self.threshold_changed.emit(value)
+
+    def set_default_threshold(self, value: float, apply: bool = True) -> None:
+        self.default_threshold = float(value)
+        self.btn_default.setToolTip(f"{value:.3f}: calibrated on training subjects for this resolution (FPIR 0.1)")
+        if apply:
+            self.set_threshold(value)
+
+    # -------------------------------------------------------------- results
+    def show_result(self, result: Identification | None) -> None:
+        self.result = result
+        ranked = result.ranked if result else []
+        self.table.setRowCount(len(ranked))
+        for i, (person, residual) in enumerate(ranked):
+            items = [QTableWidgetItem(str(i + 1)), QTableWidgetItem(), QTableWidgetItem(person),
+                     QTableWidgetItem(f"{residual:.4f}")]
+            if person in self.thumbnails:
+                items[1].setIcon(to_pixmap(self.thumbnails[person]))
+            if i == 0:
+                for item in items:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+            for col, item in enumerate(items):
+                self.table.setItem(i, col, item)
+            self.table.setRowHeight(i, 40)
+        self.bars.set_ranked(ranked, bool(result and result.unknown))
+        for i in range(3):
+            if result and i < len(result.reconstructions):
+                person, image = result.reconstructions[i]
+                self.recon[i].setPixmap(fit_pixmap(np.clip(image, 0, 1), 66, 80))
+                self.recon_names[i].setText(person)
+            else:
+                self.recon[i].clear()
+                self.recon_names[i].setText("")
+        self._show_verdict()
+
+    def _show_verdict(self) -> None:
+        r = self.result
+        if r is None or not r.ranked:
+            self.verdict.setText("")
+            return
+        best, res = r.ranked[0]
+        margin = f", margin to the second {r.margin:.4f}" if len(r.ranked) > 1 else ""
+        if r.unknown:
+            self.verdict.setText(f"<b>Unknown</b>: the best match, {best}, is not clearly better than the rest "
+                                 f"(ratio {r.ratio:.3f} > {r.threshold:.3f}{margin}).")
+        else:
+            self.verdict.setText(f"Best match: <b>{best}</b> (residual {res:.4f}{margin}; ratio {r.ratio:.3f} "
+                                 f"≤ {r.threshold:.3f}).")
+
+    def clear(self) -> None:
+        self.show_result(None)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual preview
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from ..core.classifier import SLRFRClassifier
+    from .common import sample_gallery
+
+    app = QApplication(sys.argv)
+    g = sample_gallery()
+    clf = SLRFRClassifier(resolution=(7, 6)).fit(g.faces, g.labels)
+    panel = ResultsPanel()
+    panel.thumbnails = {p: g.thumbnail(p) for p in g.persons}
+    probe = g.images[1].face
+    panel.show_probe(probe, (7, 6))
+    panel.show_result(identify(clf, probe, 0.8))
+    panel.resize(800, 600)
+    panel.show()
+    sys.exit(app.exec())
