@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.resolution_bar.set_resolution(self._initial_resolution(), emit=False)
         self._resolution_changed(self.resolution_bar.resolution)
         self._update_state()
+        self.resize(1400, 900)
 
     # ---------------------------------------------------------------- build
     @staticmethod
@@ -291,7 +292,8 @@ class MainWindow(QMainWindow):
         task.cancelled.connect(lambda: self.statusBar().showMessage(f"{message.rstrip('…')}: cancelled; nothing changed."))
 
         def finished():
-            self.training.progress.setValue(self.training.progress.maximum() if "result" in outcome else 0)
+            done = "result" in outcome and name == "train"
+            self.training.progress.setValue(self.training.progress.maximum() if done else 0)
             if self.task is task:
                 self._update_state()
             if "result" in outcome:

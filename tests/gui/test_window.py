@@ -319,3 +319,27 @@ def test_command_line_screenshot_and_json(qtbot, synthetic_gallery, tmp_path, mo
     ranked = json.loads(out.read_text())
     assert ranked[0]["probe"] == str(tmp_path / "p.png")
     assert ranked[0]["ranked"][0]["person"] == "person6"
+
+
+def test_ten_yale_persons_from_the_command_line(qtbot, yale_dir, tmp_path, monkeypatch):
+    """--gallery of ten Yale B persons (one frontal image each), a 7x6 probe of one of them under another light."""
+    from PySide6.QtWidgets import QApplication
+
+    from slrfr_gui.core.imageio import read_grey
+    from slrfr_gui.core.yale import load_yale
+
+    yale = load_yale(yale_dir, subjects=range(1, 11))
+    for i, path in enumerate(yale.paths):
+        if yale.azimuth[i] == 0 and yale.elevation[i] == 0:
+            person = tmp_path / "gallery" / f"yaleB{yale.subjects[i]:02d}"
+            person.mkdir(parents=True)
+            write_grey(person / "frontal.png", read_grey(path)[:, 4:164])
+    probe_index = next(i for i in range(len(yale.paths)) if yale.subjects[i] == 7 and yale.azimuth[i] == -20
+                       and yale.elevation[i] == 10)
+    write_grey(tmp_path / "probe.png", degrade(yale.images[probe_index], (7, 6)))
+    monkeypatch.setattr(QApplication, "exec", lambda self=None: 0)
+    out = tmp_path / "r.json"
+    main(["--gallery", str(tmp_path / "gallery"), "--probe", str(tmp_path / "probe.png"), "--resolution", "7x6",
+          "--screenshot", str(tmp_path / "shot.png"), "--json", str(out)])
+    qtbot.waitUntil(out.exists, timeout=60_000)
+    assert json.loads(out.read_text())[0]["ranked"][0]["person"] == "yaleB07"
