@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Derive the shipped face model from the cropped Extended Yale B images.
 
-Writes ``resources/face_model.npz`` (mean surface normals by photometric stereo,
+Writes ``resources/detector.npz`` (the face detector's verifier and alignment
+regressors, trained on the same faces pasted on random backgrounds),
+``resources/face_model.npz`` (mean surface normals by photometric stereo,
 their per-pixel covariance, the face mask, the eye centres of the canonical
 frame and a PCA of the 48 x 40 faces) and ``resources/face_frame.json`` (the
 frame's measured eye centres, for people and other tools to read). No image is
@@ -23,8 +25,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from slrfr_gui.core.detect import FaceDetector  # noqa: E402
 from slrfr_gui.core.facemodel import FaceModel  # noqa: E402
 from slrfr_gui.core.yale import load_yale  # noqa: E402
+from slrfr_gui.core.yale import training_faces_2x  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -53,6 +57,8 @@ def main(argv=None) -> int:
         "face_pixels": int(model.face_mask.sum()),
     }
     (args.out / "face_frame.json").write_text(json.dumps(frame, indent=2) + "\n")
+    detector = FaceDetector.train(training_faces_2x(yale, max_subset=2))
+    detector.save(args.out / "detector.npz")
     print(f"face model from {len(yale.images)} images of {len(model.subjects)} subjects"
           f" in {time.perf_counter() - start:.1f} s -> {args.out / 'face_model.npz'}")
     print(f"eye centres (x, y): {np.round(model.eye_centres, 2).tolist()}")

@@ -59,3 +59,50 @@ def render_faces(albedos: np.ndarray, lights: np.ndarray, model: FaceModel | Non
     lights = np.atleast_2d(np.asarray(lights, dtype=np.float64))
     out = np.stack([render(a, model.normals, lights) + ambient * a[None] for a in np.asarray(albedos)])
     return np.clip(out, 0.0, 1.0)
+
+
+def pasted_frame(face: np.ndarray, width: int, rng, frame_shape=(480, 640), noise: float = 0.15,
+                 crop_columns=(4, 164)):
+    """Paste a cropped Yale B image (192 x 168) at a random place of a noisy frame.
+
+    A hard case for a face detector: the crop has no hair or ears.
+
+    Parameters
+    ----------
+    face : ndarray of shape (192, 168)
+        Grey levels in [0, 1].
+    width : int
+        Width of the pasted image in the frame, pixels.
+    rng : numpy Generator
+    frame_shape : (int, int)
+    noise : float
+        Standard deviation of the Gaussian noise around mid-grey.
+    crop_columns : (int, int)
+        The columns of ``face`` that form the canonical frame (``PROTOCOL.md``).
+
+    Returns
+    -------
+    frame : ndarray of shape frame_shape, float32
+    placement : Placement
+        Where the canonical frame lies in ``frame`` (the ground truth).
+    """
+    import cv2
+
+    from .align import Placement
+    from .frame import FRAME_SHAPE
+
+    rows, cols = face.shape
+    height = int(round(width * rows / cols))
+    small = cv2.resize(np.asarray(face, dtype=np.float32), (width, height), interpolation=cv2.INTER_AREA)
+    frame = np.clip(0.5 + noise * rng.standard_normal(frame_shape), 0, 1).astype(np.float32)
+    x = int(rng.integers(0, frame_shape[1] - width))
+    y = int(rng.integers(0, frame_shape[0] - height))
+    frame[y:y + height, x:x + width] = small
+    sx, sy = width / cols, height / rows
+    c0, c1 = crop_columns
+    # Frame pixel (u, v) is crop pixel centre (c0 + k (u + 0.5) - 0.5, k (v + 0.5) - 0.5), k = rows / 48.
+    k = rows / FRAME_SHAPE[0]
+    u0, v0 = (FRAME_SHAPE[1] - 1) / 2, (FRAME_SHAPE[0] - 1) / 2
+    cx = x + (c0 + k * (u0 + 0.5) - 0.5 + 0.5) * sx - 0.5
+    cy = y + (k * (v0 + 0.5) - 0.5 + 0.5) * sy - 0.5
+    return frame, Placement(cx, cy, k * sx)

@@ -161,3 +161,23 @@ def load_yale(root: str | os.PathLike, subjects=None, progress=None) -> YaleB:
             progress(i + 1, len(entries))
     parsed = np.array([p for _, p in entries], dtype=int)
     return YaleB(images, parsed[:, 0], parsed[:, 1], parsed[:, 2], [p for p, _ in entries], skipped)
+
+
+def training_faces_2x(yale: YaleB, max_subset: int = 2) -> np.ndarray:
+    """The protocol crop of each image at twice the frame size, for training the detector.
+
+    Parameters
+    ----------
+    yale : YaleB
+    max_subset : int
+        Only images lit from subsets S1 .. S(max_subset + 1).
+
+    Returns
+    -------
+    ndarray of shape (n, 96, 80), float32
+    """
+    import cv2
+
+    keep = np.flatnonzero(yale.subsets <= max_subset)
+    return np.stack([cv2.resize(read_grey(yale.paths[i])[:, 4:164], (80, 96), interpolation=cv2.INTER_AREA)
+                     for i in keep]).astype(np.float32)
