@@ -35,7 +35,8 @@ RESOLUTIONS = [(5, 4), (7, 6), (10, 8), (12, 10), (19, 16), (24, 20)]
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "CroppedYale")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "CroppedYale",
+                        help="the CroppedYale folder of Extended Yale B (default: %(default)s)")
     parser.add_argument("--fpir", type=float, default=0.1)
     parser.add_argument("--out", type=Path, default=ROOT / "resources" / "openset.json")
     args = parser.parse_args(argv)

@@ -29,7 +29,8 @@ from slrfr_gui.core.yale import load_yale  # noqa: E402
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="output folder (gallery/ and probes/ are made inside)")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "CroppedYale")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "CroppedYale",
+                        help="the CroppedYale folder of Extended Yale B (default: %(default)s)")
     parser.add_argument("--persons", type=int, default=10, help="number of subjects, from B01 on (default 10)")
     parser.add_argument("--resolution", default="7x6", help="probe size rows x columns (default 7x6)")
     parser.add_argument("--gallery-light", default="+000E+00", help="gallery light as AsaaaEsee (default +000E+00)")

@@ -78,7 +78,8 @@ def measure(data, frames=100, max_subset=1, resolution=(7, 6), widths=(14, 200),
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "CroppedYale")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "CroppedYale",
+                        help="the CroppedYale folder of Extended Yale B (default: %(default)s)")
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--max-subset", type=int, default=2, help="probe lights up to S(n) (default 2: S1-S2)")
     parser.add_argument("--resolution", default="7x6")

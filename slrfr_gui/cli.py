@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     ev = sub.add_parser(
-        "evaluate", help="run the accuracy benchmark (PROTOCOL.md) and print rank-1 figures",
+        "evaluate", help="run the accuracy benchmark (docs/PROTOCOL.md) and print rank-1 figures",
         description="Run a benchmark protocol and print rank-1 identification rates, overall, per lighting "
                     "subset S1-S5 and their minimum over runs, for SLRFR and the LR-PCA baseline in one run.",
     )
@@ -121,7 +121,8 @@ def _progress_bar(desc: str, quiet: bool):
     """A tqdm bar on stderr and a ``progress(done, total, *stage)`` callable feeding it."""
     from tqdm import tqdm
 
-    bar = tqdm(desc=desc, total=0, disable=quiet, unit="step", file=sys.stderr, dynamic_ncols=True, leave=False)
+    show = not quiet and sys.stderr.isatty()
+    bar = tqdm(desc=desc, total=0, disable=not show, unit="step", file=sys.stderr, dynamic_ncols=True, leave=False)
 
     def progress(done, total, stage=None):
         if bar.total != total:
@@ -144,6 +145,8 @@ def cmd_evaluate(args) -> int:
     from .core.yale import SUBSET_NAMES
 
     resolutions = args.resolutions or list(DEFAULT_RESOLUTIONS)
+    if args.json is not None:
+        _check_output_file(args.json, "--json")
     bar, progress = _progress_bar("evaluate", args.quiet)
     try:
         result = evaluate_yaleb(args.data, resolutions, progress=progress, protocol=args.protocol)
@@ -163,9 +166,24 @@ def cmd_evaluate(args) -> int:
     if args.json:
         from .core.atomic import atomic_write_bytes
 
-        atomic_write_bytes(args.json, (json.dumps(result.to_json(), indent=2) + "\n").encode())
+        try:
+            atomic_write_bytes(args.json, (json.dumps(result.to_json(), indent=2) + "\n").encode())
+        except OSError as exc:
+            print(f"slrfr: error: {args.json}: could not write the figures ({exc.strerror or exc})", file=sys.stderr)
+            return EXIT_ERROR
         print(f"figures written to {args.json}")
     return EXIT_OK
+
+
+def _check_output_file(path: Path, option: str) -> None:
+    """Fail early, before long work, when ``path`` cannot be written."""
+    from .core.errors import SLRFRError
+
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise SLRFRError(f"{path}: is a folder; give a file name for {option}")
+    if not parent.is_dir():
+        raise SLRFRError(f"{parent}: no such folder for {option} {path}")
 
 
 def cmd_enroll(args) -> int:
@@ -173,6 +191,11 @@ def cmd_enroll(args) -> int:
     from .core.gallery import SkippedFilesWarning, load_gallery
     from .core.modelfile import save_model
 
+    if args.sparsity > args.atoms:
+        print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed --atoms ({args.atoms})",
+              file=sys.stderr)
+        return EXIT_USAGE
+    _check_output_file(args.output, "-o")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SkippedFilesWarning)
         gallery = load_gallery(args.gallery)
@@ -194,7 +217,7 @@ def cmd_enroll(args) -> int:
 
 def cmd_identify(args) -> int:
     from .core.errors import ImageReadError
-    from .core.frame import format_resolution, prepare_probe
+    from .core.frame import format_resolution, prepare_probe, probe_problem
     from .core.imageio import read_grey
     from .core.modelfile import load_model
 
@@ -207,16 +230,25 @@ def cmd_identify(args) -> int:
             print(f"slrfr: error: {exc}", file=sys.stderr)
             failed += 1
             continue
+        problem = probe_problem(image)
+        if problem:
+            print(f"slrfr: error: {path}: cannot identify: {problem}", file=sys.stderr)
+            results.append({"probe": str(path), "size": f"{image.shape[0]}x{image.shape[1]}", "ranked": [],
+                            "error": problem})
+            failed += 1
+            continue
         probe = prepare_probe(image, model.resolution_)
         ranked = model.ranked(probe[None], top=args.top)[0]
         results.append({"probe": str(path), "size": f"{image.shape[0]}x{image.shape[1]}", "ranked": ranked})
     if args.json:
-        out = [{"probe": r["probe"], "ranked": [{"person": p, "residual": round(v, 6)} for p, v in r["ranked"]]}
-               for r in results]
+        out = [{"probe": r["probe"], "ranked": [{"person": p, "residual": round(v, 6)} for p, v in r["ranked"]],
+                **({"error": r["error"]} if "error" in r else {})} for r in results]
         print(json.dumps(out, indent=2))
     else:
         size = format_resolution(model.resolution_)
         for r in results:
+            if "error" in r:
+                continue
             print(f"{r['probe']} ({r['size']} -> {size})")
             for i, (person, residual) in enumerate(r["ranked"], start=1):
                 print(f"  {i:>2}. {person:<24} residual {residual:.4f}")
@@ -227,11 +259,16 @@ def cmd_relight(args) -> int:
     import numpy as np
 
     from .core.facemodel import default_face_model
-    from .core.frame import to_frame
+    from .core.frame import probe_problem, to_frame
     from .core.imageio import read_grey, write_grey
     from .core.relight import POINTS_OF_LIGHT_DEG, relight
 
-    image = to_frame(read_grey(args.image))
+    raw = read_grey(args.image)
+    problem = probe_problem(raw)
+    if problem:
+        print(f"slrfr: error: {args.image}: cannot relight: {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    image = to_frame(raw)
     result = relight(image, default_face_model())
     try:
         args.output.mkdir(parents=True, exist_ok=True)
@@ -268,6 +305,13 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("slrfr: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. '| head'): stop quietly, as Unix tools do.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

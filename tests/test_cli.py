@@ -118,3 +118,51 @@ def test_enroll_identify_ten_yale_persons(yale_dir, tmp_path, capsys):
     rate = np.mean([r["ranked"][0]["person"] + "__" in r["probe"] for r in out])
     assert len(out) == 180
     assert rate >= 0.9
+
+
+def test_blank_tiny_and_huge_probes(tmp_path, synthetic_gallery, capsys):
+    from PIL import Image
+
+    folder, probes = synthetic_gallery
+    model = tmp_path / "m.npz"
+    main(["enroll", str(folder), "-o", str(model), "--quiet"])
+    Image.new("L", (40, 48), 0).save(tmp_path / "black.png")
+    Image.new("L", (1, 1), 200).save(tmp_path / "dot.png")
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((3000, 2500)) * 255).astype(np.uint8)).save(tmp_path / "big.png")
+    capsys.readouterr()
+    code = main(["identify", str(model), str(tmp_path / "black.png"), str(tmp_path / "dot.png"),
+                 str(tmp_path / "big.png"), "--json"])
+    captured = capsys.readouterr()
+    assert code == 1
+    out = json.loads(captured.out)
+    assert out[0]["ranked"] == [] and "blank" in out[0]["error"]
+    assert out[1]["ranked"] == [] and "too small" in out[1]["error"]
+    assert len(out[2]["ranked"]) == 5  # a large probe is reduced through the frame, quickly
+    assert "black.png" in captured.err and "dot.png" in captured.err
+
+
+def test_output_problems_are_reported_before_long_work(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["evaluate", "--data", str(tmp_path), "--json", str(tmp_path / "file" / "r.json")]) == 1
+    assert "no such folder for --json" in capsys.readouterr().err
+    assert main(["enroll", str(tmp_path), "-o", str(tmp_path), "--quiet"]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["enroll", str(tmp_path), "-o", str(tmp_path / "m.npz"), "--sparsity", "5", "--atoms", "3"]) == 2
+
+
+def test_identify_into_a_closed_pipe_stops_quietly(tmp_path, synthetic_gallery):
+    folder, probes = synthetic_gallery
+    model = tmp_path / "m.npz"
+    main(["enroll", str(folder), "-o", str(model), "--quiet"])
+    files = []
+    for i in range(40):
+        write_grey(tmp_path / f"p{i}.png", probes["person1"])
+        files.append(str(tmp_path / f"p{i}.png"))
+    proc = subprocess.Popen([sys.executable, "-m", "slrfr_gui.cli", "identify", str(model), *files],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err

@@ -80,9 +80,19 @@ def read_data_file(path, fmt: str, version: int, error_cls, what: str, remedy: s
     if path.is_dir():
         raise error_cls(f"{path}: is a folder, not a {what}")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise error_cls(f"{path}: not a {what} (a bare NumPy array)")
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise error_cls(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if magic != b"PK\x03\x04":
+        kind = "an empty file" if not magic else "a bare NumPy array" if magic.startswith(b"\x93NUM") else \
+            "a pickle, refused" if magic[:1] == b"\x80" else "another kind of file"
+        raise error_cls(f"{path}: not a {what} ({kind}); {remedy}")
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise error_cls(f"{path}: not a {what} (a bare NumPy array)")
+        with data:
             arrays = {name: data[name] for name in data.files}
     except error_cls:
         raise

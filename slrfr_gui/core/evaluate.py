@@ -1,4 +1,4 @@
-"""The accuracy benchmark ``yaleb-lr-v1`` of ``PROTOCOL.md``.
+"""The accuracy benchmark ``yaleb-lr-v1`` of ``docs/PROTOCOL.md``.
 
 Two folds (train on one half of the subjects, test on the other), and in each
 a run per gallery light direction g of subsets S1 and S2: the one HR image of

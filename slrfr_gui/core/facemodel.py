@@ -4,7 +4,7 @@ Everything the method needs to know about faces in general, derived from
 training subjects photographed under known lights (Extended Yale B) and never
 from the persons to be recognised:
 
-* mean surface normals n-bar by photometric stereo (``ALGORITHM.md`` section 2),
+* mean surface normals n-bar by photometric stereo (``docs/ALGORITHM.md`` section 2),
   with the per-pixel covariance of the subjects' normals around that mean, which
   sets the noise level of the LMMSE albedo estimator;
 * the eye centres of the canonical frame, measured on the mean frontal face;

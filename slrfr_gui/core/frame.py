@@ -1,7 +1,7 @@
 """The canonical face frame and the degradation operator (equation 4 of the paper).
 
 Every face lives in one aligned frame of 48 x 40 pixels (rows x columns), the
-frame of the cropped Extended Yale B images after the crop of ``PROTOCOL.md``
+frame of the cropped Extended Yale B images after the crop of ``docs/PROTOCOL.md``
 (columns 4-163 of the 192 x 168 image, area-resized by 4). Its eye centres are
 measured once by ``scripts/derive_face_model.py`` and recorded in the face
 model resource (:attr:`slrfr_gui.core.facemodel.FaceModel.eye_centres`).
@@ -65,7 +65,7 @@ def format_resolution(resolution) -> str:
 def yale_crop(image: np.ndarray) -> np.ndarray:
     """Bring a cropped Extended Yale B image (192 x 168) into the 48 x 40 frame.
 
-    Keeps columns 4-163 (192 x 160) and area-resizes by 4 (``PROTOCOL.md``).
+    Keeps columns 4-163 (192 x 160) and area-resizes by 4 (``docs/PROTOCOL.md``).
 
     Parameters
     ----------
@@ -108,7 +108,7 @@ def to_frame(image: np.ndarray) -> np.ndarray:
 def degrade(images: np.ndarray, resolution) -> np.ndarray:
     """Blur and down-sample faces to the probe resolution: X = B H X~ (equation 4).
 
-    The operator of ``PROTOCOL.md``: a Gaussian blur with standard deviation
+    The operator of ``docs/PROTOCOL.md``: a Gaussian blur with standard deviation
     0.5 x the scale factor along each axis (sigma_rows = 0.5 * R / r,
     sigma_cols = 0.5 * C / c pixels for an R x C input), then area resizing to
     r x c. It is linear, so it may be applied to images, eigenfaces or means
@@ -149,13 +149,34 @@ def degrade(images: np.ndarray, resolution) -> np.ndarray:
     return out[0] if single else out
 
 
+def probe_problem(image: np.ndarray) -> str | None:
+    """Why a probe image cannot be identified, or None when it can.
+
+    A probe must be at least 5 x 4 pixels, hold finite values and not be blank
+    (constant): such images carry no face to name, and ranking persons for them
+    would only look like an answer.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        return f"not a grey image (shape {image.shape})"
+    if image.shape[0] < MIN_RESOLUTION[0] or image.shape[1] < MIN_RESOLUTION[1]:
+        return (f"too small to hold a face ({image.shape[0]}x{image.shape[1]} pixels; at least "
+                f"{MIN_RESOLUTION[0]}x{MIN_RESOLUTION[1]})")
+    if not np.all(np.isfinite(image)):
+        return "holds values that are not numbers"
+    if float(image.max() - image.min()) < 1.0 / 255.0:
+        return "blank (every pixel has the same grey level)"
+    return None
+
+
 def prepare_probe(image: np.ndarray, resolution) -> np.ndarray:
     """Bring a probe, taken to be a face cropped to the canonical frame, to ``resolution``.
 
-    A probe of exactly r x c is used as it is; a larger one is degraded with
-    the gallery's operator (:func:`degrade`, blur sigma = 0.5 x the scale
-    factor, then area down-sampling), so that probes and the synthesised
-    gallery meet at the same resolution; a smaller one is enlarged bicubically.
+    A probe larger than the 48 x 40 frame is first area-reduced to it (as
+    gallery images are); then, as for the gallery, the degradation operator
+    (:func:`degrade`: blur sigma = 0.5 x the scale factor, then area
+    down-sampling) brings it to r x c. A probe of exactly r x c is used as it
+    is; a smaller one is enlarged bicubically.
 
     Parameters
     ----------
@@ -170,4 +191,6 @@ def prepare_probe(image: np.ndarray, resolution) -> np.ndarray:
     image = np.asarray(image, dtype=np.float64)
     if image.ndim != 2:
         raise ValueError(f"a probe image must be 2-D grey levels, got shape {image.shape}")
+    if image.shape[0] > FRAME_SHAPE[0] and image.shape[1] > FRAME_SHAPE[1]:
+        image = to_frame(image)
     return degrade(image, resolution)

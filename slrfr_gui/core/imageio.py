@@ -8,6 +8,7 @@ by Pillow and only then handed to NumPy/OpenCV.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,8 @@ IMAGE_SUFFIXES = frozenset(
      ".gif", ".webp"}
 )
 
-# Decompression-bomb guard: a face image is never this large.
-Image.MAX_IMAGE_PIXELS = 80_000_000
+# Decompression-bomb guard: a photo holding a face is never this large.
+Image.MAX_IMAGE_PIXELS = 100_000_000
 
 
 def to_grey(image: Image.Image) -> np.ndarray:
@@ -84,7 +85,10 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
             image.seek(0)
             image.load()
             image = ImageOps.exif_transpose(image)
@@ -97,8 +101,9 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
         raise ImageReadError(f"{path}: permission denied") from None
     except UnidentifiedImageError:
         raise ImageReadError(f"{path}: not an image file Pillow can read") from None
-    except Image.DecompressionBombError:
-        raise ImageReadError(f"{path}: image is too large to be a face image") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageReadError(f"{path}: image is too large to be a face image "
+                             f"(over {Image.MAX_IMAGE_PIXELS // 1_000_000} million pixels)") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
     if grey.ndim != 2 or grey.size == 0:

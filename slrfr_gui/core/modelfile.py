@@ -111,7 +111,11 @@ def load_model(path):
         raise ModelFileError(f"{path}: model file is incomplete ({exc})") from None
     if not ok:
         raise ModelFileError(f"{path}: model file arrays do not fit together; enroll the gallery again")
+    if len(set(model.classes_.tolist())) != len(model.classes_):
+        raise ModelFileError(f"{path}: model file names a person twice; enroll the gallery again")
     thumbs = arrays.get("thumbnails")
+    if thumbs is not None and thumbs.shape != (len(model.classes_), 48, 40):
+        raise ModelFileError(f"{path}: model file thumbnails have shape {thumbs.shape}; enroll the gallery again")
     return model, (None if thumbs is None else thumbs.astype(np.float64))
 
 

@@ -78,7 +78,7 @@ def pasted_frame(face: np.ndarray, width: int, rng, frame_shape=(480, 640), nois
     noise : float
         Standard deviation of the Gaussian noise around mid-grey.
     crop_columns : (int, int)
-        The columns of ``face`` that form the canonical frame (``PROTOCOL.md``).
+        The columns of ``face`` that form the canonical frame (``docs/PROTOCOL.md``).
 
     Returns
     -------

@@ -61,7 +61,7 @@ def light_angle(azimuth, elevation) -> np.ndarray:
 
 
 def subset_index(azimuth, elevation) -> np.ndarray:
-    """Lighting subset 0..4 (S1..S5) of ``PROTOCOL.md`` for each light."""
+    """Lighting subset 0..4 (S1..S5) of ``docs/PROTOCOL.md`` for each light."""
     theta = light_angle(azimuth, elevation)
     return np.searchsorted(np.asarray(SUBSET_BOUNDS), theta, side="left")
 
@@ -131,9 +131,8 @@ def load_yale(root: str | os.PathLike, subjects=None, progress=None) -> YaleB:
     """
     root = Path(root)
     if not root.is_dir():
-        raise DataSetError(
-            f"{root}: no such folder; give the CroppedYale folder of the Extended Yale B data set"
-        )
+        what = "is a file, not a folder" if root.exists() else "no such folder"
+        raise DataSetError(f"{root}: {what}; give the CroppedYale folder of the Extended Yale B data set")
     wanted = None if subjects is None else {int(s) for s in subjects}
     entries, skipped = [], []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):

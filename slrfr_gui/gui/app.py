@@ -27,7 +27,7 @@ from .. import __version__
 from ..core.batch import identify_files, probe_files, write_csv
 from ..core.classifier import SLRFRClassifier
 from ..core.errors import SLRFRError
-from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution
+from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem
 from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
 from ..core.modelfile import load_model, save_model
@@ -315,7 +315,10 @@ class MainWindow(QMainWindow):
             self.training.status.setText("Cancelling…")
 
     def _on_error(self, message, details):
-        log.error("%s\n%s", message, details)
+        if details:
+            log.error("%s\n%s", message, details)
+        else:
+            log.warning("%s", message)
         box = QMessageBox(QMessageBox.Icon.Warning, "slrfr-gui", message, QMessageBox.StandardButton.Ok, self)
         if details:
             box.setDetailedText(details)
@@ -511,14 +514,18 @@ class MainWindow(QMainWindow):
         except SLRFRError as exc:
             self._on_error(str(exc), "")
             return False
-        self.set_probe_image(image, str(path))
-        return True
+        return self.set_probe_image(image, str(path))
 
-    def set_probe_image(self, image: np.ndarray, source: str = "") -> None:
+    def set_probe_image(self, image: np.ndarray, source: str = "") -> bool:
+        problem = probe_problem(image)
+        if problem:
+            self._on_error(f"{source or 'The probe'}: cannot identify: {problem}", "")
+            return False
         self.probe_image = np.asarray(image, dtype=np.float64)
         self.probe_source = source
         self.results.show_probe(self.probe_image, self.resolution)
         self.identify()
+        return True
 
     def paste_probe(self):
         mime = QApplication.clipboard().mimeData()
@@ -701,12 +708,19 @@ def main(argv=None) -> int:
     if resolution:
         window.resolution_bar.set_resolution(resolution)
     window.show()
-    status = {"code": 0}
+    status = {"code": 0, "finished": False}
 
     def finish():
+        if status["finished"]:
+            return
+        status["finished"] = True
         if args.screenshot is not None:
-            window.grab().save(str(args.screenshot))
-            print(f"screenshot written to {args.screenshot}")
+            if window.grab().save(str(args.screenshot)):
+                print(f"screenshot written to {args.screenshot}")
+            else:
+                print(f"slrfr-gui: error: {args.screenshot}: could not write the screenshot (is the folder there, "
+                      "and does the name end in .png?)", file=sys.stderr)
+                status["code"] = 1
             if args.json is not None:
                 args.json.write_text(json.dumps(window.ranked_json(), indent=2) + "\n")
                 print(f"ranked persons written to {args.json}")
@@ -723,7 +737,7 @@ def main(argv=None) -> int:
 
     def after_model():
         if args.probe and not window.set_probe(args.probe):
-            return fail(f"{args.probe}: cannot be read")
+            return  # the window reported why, through task_failed
         QTimer.singleShot(200, finish)
 
     def after_gallery():

@@ -47,7 +47,8 @@ class _Runner(QObject):
         except Cancelled:
             self.cancelled.emit()
         except SLRFRError as exc:
-            self.errored.emit(str(exc), traceback.format_exc())
+            # A named error is a message for the user, not a bug: no traceback.
+            self.errored.emit(str(exc), "")
         except Exception as exc:  # noqa: BLE001 - reported to the user, never lost
             log.exception("worker failed")
             self.errored.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())

@@ -53,3 +53,19 @@ def test_yale_crop_and_to_frame():
         yale_crop(np.zeros((10, 10)))
     assert to_frame(np.ones((96, 80))).shape == (48, 40)
     assert to_frame(np.ones((24, 20))).shape == (48, 40)
+
+
+def test_probe_problem():
+    from slrfr_gui.core.frame import probe_problem
+
+    assert probe_problem(np.random.default_rng(0).random((7, 6))) is None
+    assert "too small" in probe_problem(np.zeros((1, 1)))
+    assert "blank" in probe_problem(np.full((48, 40), 0.7))
+    bad = np.random.default_rng(0).random((7, 6))
+    bad[0, 0] = np.nan
+    assert "not numbers" in probe_problem(bad)
+
+
+def test_large_probe_goes_through_the_frame_like_the_gallery():
+    big = np.random.default_rng(1).random((480, 400))
+    np.testing.assert_allclose(prepare_probe(big, (7, 6)), degrade(to_frame(big), (7, 6)))

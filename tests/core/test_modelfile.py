@@ -121,3 +121,32 @@ def test_failed_write_leaves_the_previous_file_intact(tmp_path, trained, monkeyp
 def test_unfitted_model_cannot_be_saved(tmp_path):
     with pytest.raises(ModelFileError, match="not trained"):
         save_model(SLRFRClassifier(), tmp_path / "m.npz")
+
+
+def test_messages_say_what_kind_of_file_it_is(tmp_path):
+    (tmp_path / "t.npz").write_text("just text")
+    with pytest.raises(ModelFileError, match="another kind of file"):
+        load_model(tmp_path / "t.npz")
+    np.save(tmp_path / "a.npy", np.zeros(3))
+    (tmp_path / "a.npy").rename(tmp_path / "a.npz")
+    with pytest.raises(ModelFileError, match="bare NumPy array"):
+        load_model(tmp_path / "a.npz")
+    (tmp_path / "p.npz").write_bytes(pickle.dumps([1, 2]))
+    with pytest.raises(ModelFileError, match="pickle"):
+        load_model(tmp_path / "p.npz")
+
+
+def test_duplicate_persons_and_bad_thumbnails_are_refused(tmp_path, trained):
+    clf, images = trained
+    path = save_model(clf, tmp_path / "m.npz", thumbnails=images[:, 0])
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(arrays.pop("metadata").tobytes())
+    meta["persons"] = ["ann", "ann", "bob"]
+    from slrfr_gui.core.datafile import write_data_file
+
+    meta.pop("sha256")
+    fmt, version = meta.pop("format"), meta.pop("version")
+    write_data_file(tmp_path / "dup.npz", arrays, meta, fmt, version, ModelFileError)
+    with pytest.raises(ModelFileError, match="twice"):
+        load_model(tmp_path / "dup.npz")
