@@ -18,62 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.classifier import SLRFRClassifier  # noqa: E402
-from slrfr_gui.core.detect import FaceDetector, aligned_faces, detect_faces  # noqa: E402
-from slrfr_gui.core.facemodel import FaceModel  # noqa: E402
-from slrfr_gui.core.frame import parse_resolution, prepare_probe  # noqa: E402
-from slrfr_gui.core.imageio import read_grey  # noqa: E402
-from slrfr_gui.core.synthetic import pasted_frame  # noqa: E402
-from slrfr_gui.core.yale import load_yale, training_faces_2x  # noqa: E402
-
-
-def measure(data, frames=100, max_subset=1, resolution=(7, 6), widths=(14, 200), seed=0, verbose=False):
-    yale = load_yale(data)
-    train = yale.select(yale.subjects <= 20)
-    test = yale.select(yale.subjects > 20)
-    model = FaceModel.from_training(train.images, train.subjects, train.lights)
-    detector = FaceDetector.train(training_faces_2x(train, max_subset=2))
-    frontal = (test.azimuth == 0) & (test.elevation == 0)
-    clf = SLRFRClassifier(resolution=resolution, face_model=model).fit(test.images[frontal], test.subjects[frontal])
-    rng = np.random.default_rng(seed)
-    candidates = np.flatnonzero((test.subsets <= max_subset) & ~frontal)
-    eyes = model.eye_centres
-    rows = []
-    for _ in range(frames):
-        i = int(rng.choice(candidates))
-        width = int(rng.integers(widths[0], widths[1] + 1))
-        frame, truth = pasted_frame(read_grey(test.paths[i]), width, rng)
-        start = time.perf_counter()
-        found = detect_faces(frame, detector=detector, model=model)
-        seconds = time.perf_counter() - start
-        if found:
-            err = float(np.max(np.hypot(*((found[0].placement.map_points(eyes) - truth.map_points(eyes))
-                                          / truth.scale).T)))
-            crop = aligned_faces(frame, found[:1])[0]
-            named = clf.predict(prepare_probe(crop, resolution)[None])[0] == test.subjects[i]
-        else:
-            err, named = np.inf, False
-        rows.append((width, err, bool(named), len(found), seconds))
-        if verbose and err > 2:
-            print(f"  width {width}: eye error {err:.1f} px, {len(found)} detection(s)")
-    r = np.array(rows, dtype=float)
-    aligned = r[:, 1] <= 2
-    return {
-        "frames": frames,
-        "found_and_aligned": float(aligned.mean()),
-        "found_within_5px": float((r[:, 1] <= 5).mean()),
-        "identified": float(r[:, 2].mean()),
-        "identified_when_aligned": float(r[aligned, 2].mean()) if aligned.any() else 0.0,
-        "median_eye_error_px": float(np.median(r[:, 1])),
-        "extra_detections_per_frame": float(np.mean(np.maximum(r[:, 3] - 1, 0))),
-        "no_detection": float(np.mean(r[:, 3] == 0)),
-        "median_seconds_per_frame": float(np.median(r[:, 4])),
-    }
+from slrfr_gui.core.detect_benchmark import measure  # noqa: E402
+from slrfr_gui.core.frame import parse_resolution  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -35,6 +35,15 @@ def _resolutions(text: str):
     return [_resolution(p) for p in parts]
 
 
+def _eyes(text: str):
+    from .core.faces import parse_eyes
+
+    try:
+        return parse_eyes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -97,15 +106,25 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--quiet", action="store_true", help="no progress bar")
 
     idf = sub.add_parser(
-        "identify", help="rank the enrolled persons for probe images",
-        description="Print, per probe, the ranked persons with their residuals (smaller is better). A probe is "
-                    "taken to be a face cropped to the canonical frame; a larger one is degraded to the model's "
-                    "resolution with the gallery's operator.",
+        "identify", help="rank the enrolled persons for the faces in probe images or a camera",
+        description="Print, for each face of each probe (or of each camera frame), the ranked persons with their "
+                    "residuals (smaller is better). Faces are found and aligned in the canonical frame at their own "
+                    "resolution; small images and images one face fills are taken as crops (the output says which).",
     )
     idf.add_argument("model", type=Path, metavar="MODEL_FILE", help="model file written by 'slrfr enroll'")
-    idf.add_argument("probes", type=Path, nargs="+", metavar="PROBE", help="probe image files")
-    idf.add_argument("--top", type=_positive_int, default=5, metavar="K", help="persons listed per probe (default: %(default)s)")
+    idf.add_argument("probes", type=Path, nargs="*", metavar="PROBE", help="probe image files")
+    idf.add_argument("--top", type=_positive_int, default=5, metavar="K", help="persons listed per face (default: %(default)s)")
     idf.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    how = idf.add_mutually_exclusive_group()
+    how.add_argument("--cropped", action="store_true", help="take each probe as a face already cropped to the "
+                     "canonical frame (no detection)")
+    how.add_argument("--detect", action="store_true", help="always search probes for faces, however small")
+    how.add_argument("--eyes", type=_eyes, metavar="LX,LY,RX,RY", help="eye centres in the probe, pixels "
+                     "(for a face the detector misses)")
+    idf.add_argument("--camera", metavar="SOURCE", help="identify faces in frames from a camera: a device "
+                     "number (0, 1, ...), a video file or a folder of images")
+    idf.add_argument("--frames", type=_positive_int, default=None, metavar="N",
+                     help="with --camera: stop after N frames (default: 100 for a device, all of a file)")
 
     rl = sub.add_parser(
         "relight", help="write a face's estimated albedo and its nine relit images as PNG",
@@ -215,14 +234,43 @@ def cmd_enroll(args) -> int:
     return EXIT_OK
 
 
+def _ranked_json(ranked):
+    return [{"person": p, "residual": round(v, 6)} for p, v in ranked]
+
+
+def _identify_faces(model, search, top):
+    """[(face, ranked)] for the faces of a FaceSearch that can be identified, and the problems of the others."""
+    from .core.frame import prepare_probe, probe_problem
+
+    out, problems = [], []
+    for face in search.faces:
+        problem = probe_problem(face.aligned)
+        if problem:
+            problems.append(problem)
+            continue
+        out.append((face, model.ranked(prepare_probe(face.aligned, model.resolution_)[None], top=top)[0]))
+    return out, problems
+
+
 def cmd_identify(args) -> int:
     from .core.errors import ImageReadError
-    from .core.frame import format_resolution, prepare_probe, probe_problem
+    from .core.faces import find_faces
+    from .core.frame import format_resolution
     from .core.imageio import read_grey
     from .core.modelfile import load_model
 
+    if not args.probes and not args.camera:
+        print("slrfr identify: error: give PROBE files or --camera SOURCE", file=sys.stderr)
+        return EXIT_USAGE
+    if args.eyes is not None and (len(args.probes) != 1 or args.camera):
+        print("slrfr identify: error: --eyes goes with exactly one PROBE", file=sys.stderr)
+        return EXIT_USAGE
     model, _ = load_model(args.model)
+    mode = "crop" if args.cropped else "detect" if args.detect else "auto"
+    if args.camera:
+        return _identify_camera(model, args, mode)
     results, failed = [], 0
+    size = format_resolution(model.resolution_)
     for path in args.probes:
         try:
             image = read_grey(path)
@@ -230,29 +278,74 @@ def cmd_identify(args) -> int:
             print(f"slrfr: error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        problem = probe_problem(image)
-        if problem:
+        search = find_faces(image, mode=mode, eyes=args.eyes)
+        identified, problems = _identify_faces(model, search, args.top)
+        for problem in problems:
             print(f"slrfr: error: {path}: cannot identify: {problem}", file=sys.stderr)
-            results.append({"probe": str(path), "size": f"{image.shape[0]}x{image.shape[1]}", "ranked": [],
-                            "error": problem})
+        if not identified:
             failed += 1
-            continue
-        probe = prepare_probe(image, model.resolution_)
-        ranked = model.ranked(probe[None], top=args.top)[0]
-        results.append({"probe": str(path), "size": f"{image.shape[0]}x{image.shape[1]}", "ranked": ranked})
+        results.append((path, image.shape, search, identified, problems))
     if args.json:
-        out = [{"probe": r["probe"], "ranked": [{"person": p, "residual": round(v, 6)} for p, v in r["ranked"]],
-                **({"error": r["error"]} if "error" in r else {})} for r in results]
+        out = []
+        for path, shape, search, identified, problems in results:
+            entry = {"probe": str(path), "ranked": _ranked_json(identified[0][1]) if identified else [],
+                     "alignment": search.note,
+                     "faces": [{"box": [int(v) for v in face.box], "how": face.how, "ranked": _ranked_json(ranked)}
+                               for face, ranked in identified]}
+            if problems or not identified:
+                entry["error"] = "; ".join(problems) or search.note
+            out.append(entry)
         print(json.dumps(out, indent=2))
     else:
-        size = format_resolution(model.resolution_)
-        for r in results:
-            if "error" in r:
-                continue
-            print(f"{r['probe']} ({r['size']} -> {size})")
-            for i, (person, residual) in enumerate(r["ranked"], start=1):
-                print(f"  {i:>2}. {person:<24} residual {residual:.4f}")
+        for path, shape, search, identified, problems in results:
+            print(f"{path} ({shape[0]}x{shape[1]}): {search.note}")
+            for face, ranked in identified:
+                r, c = face.aligned.shape
+                if len(search.faces) > 1 or face.how != "taken as a crop":
+                    x, y, w, h = face.box
+                    print(f"  face at x={x} y={y} w={w} h={h} ({face.how}, aligned {r}x{c} -> {size})")
+                else:
+                    print(f"  aligned {r}x{c} -> {size}")
+                for i, (person, residual) in enumerate(ranked, start=1):
+                    print(f"  {i:>2}. {person:<24} residual {residual:.4f}")
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _identify_camera(model, args, mode) -> int:
+    import time
+
+    from .core.camera import FrameSource
+    from .core.faces import find_faces
+
+    frames_out = []
+    with FrameSource(args.camera) as source:
+        limit = args.frames or (100 if source.kind == "device" else None)
+        start = time.perf_counter()
+        count = 0
+        while limit is None or count < limit:
+            frame = source.read()
+            if frame is None:
+                break
+            search = find_faces(frame, mode="detect" if mode == "auto" else mode)
+            identified, _ = _identify_faces(model, search, args.top)
+            frames_out.append({"frame": count, "faces": [{"box": [int(v) for v in face.box],
+                                                          "ranked": _ranked_json(ranked)}
+                                                         for face, ranked in identified]})
+            if not args.json:
+                names = ", ".join(f"{ranked[0][0]} ({ranked[0][1]:.3f}) at {list(face.box)}"
+                                  for face, ranked in identified) or "no face"
+                print(f"frame {count}: {names}")
+            count += 1
+        seconds = time.perf_counter() - start
+    fps = count / seconds if seconds > 0 else 0.0
+    if args.json:
+        print(json.dumps({"frames": frames_out, "fps": round(fps, 2)}, indent=2))
+    else:
+        print(f"{count} frames in {seconds:.1f} s: {fps:.1f} frames per second")
+    if count == 0:
+        print(f"slrfr: error: {args.camera}: no frame could be read", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def cmd_relight(args) -> int:

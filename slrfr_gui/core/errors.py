@@ -29,3 +29,7 @@ class DataSetError(SLRFRError):
 
 class Cancelled(SLRFRError):
     """Long work was stopped because its ``should_stop`` callable returned True."""
+
+
+class CameraError(SLRFRError):
+    """A camera (device, video file or image folder) cannot be opened or stopped sending frames."""

@@ -1,0 +1,93 @@
+"""Frame sources, finding faces in any image, and the camera path of 'slrfr identify'."""
+
+import json
+
+import numpy as np
+import pytest
+
+from slrfr_gui.core.camera import FrameSource, write_video
+from slrfr_gui.core.errors import CameraError
+from slrfr_gui.core.faces import find_faces, parse_eyes
+from slrfr_gui.core.imageio import write_grey
+
+
+def test_video_file_and_folder_sources(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = [rng.random((60, 80)) for _ in range(5)]
+    video = write_video(tmp_path / "v.avi", frames)
+    with FrameSource(video) as source:
+        read = list(source)
+    assert len(read) == 5 and read[0].shape == (60, 80)
+    assert np.abs(read[0] - frames[0]).mean() < 0.1  # MJPG is lossy, but close
+    assert source.released
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, f in enumerate(frames[:3]):
+        write_grey(folder / f"{i}.png", f)
+    (folder / "notes.txt").write_text("not a frame")
+    with FrameSource(folder) as source:
+        assert len(list(source)) == 3
+    looping = FrameSource(folder, loop=True)
+    assert all(looping.read() is not None for _ in range(7))
+    looping.release()
+
+
+def test_missing_and_unreadable_sources_say_what_to_do(tmp_path):
+    with pytest.raises(CameraError, match="no such camera"):
+        FrameSource(tmp_path / "none.avi")
+    (tmp_path / "x.avi").write_text("not a video")
+    with pytest.raises(CameraError, match="not a video file"):
+        FrameSource(tmp_path / "x.avi")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CameraError, match="no file"):
+        FrameSource(tmp_path / "empty")
+    with pytest.raises(CameraError, match="cannot be opened"):
+        FrameSource("97")  # no such device here
+
+
+def test_parse_eyes():
+    assert parse_eyes("30,40,10,41") == ((10.0, 41.0), (30.0, 40.0))
+    for bad in ("1,2,3", "a,b,c,d", "5,5,5,5"):
+        with pytest.raises(ValueError):
+            parse_eyes(bad)
+
+
+def test_find_faces_modes():
+    rng = np.random.default_rng(1)
+    small = rng.random((24, 20))
+    search = find_faces(small)
+    assert search.faces[0].how == "taken as a crop" and "24x20" in search.note
+    blank = np.full((300, 400), 0.5)
+    search = find_faces(blank)
+    assert search.faces == [] and "no face found" in search.note
+    big = rng.random((300, 400))
+    eyes = ((180.0, 120.0), (230.0, 121.0))
+    search = find_faces(big, eyes=eyes)
+    face = search.faces[0]
+    assert face.how == "eyes given"
+    # The face is 50/24.9 = 2.0 times the frame: aligned at 48x40, not larger.
+    assert face.aligned.shape == (48, 40)
+    np.testing.assert_allclose(face.eyes, eyes, atol=1e-6)
+    tiny_eyes = ((100.0, 100.0), (110.0, 100.0))  # a face ~16 pixels wide stays ~19x16
+    aligned = find_faces(big, eyes=tiny_eyes).faces[0].aligned
+    assert aligned.shape[0] < 25 and aligned.shape[1] < 21
+    with pytest.raises(ValueError, match="mode"):
+        find_faces(big, mode="guess")
+
+
+def test_cli_camera_json(tmp_path, synthetic_gallery, capsys):
+    from slrfr_gui.cli import main
+
+    folder, probes = synthetic_gallery
+    model = tmp_path / "m.npz"
+    main(["enroll", str(folder), "-o", str(model), "--quiet"])
+    frames = [np.clip(0.5 + 0.05 * np.random.default_rng(i).standard_normal((120, 160)), 0, 1) for i in range(3)]
+    video = write_video(tmp_path / "v.avi", frames)
+    capsys.readouterr()
+    assert main(["identify", str(model), "--camera", str(video), "--json", "--frames", "2"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [f["frame"] for f in out["frames"]] == [0, 1] and out["fps"] > 0
+    assert all(isinstance(f["faces"], list) for f in out["frames"])
+    assert main(["identify", str(model), "--camera", str(tmp_path / "none")]) == 1
+    assert "no such camera" in capsys.readouterr().err
+    assert main(["identify", str(model)]) == 2

@@ -1,0 +1,34 @@
+"""Detection and alignment of Yale B faces pasted into noisy frames (model and detector from other subjects)."""
+
+import numpy as np
+import pytest
+
+from slrfr_gui.core.align import Placement, align, placement_from_eyes
+from slrfr_gui.core.detect import detect_faces
+
+
+def test_placement_round_trips_eyes_and_aligns_exactly():
+    from slrfr_gui.core.facemodel import default_face_model
+
+    eyes = default_face_model().eye_centres
+    p = placement_from_eyes((100.0, 80.0), (150.0, 90.0))
+    np.testing.assert_allclose(p.eyes(), [(100.0, 80.0), (150.0, 90.0)], atol=1e-9)
+    identity = Placement((40 - 1) / 2, (48 - 1) / 2, 1.0)
+    np.testing.assert_allclose(identity.eyes(), eyes, atol=1e-12)
+    face = np.random.default_rng(0).random((48, 40))
+    np.testing.assert_allclose(align(face, identity, native=False), face, atol=1e-6)
+
+
+def test_nothing_is_found_in_a_blank_frame():
+    assert detect_faces(np.full((240, 320), 0.4)) == []
+
+
+def test_pasted_yale_faces_are_found_aligned_and_identified(yale_dir):
+    from slrfr_gui.core.detect_benchmark import measure
+
+    result = measure(yale_dir, frames=24, max_subset=1, seed=3)
+    # Measured on 60 frames (scripts/measure_detection.py): 82-85 % found and aligned within 2 px,
+    # 93-97 % within 5 px. The issue asks for 90 % within 2 px: not reached yet.
+    assert result["found_within_5px"] >= 0.85
+    assert result["found_and_aligned"] >= 0.65
+    assert result["identified"] >= 0.6
