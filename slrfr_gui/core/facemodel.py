@@ -20,7 +20,6 @@ benchmark derives its own from the training half of each fold.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 

@@ -27,6 +27,7 @@ from .. import __version__
 from ..core.batch import identify_files, probe_files, write_csv
 from ..core.classifier import SLRFRClassifier
 from ..core.errors import SLRFRError
+from ..core.faces import find_faces
 from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem
 from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
@@ -35,7 +36,9 @@ from ..core.openset import OpenSetDefaults
 from . import settings
 from .batch_panel import BatchPanel
 from .common import apply_palette_to_pyqtgraph
+from .camera_view import CameraView
 from .controls import ResolutionBar, TrainingControls
+from .eyes_dialog import EyesDialog
 from .gallery_panel import GalleryPanel
 from .relight_view import RelightView
 from .results import ResultsPanel, identify
@@ -108,8 +111,11 @@ class MainWindow(QMainWindow):
         self.stale: set = set()
         self.model_thumbnails: dict[str, np.ndarray] = {}
         self.task: Task | None = None
-        self.probe_image: np.ndarray | None = None
+        self.probe_image: np.ndarray | None = None  # the aligned face that is identified
+        self.probe_given: np.ndarray | None = None  # the image as given
         self.probe_source = ""
+        self.probe_note = ""
+        self.eye_memory: dict[str, tuple] = {}  # eye centres placed by hand, per probe source
         self.result = None
         self.defaults = OpenSetDefaults.load()
         self.threshold_is_default = True
@@ -133,21 +139,17 @@ class MainWindow(QMainWindow):
         self.gallery_panel.image_selected.connect(self._image_selected)
         self.gallery_panel.edited.connect(self._gallery_edited)
         self.gallery_panel.folder_dropped.connect(self.open_gallery)
-        dock = QDockWidget("Gallery", self)
-        dock.setObjectName("gallery_dock")
-        dock.setWidget(self.gallery_panel)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.gallery_dock = dock
+        self.gallery_dock = self._dock("Gallery", self.gallery_panel, Qt.DockWidgetArea.LeftDockWidgetArea, True)
 
         self.batch_panel = BatchPanel()
         self.batch_panel.open_requested.connect(self.choose_batch_folder)
         self.batch_panel.export_requested.connect(self.choose_export_csv)
-        dock = QDockWidget("Batch", self)
-        dock.setObjectName("batch_dock")
-        dock.setWidget(self.batch_panel)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        dock.hide()
-        self.batch_dock = dock
+        self.batch_dock = self._dock("Batch", self.batch_panel, Qt.DockWidgetArea.BottomDockWidgetArea, False)
+
+        self.camera_view = CameraView()
+        self.camera_view.captured.connect(lambda face, source: self.set_probe_image(face, source))
+        self.camera_view.enroll.connect(self.enroll_faces)
+        self.camera_dock = self._dock("Camera", self.camera_view, Qt.DockWidgetArea.BottomDockWidgetArea, False)
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -163,6 +165,7 @@ class MainWindow(QMainWindow):
         self.relight_view = RelightView()
         self.results = ResultsPanel()
         self.results.threshold_changed.connect(self._threshold_changed)
+        self.results.btn_eyes.clicked.connect(lambda: self.place_eyes())
         self.splitter.addWidget(self.relight_view)
         self.splitter.addWidget(self.results)
         self.splitter.setSizes([700, 600])
@@ -170,6 +173,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.model_state = self.statusBar()
         self.statusBar().showMessage("Open a gallery folder (Ctrl+G) to begin.")
+
+    def _dock(self, title, widget, area, visible) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{title.lower()}_dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        dock.setVisible(visible)
+        return dock
 
     def _action(self, text, slot, shortcut=None, tip=""):
         action = QAction(text, self)
@@ -225,6 +236,9 @@ class MainWindow(QMainWindow):
         v = bar.addMenu("&View")
         v.addAction(self.gallery_dock.toggleViewAction())
         v.addAction(self.batch_dock.toggleViewAction())
+        camera = self.camera_dock.toggleViewAction()
+        camera.setShortcut(QKeySequence("Ctrl+K"))
+        v.addAction(camera)
         v.addAction(self._action("Reset relighting &zoom", self.relight_view.reset_zoom, "Ctrl+0"))
 
         h = bar.addMenu("&Help")
@@ -267,6 +281,7 @@ class MainWindow(QMainWindow):
         self.act_undo.setText(f"&Undo {self.gallery_panel.undo_text()}" if self.gallery_panel.can_undo() else "&Undo")
         res = self.resolution
         model = self.model
+        self.camera_view.set_model(model)
         self.resolution_bar.set_trained(model is not None, res in self.stale)
         if busy:
             return
@@ -412,7 +427,7 @@ class MainWindow(QMainWindow):
     def _resolution_changed(self, resolution):
         settings.write("view/resolution", format_resolution(resolution))
         self.relight_view.set_resolution(resolution)
-        self.results.show_probe(self.probe_image, resolution)
+        self._show_probe()
         if self.threshold_is_default:
             self.results.set_default_threshold(self.defaults.threshold(resolution))
             self.threshold_is_default = True
@@ -516,16 +531,41 @@ class MainWindow(QMainWindow):
             return False
         return self.set_probe_image(image, str(path))
 
-    def set_probe_image(self, image: np.ndarray, source: str = "") -> bool:
+    def set_probe_image(self, image: np.ndarray, source: str = "", eyes=None) -> bool:
+        """Find the face of a probe image (or use the eye centres given or remembered), show it, identify it."""
         problem = probe_problem(image)
         if problem:
             self._on_error(f"{source or 'The probe'}: cannot identify: {problem}", "")
             return False
-        self.probe_image = np.asarray(image, dtype=np.float64)
-        self.probe_source = source
-        self.results.show_probe(self.probe_image, self.resolution)
+        image = np.asarray(image, dtype=np.float64)
+        if eyes is None and source:
+            eyes = self.eye_memory.get(source)
+        search = find_faces(image, eyes=eyes)
+        self.probe_given, self.probe_source, self.probe_note = image, source, search.note
+        self.probe_image = search.faces[0].aligned if search.faces else None
+        self.results.btn_eyes.setEnabled(True)
+        self._show_probe()
         self.identify()
+        if self.probe_image is None:
+            self.results.verdict.setText(f"<b>No face found</b> in {source or 'the probe'}: use Place eyes… "
+                                         "to click the two eye centres.")
         return True
+
+    def _show_probe(self):
+        self.results.show_probe(self.probe_given, self.probe_image, self.resolution, self.probe_note)
+
+    def place_eyes(self, eyes=None) -> bool:
+        """Align the current probe by two eye centres (asked for with two clicks when not given)."""
+        if self.probe_given is None:
+            return False
+        if eyes is None:
+            dialog = EyesDialog(self.probe_given, self)
+            if not dialog.exec() or dialog.eyes is None:
+                return False
+            eyes = dialog.eyes
+        if self.probe_source:
+            self.eye_memory[self.probe_source] = eyes
+        return self.set_probe_image(self.probe_given, self.probe_source, eyes)
 
     def paste_probe(self):
         mime = QApplication.clipboard().mimeData()
@@ -645,7 +685,24 @@ class MainWindow(QMainWindow):
             if isinstance(value, (QByteArray, bytes)):
                 fn(value)
 
+    def enroll_faces(self, name: str, faces: list) -> None:
+        """Add faces (from the camera) to a person of the gallery, creating the person if needed."""
+        if not name or not faces:
+            return
+        if self.gallery is None:
+            self.gallery = Gallery()
+        try:
+            for i, face in enumerate(faces, start=1):
+                self.gallery.add_face(name, face, name=f"camera {i}", source="camera")
+        except SLRFRError as exc:
+            self._on_error(str(exc), "")
+            return
+        self.gallery_panel.set_gallery(self.gallery)
+        self._gallery_edited()
+        self.statusBar().showMessage(f"{len(faces)} faces of {name} added to the gallery: train to use them.")
+
     def closeEvent(self, event):
+        self.camera_view.stop()
         if self.busy():
             self.task.cancel()
             if not self.task.wait(10_000):

@@ -13,7 +13,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSlider, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..core.frame import format_resolution, prepare_probe, to_frame
+from ..core.frame import prepare_probe
 from ..core.openset import margin_ratio
 from .common import fit_pixmap, image_label, palette_colours, to_pixmap
 
@@ -110,6 +110,17 @@ class ResultsPanel(QWidget):
             captions.addWidget(w, 0, col)
             captions.addWidget(QLabel(text, alignment=Qt.AlignmentFlag.AlignCenter), 1, col)
         probes.addLayout(captions)
+        side = QVBoxLayout()
+        self.btn_eyes = QPushButton("Place eyes…")
+        self.btn_eyes.setToolTip("Click the two eye centres of the probe when the face is not found, or found wrongly")
+        self.btn_eyes.setEnabled(False)
+        self.probe_note = QLabel("")
+        self.probe_note.setWordWrap(True)
+        self.probe_note.setMaximumWidth(160)
+        side.addWidget(self.btn_eyes)
+        side.addWidget(self.probe_note)
+        side.addStretch(1)
+        probes.addLayout(side)
         recon_box = QGridLayout()
         self.recon = [image_label("", 70, 84, "The probe as this person's dictionary reconstructs it")
                       for _ in range(3)]
@@ -167,15 +178,20 @@ class ResultsPanel(QWidget):
         self.set_threshold(0.8)
 
     # --------------------------------------------------------------- probe
-    def show_probe(self, image: np.ndarray | None, resolution) -> None:
-        """Show the probe as given, aligned, and at ``resolution``."""
-        if image is None:
+    def show_probe(self, given: np.ndarray | None, aligned: np.ndarray | None, resolution, note: str = "") -> None:
+        """Show the probe as given, aligned in the canonical frame, and at ``resolution``."""
+        if given is None:
             return
-        self.given.setPixmap(fit_pixmap(image, 116, 136))
-        framed = to_frame(image) if image.shape[0] >= 48 else image
-        self.aligned.setPixmap(fit_pixmap(framed, 116, 136))
+        self.given.setPixmap(fit_pixmap(given, 116, 136))
+        self.probe_note.setText(note)
+        if aligned is None:
+            self.aligned.clear()
+            self.aligned.setText("no face found:\nPlace eyes…")
+            self.lowres.clear()
+            return
+        self.aligned.setPixmap(fit_pixmap(aligned, 116, 136))
         if resolution is not None:
-            self.lowres.setPixmap(fit_pixmap(prepare_probe(image, resolution), 116, 136))
+            self.lowres.setPixmap(fit_pixmap(prepare_probe(aligned, resolution), 116, 136))
 
     # ------------------------------------------------------------ threshold
     @property
@@ -264,7 +280,7 @@ if __name__ == "__main__":  # pragma: no cover - manual preview
     panel = ResultsPanel()
     panel.thumbnails = {p: g.thumbnail(p) for p in g.persons}
     probe = g.images[1].face
-    panel.show_probe(probe, (7, 6))
+    panel.show_probe(probe, probe, (7, 6))
     panel.show_result(identify(clf, probe, 0.8))
     panel.resize(800, 600)
     panel.show()

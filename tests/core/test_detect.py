@@ -1,7 +1,6 @@
 """Detection and alignment of Yale B faces pasted into noisy frames (model and detector from other subjects)."""
 
 import numpy as np
-import pytest
 
 from slrfr_gui.core.align import Placement, align, placement_from_eyes
 from slrfr_gui.core.detect import detect_faces

@@ -343,3 +343,66 @@ def test_ten_yale_persons_from_the_command_line(qtbot, yale_dir, tmp_path, monke
           "--screenshot", str(tmp_path / "shot.png"), "--json", str(out)])
     qtbot.waitUntil(out.exists, timeout=60_000)
     assert json.loads(out.read_text())[0]["ranked"][0]["person"] == "yaleB07"
+
+
+def test_probe_photo_face_found_or_placed_by_eyes(window, qtbot, synthetic_gallery):
+    """A large photo is searched for its face; when none is found, two clicked eyes align it."""
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    rng = np.random.default_rng(0)
+    photo = np.clip(0.5 + 0.1 * rng.standard_normal((300, 400)), 0, 1)
+    assert window.set_probe_image(photo, "photo.png")
+    assert window.probe_image is None and "No face found" in window.results.verdict.text()
+    # Put person3's face into the photo at twice the frame size, and click its eyes.
+    import cv2
+
+    from slrfr_gui.core.facemodel import default_face_model
+
+    face = cv2.resize(probes["person3"], (80, 96), interpolation=cv2.INTER_LINEAR)
+    photo[100:196, 150:230] = face
+    eyes = default_face_model().eye_centres * 2 + 0.5 + np.array([150, 100])
+    window.set_probe_image(photo, "photo2.png")
+    window.place_eyes(((eyes[0][0], eyes[0][1]), (eyes[1][0], eyes[1][1])))
+    assert window.probe_image.shape == (48, 40)
+    assert window.result.ranked[0][0] == "person3"
+    assert "photo2.png" in window.eye_memory
+
+
+def test_camera_view_with_a_video_file(window, qtbot, synthetic_gallery, tmp_path):
+    from slrfr_gui.core.camera import write_video
+
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    frames = []
+    rng = np.random.default_rng(2)
+    for i in range(6):
+        frame = np.clip(0.5 + 0.05 * rng.standard_normal((120, 160)), 0, 1)
+        frame[30:78, 60:100] = probes["person2"]
+        frames.append(frame)
+    video = write_video(tmp_path / "cam.avi", frames)
+    window.camera_dock.show()
+    camera = window.camera_view
+    camera.continuous.setChecked(True)
+    camera.start(str(video))
+    qtbot.waitUntil(lambda: camera.last is not None and camera.last["index"] >= 2, timeout=30_000)
+    assert "frames/s" in camera.status.text()
+    with qtbot.waitSignal(window.identified, timeout=5_000):
+        assert camera.capture()
+    assert window.probe_source.startswith("camera frame")
+    camera.enroll_name.setText("Visitor")
+    camera.enroll_count.setValue(2)
+    with qtbot.waitSignal(camera.enroll, timeout=30_000):
+        camera.start_enrolment()
+    assert window.gallery.count("Visitor") == 2
+    source = camera.worker.source
+    assert camera.stop()
+    assert source.released and not camera.running()
+
+
+def test_camera_errors_are_shown(window, qtbot, tmp_path):
+    camera = window.camera_view
+    camera.start(str(tmp_path / "no-such-video.avi"))
+    qtbot.waitUntil(lambda: "no such camera" in camera.status.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: not camera.running(), timeout=10_000)
