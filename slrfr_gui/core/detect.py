@@ -315,12 +315,23 @@ def _template_candidates(image, template, min_width, max_width, per_level, ncc_t
             break
         level = cv2.resize(image, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
         ncc = cv2.matchTemplate(level, template, cv2.TM_CCOEFF_NORMED)
-        for _, px, py in _local_maxima(ncc, ncc_threshold, per_level):
+        for value, px, py in _local_maxima(ncc, ncc_threshold, per_level):
             cx = (px + (t_cols - 1) / 2 + 0.5) / f - 0.5
             cy = (py + (t_rows - 1) / 2 + 0.5) / f - 0.5
-            out.append(Placement(cx, cy, s))
+            out.append((value, Placement(cx, cy, s)))
         s *= SCALE_STEP
-    return out
+    return _merge_candidates(out)
+
+
+def _merge_candidates(scored) -> list[Placement]:
+    """Keep the best of candidates that describe the same face (near in place and scale)."""
+    scored = sorted(scored, key=lambda t: -t[0])
+    kept: list[Placement] = []
+    for _, p in scored:
+        if all(not (abs(np.log(p.scale / k.scale)) < np.log(1.35)
+                    and np.hypot(p.cx - k.cx, p.cy - k.cy) < 0.25 * COLS * min(p.scale, k.scale)) for k in kept):
+            kept.append(p)
+    return kept
 
 
 _CASCADE = None
@@ -332,8 +343,12 @@ def _haar_candidates(image8: np.ndarray, min_width: int) -> list[Placement]:
         _CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     if _CASCADE.empty():
         return []
-    boxes = _CASCADE.detectMultiScale(image8, scaleFactor=1.15, minNeighbors=4,
-                                      minSize=(max(24, min_width), max(24, min_width)))
+    # Haar serves the larger faces (the template search covers small ones), so a large
+    # frame is searched at half size: four times fewer windows.
+    f = 0.5 if min(image8.shape) >= 240 else 1.0
+    small = cv2.resize(image8, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f != 1.0 else image8
+    boxes = _CASCADE.detectMultiScale(small, scaleFactor=1.15, minNeighbors=4, minSize=(24, 24))
+    boxes = [(x / f, y / f, w / f, h / f) for x, y, w, h in boxes]
     # A Haar box spans roughly brow to chin and cheek to cheek; refinement settles the rest.
     return [Placement(x + w / 2 - 0.5, y + 0.55 * h, 1.05 * w / COLS) for x, y, w, h in boxes]
 
