@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
         self.act_undo.setText(f"&Undo {self.gallery_panel.undo_text()}" if self.gallery_panel.can_undo() else "&Undo")
         res = self.resolution
         model = self.model
-        self.camera_view.set_model(model)
+        self.camera_view.set_model(model, self.results.threshold)
         self.resolution_bar.set_trained(model is not None, res in self.stale)
         if busy:
             return
@@ -440,6 +440,7 @@ class MainWindow(QMainWindow):
 
     def _threshold_changed(self, value):
         self.threshold_is_default = abs(value - self.results.default_threshold) < 1e-9
+        self.camera_view.set_model(self.model, value)
 
     # -------------------------------------------------------------- training
     def train(self):

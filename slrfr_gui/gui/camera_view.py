@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
+
 from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
@@ -22,6 +24,7 @@ from ..core.camera import FrameSource, describe_source
 from ..core.errors import SLRFRError
 from ..core.faces import find_faces
 from ..core.frame import prepare_probe, probe_problem
+from ..core.openset import margin_ratio
 from .common import fit_pixmap
 
 
@@ -42,6 +45,7 @@ class CameraWorker(QObject):
         self.spec = spec
         self.loop = loop
         self.model = None  # set from the window; read here (a reference swap is atomic)
+        self.threshold = 1.0  # "unknown" above this ratio of best to second residual
         self.identify = False
         self.detect = True
         self._stop = threading.Event()
@@ -61,19 +65,23 @@ class CameraWorker(QObject):
                 if image is None:
                     break
                 faces = find_faces(image, mode="detect").faces if self.detect else []
-                ranked = []
+                ranked, unknown = [], []
                 model = self.model
                 if self.identify and model is not None:
                     for face in faces:
                         if probe_problem(face.aligned):
                             ranked.append([])
-                        else:
-                            ranked.append(model.ranked(prepare_probe(face.aligned, model.resolution_)[None],
-                                                       top=3)[0])
+                            unknown.append(True)
+                            continue
+                        res = model.residuals(prepare_probe(face.aligned, model.resolution_)[None])
+                        order = np.argsort(res[0])[:3]
+                        ranked.append([(str(model.classes_[j]), float(res[0, j])) for j in order])
+                        unknown.append(bool(margin_ratio(res)[0] > self.threshold))
                 now = time.perf_counter()
                 times = [t for t in times if now - t < 2.0] + [now]
                 fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
-                self.frame.emit({"image": image, "faces": faces, "ranked": ranked, "fps": fps, "index": index})
+                self.frame.emit({"image": image, "faces": faces, "ranked": ranked, "unknown": unknown, "fps": fps,
+                                 "index": index})
                 index += 1
                 if self.source.kind != "device":
                     time.sleep(0.01)  # files are not rate-limited like cameras: leave the GUI room
@@ -107,6 +115,7 @@ class CameraView(QWidget):
         self.thread: QThread | None = None
         self.last: dict | None = None
         self.model = None
+        self.threshold = 1.0
         self.enrolling: list = []
         self.enroll_target = 0
         layout = QVBoxLayout(self)
@@ -165,10 +174,13 @@ class CameraView(QWidget):
     def running(self) -> bool:
         return self.thread is not None and self.thread.isRunning()
 
-    def set_model(self, model) -> None:
+    def set_model(self, model, threshold: float | None = None) -> None:
         self.model = model
+        if threshold is not None:
+            self.threshold = threshold
         if self.worker is not None:
             self.worker.model = model
+            self.worker.threshold = self.threshold
 
     def start(self, spec=None) -> None:
         """Start grabbing from ``spec`` (or the chosen source) in a worker thread."""
@@ -176,6 +188,7 @@ class CameraView(QWidget):
         spec = spec if spec is not None else self.source.currentText().strip()
         self.worker = CameraWorker(spec)
         self.worker.model = self.model
+        self.worker.threshold = self.threshold
         self.worker.identify = self.continuous.isChecked()
         self.thread = QThread()
         self.worker.moveToThread(self.thread)
@@ -218,6 +231,7 @@ class CameraView(QWidget):
     def _frame(self, data: dict) -> None:
         self.last = data
         image, faces, ranked = data["image"], data["faces"], data["ranked"]
+        unknown = data.get("unknown", [])
         rows, cols = image.shape
         pixmap = fit_pixmap(image, max(self.view.width(), 320), max(self.view.height(), 240))
         scale = pixmap.width() / cols
@@ -227,7 +241,10 @@ class CameraView(QWidget):
             colour = QColor("#30d030")
             label = ""
             if i < len(ranked) and ranked[i]:
-                label = f"{ranked[i][0][0]} {ranked[i][0][1]:.3f}"
+                if i < len(unknown) and unknown[i]:
+                    colour, label = QColor("#b0b0b0"), "unknown"
+                else:
+                    label = f"{ranked[i][0][0]} {ranked[i][0][1]:.3f}"
             painter.setPen(QPen(colour, 2))
             painter.drawRect(QRectF(x * scale, y * scale, w * scale, h * scale))
             if label:
@@ -236,7 +253,8 @@ class CameraView(QWidget):
         self.view.setPixmap(pixmap)
         best = ""
         if ranked and ranked[0]:
-            best = f" · best match {ranked[0][0][0]} (residual {ranked[0][0][1]:.3f})"
+            best = (" · best match unknown" if unknown and unknown[0]
+                    else f" · best match {ranked[0][0][0]} (residual {ranked[0][0][1]:.3f})")
         self.status.setText(f"frame {data['index']} · {len(faces)} face(s) · {data['fps']:.1f} frames/s{best}")
         if self.enroll_target and len(faces) == 1:
             self.enrolling.append(faces[0].aligned)
