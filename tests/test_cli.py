@@ -138,7 +138,8 @@ def test_blank_tiny_and_huge_probes(tmp_path, synthetic_gallery, capsys):
     out = json.loads(captured.out)
     assert out[0]["ranked"] == [] and "blank" in out[0]["error"]
     assert out[1]["ranked"] == [] and "too small" in out[1]["error"]
-    assert len(out[2]["ranked"]) == 5  # a large probe is reduced through the frame, quickly
+    # A large photo of noise is searched, quickly, and nobody is named in it.
+    assert out[2]["ranked"] == [] and "no face found" in out[2]["error"]
     assert "black.png" in captured.err and "dot.png" in captured.err
 
 
@@ -166,3 +167,17 @@ def test_identify_into_a_closed_pipe_stops_quietly(tmp_path, synthetic_gallery):
     err = proc.stderr.read().decode()
     proc.wait(timeout=60)
     assert "Traceback" not in err
+
+
+def test_large_cropped_probe_goes_through_the_frame(tmp_path, synthetic_gallery, capsys):
+    from PIL import Image
+
+    folder, probes = synthetic_gallery
+    model = tmp_path / "m.npz"
+    main(["enroll", str(folder), "-o", str(model), "--quiet"])
+    big = np.kron(probes["person5"], np.ones((50, 50)))  # 2400 x 2000, the face fills it
+    Image.fromarray(np.round(big * 255).astype(np.uint8)).save(tmp_path / "big.png")
+    capsys.readouterr()
+    assert main(["identify", str(model), str(tmp_path / "big.png"), "--cropped", "--json", "--top", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out[0]["ranked"][0]["person"] == "person5"

@@ -391,7 +391,8 @@ def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model:
     model : FaceModel, optional
         Supplies the face space for the first placement; the shipped model by default.
     min_width, max_width : float
-        Face widths searched, image pixels (from 12; the default maximum is the frame).
+        Face widths searched, image pixels (from 12, or 1/160 of the image's long side if
+        that is more; the default maximum is the frame).
     max_faces : int
     use_haar : bool
         Also take candidates from OpenCV's Haar cascade (faces of 24 pixels and more).
@@ -420,6 +421,9 @@ def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model:
     threshold = detector.threshold if threshold is None else float(threshold)
     space = face_space(model)
     max_width = float(max_width or min(cols, rows * COLS / ROWS))
+    # In a large photo, faces under 1/160 of its long side are not searched (a 4000-pixel photo
+    # from 25 pixels on): the pyramid below that costs seconds and finds mostly texture.
+    min_width = max(float(min_width), max(rows, cols) / 160.0)
     starts = _template_candidates(image, space.template, float(min_width), max_width, per_level)
     if use_haar:
         starts += _haar_candidates(np.clip(image * 255, 0, 255).astype(np.uint8), int(min_width))

@@ -704,9 +704,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         self.camera_view.stop()
+        self.close_timed_out = False
         if self.busy():
             self.task.cancel()
             if not self.task.wait(10_000):
+                self.close_timed_out = True
                 log.warning("the worker did not stop within 10 s")
         self.save_layout()
         super().closeEvent(event)

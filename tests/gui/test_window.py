@@ -275,10 +275,10 @@ def test_close_during_training_does_not_hang(qtbot, synthetic_gallery, monkeypat
         win.open_gallery(folder)
     win.train()
     qtbot.wait(150)
-    start = time.monotonic()
+    assert win.busy()
     win.close()
-    assert time.monotonic() - start < 5
-    assert not win.task.is_running() or not win.task._thread.isRunning()
+    assert not win.close_timed_out  # the worker stopped when asked, not at the 10 s limit
+    assert not win.task._thread.isRunning()
 
 
 def test_about_and_shortcuts(window):
