@@ -57,7 +57,7 @@ def main(argv=None) -> int:
         "face_pixels": int(model.face_mask.sum()),
     }
     (args.out / "face_frame.json").write_text(json.dumps(frame, indent=2) + "\n")
-    detector = FaceDetector.train(training_faces_2x(yale, max_subset=2))
+    detector = FaceDetector.train(training_faces_2x(yale, max_subset=2), model=model)
     detector.save(args.out / "detector.npz")
     print(f"face model from {len(yale.images)} images of {len(model.subjects)} subjects"
           f" in {time.perf_counter() - start:.1f} s -> {args.out / 'face_model.npz'}")

@@ -315,9 +315,10 @@ def _identify_camera(model, args, mode) -> int:
     import time
 
     from .core.camera import FrameSource
-    from .core.faces import find_faces
+    from .core.faces import FaceSearch, FaceTracker, find_faces
 
     frames_out = []
+    tracker = FaceTracker() if mode != "crop" else None
     with FrameSource(args.camera) as source:
         limit = args.frames or (100 if source.kind == "device" else None)
         start = time.perf_counter()
@@ -326,7 +327,7 @@ def _identify_camera(model, args, mode) -> int:
             frame = source.read()
             if frame is None:
                 break
-            search = find_faces(frame, mode="detect" if mode == "auto" else mode)
+            search = FaceSearch(tracker.update(frame)) if tracker is not None else find_faces(frame, mode="crop")
             identified, _ = _identify_faces(model, search, args.top)
             frames_out.append({"frame": count, "faces": [{"box": [int(v) for v in face.box],
                                                           "ranked": _ranked_json(ranked)}

@@ -164,7 +164,7 @@ class FaceSpace:
     Mahalanobis distance inside it (DIFS), after Moghaddam and Pentland.
     """
 
-    def __init__(self, model: FaceModel | None = None, k: int = 24, shape=(24, 20), samples: int = 4000, seed: int = 0):
+    def __init__(self, model: FaceModel | None = None, k: int = 24, shape=(24, 20), samples: int = 2000, seed: int = 0):
         from .frame import degrade
 
         model = model or default_face_model()
@@ -174,9 +174,12 @@ class FaceSpace:
         faces = (model.pca_mean + z @ model.pca_components).reshape(samples, *FRAME_SHAPE)
         x = degrade(faces, self.shape).reshape(samples, -1)
         x = self._normalise(x)
-        _, sing, vt = np.linalg.svd(x, full_matrices=False)
-        variances = sing**2 / samples
-        self.basis = vt[:k].T  # (pixels, k)
+        # Eigen-decomposition of the (pixels x pixels) second-moment matrix: far cheaper than an
+        # SVD of the samples, and this runs once per process.
+        values, vectors = np.linalg.eigh(x.T @ x / samples)
+        order = np.argsort(values)[::-1]
+        variances = np.maximum(values[order], 0.0)
+        self.basis = vectors[:, order[:k]]  # (pixels, k)
         self.variances = variances[:k]
         self.rest_variance = float(variances[k:].sum() / max(x.shape[1] - k, 1))
         mean = degrade(model.pca_mean.reshape(FRAME_SHAPE), self.shape)

@@ -136,7 +136,8 @@ class FaceDetector:
     # ---------------------------------------------------------------- train
     @classmethod
     def train(cls, faces: np.ndarray, perturbations: int = 8, ridge: float = 1.0, seed: int = 0,
-              progress=None) -> "FaceDetector":
+              progress=None, model: FaceModel | None = None, hard_negative_rounds: int = 3,
+              backgrounds: int = 60) -> "FaceDetector":
         """Learn the detector from training faces in the canonical frame.
 
         Parameters
@@ -149,6 +150,13 @@ class FaceDetector:
             Perturbed placements per face and stage.
         ridge : float
             Ridge penalty of the regressors and the discriminant.
+        model : FaceModel, optional
+            The face model :func:`detect_faces` will use with this detector (for
+            mining hard negatives); the shipped one by default.
+        hard_negative_rounds : int
+            Rounds of retraining on the detector's own mistakes in scenes without a face.
+        backgrounds : int
+            Scenes without a face per round.
         """
         rng = np.random.default_rng(seed)
         faces = np.asarray(faces, dtype=np.float32)
@@ -195,26 +203,44 @@ class FaceDetector:
                 if abs(drift.cx - truth.cx) > 0.7 * COLS * t or abs(drift.cy - truth.cy) > 0.7 * ROWS * t:
                     neg.append(_features(crop(scene, drift, VERIFIER_SHAPE)))
         pos, neg = np.asarray(pos)[:, :-1], np.asarray(neg)[:, :-1]
-        cov = np.cov(pos.T) + np.cov(neg.T) + 1e-3 * np.eye(pos.shape[1])
-        w = np.linalg.solve(cov, pos.mean(0) - neg.mean(0))
-        sp, sn = pos @ w, neg @ w
-        # Threshold: keep 97 % of the aligned training faces.
-        threshold = float(np.percentile(sp, 3))
         mean_face = faces.mean(axis=0)
         small = cv2.resize(mean_face, (_TEMPLATE_SHAPE[1], _TEMPLATE_SHAPE[0]), interpolation=cv2.INTER_AREA)
         template = ((small - small.mean()) / max(small.std(), 1e-9)).astype(np.float32)
+        det = cls(np.stack(regressors), np.zeros(pos.shape[1] + 1), 0.0, template, 0.0)
+        det._fit_verifier(pos, neg, scenes, rng)
+        # Hard negatives (bootstrapping, as in Sung and Poggio 1998): run the whole detector on
+        # scenes without a face and learn again from what it wrongly keeps.
+        for _ in range(hard_negative_rounds):
+            hard = []
+            for _ in range(backgrounds):
+                scene = _random_background(rng, (240, 320)).astype(np.float32)
+                for d in detect_faces(scene, detector=det, model=model):
+                    hard.append(_features(crop(scene, d.placement, VERIFIER_SHAPE))[:-1])
+            if not hard:
+                break
+            neg = np.vstack([neg, np.repeat(np.asarray(hard), 5, axis=0)])
+            det._fit_verifier(pos, neg, scenes, rng)
+        det.hard_negatives_ = int(len(neg))
         if progress is not None:
             progress(len(STAGES) + 1, len(STAGES) + 1)
-        det = cls(np.stack(regressors), np.append(w, 0.0), threshold, template, 0.0)
-        # Threshold after alignment: aligned faces score higher than rough placements, and
-        # so do the background crops the regressors pull into a face-like shape.
+        return det
+
+    def _fit_verifier(self, pos, neg, scenes, rng) -> None:
+        """Fisher discriminant of aligned faces against ``neg``, and its two thresholds."""
+        cov = np.cov(pos.T) + np.cov(neg.T) + 1e-3 * np.eye(pos.shape[1])
+        w = np.linalg.solve(cov, pos.mean(0) - neg.mean(0))
+        self.verifier = np.append(w, 0.0)
+        # A rough candidate needs the score 97 % of the aligned training faces reach.
+        self.threshold = float(np.percentile(pos @ w, 3))
+        # After alignment faces score higher than rough placements, and so do background crops
+        # the regressors pull into a face-like shape: a threshold of its own, passed by 90 %.
         finals = []
         for scene, truth in scenes[:: max(1, len(scenes) // 400)]:
             start = _apply(truth, (*rng.normal(0, 2.0, 2), rng.normal(0, 0.05)))
-            finals.append(det.align(scene, start)[1])
-        det.final_threshold = float(np.percentile(np.asarray(finals)[np.isfinite(finals)], 10))
-        det.training_rejection_ = float(np.mean(sn < threshold))
-        return det
+            finals.append(self.align(scene, start)[1])
+        finals = np.asarray(finals)
+        self.final_threshold = float(np.percentile(finals[np.isfinite(finals)], 10))
+        self.training_rejection_ = float(np.mean(neg @ w < self.threshold))
 
     # --------------------------------------------------------------- files
     def save(self, path) -> None:

@@ -30,7 +30,7 @@ def measure(data, frames=100, max_subset=1, resolution=(7, 6), widths=(14, 200),
     train = yale.select(yale.subjects <= 20)
     test = yale.select(yale.subjects > 20)
     model = FaceModel.from_training(train.images, train.subjects, train.lights)
-    detector = FaceDetector.train(training_faces_2x(train, max_subset=2))
+    detector = FaceDetector.train(training_faces_2x(train, max_subset=2), model=model)
     frontal = (test.azimuth == 0) & (test.elevation == 0)
     clf = SLRFRClassifier(resolution=resolution, face_model=model).fit(test.images[frontal], test.subjects[frontal])
     rng = np.random.default_rng(seed)

@@ -127,3 +127,54 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
 def aligned_size_note(face: FoundFace) -> str:
     r, c = face.aligned.shape
     return f"{r}x{c}" + (" (reduced to the 48x40 frame)" if (r, c) == FRAME_SHAPE else "")
+
+
+class FaceTracker:
+    """Faces across the frames of a stream: full searches now and then, cheap re-alignment in between.
+
+    Each frame, the faces of the previous frame are re-aligned where they were
+    (the detector's regressors move a placement by a few pixels, and its
+    verifier says whether a face is still there); a full search runs every
+    ``search_every`` frames, or when a face is lost. A steady webcam face thus
+    costs one alignment per frame instead of a search of the whole frame.
+
+    Parameters
+    ----------
+    search_every : int
+        Frames between full searches.
+    detector, model
+        As for :func:`slrfr_gui.core.detect.detect_faces`.
+    """
+
+    def __init__(self, search_every: int = 10, detector=None, model=None):
+        self.search_every = max(1, int(search_every))
+        self.detector = detector
+        self.model = model
+        self.placements: list = []
+        self.frames_since_search = 0
+        self.searches = 0
+
+    def update(self, image: np.ndarray) -> list[FoundFace]:
+        """The faces of the next frame (grey levels in [0, 1], shape (rows, columns))."""
+        from .detect import Detection, default_detector, detect_faces
+
+        image = np.asarray(image, dtype=np.float32)
+        detector = self.detector or default_detector()
+        found = []
+        if self.placements and self.frames_since_search < self.search_every:
+            for placement in self.placements:
+                moved, score = detector.align(image, placement)
+                if score >= detector.final_threshold:
+                    found.append(Detection(moved, score))
+            if len(found) < len(self.placements):
+                found = []  # a face was lost: look again everywhere
+        if not found:
+            found = detect_faces(image, detector=self.detector, model=self.model)
+            self.frames_since_search = 0
+            self.searches += 1
+        else:
+            self.frames_since_search += 1
+        self.placements = [d.placement for d in found]
+        image64 = image.astype(np.float64)
+        return [FoundFace(align(image64, d.placement), d.box, "detected", d.placement.eyes(self.model), d.score)
+                for d in found]

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 
 from ..core.camera import FrameSource, describe_source
 from ..core.errors import SLRFRError
-from ..core.faces import find_faces
+from ..core.faces import FaceTracker
 from ..core.frame import prepare_probe, probe_problem
 from ..core.openset import margin_ratio
 from .common import fit_pixmap
@@ -58,13 +58,14 @@ class CameraWorker(QObject):
     def run(self) -> None:
         try:
             self.source = FrameSource(self.spec, loop=self.loop)
+            tracker = FaceTracker()
             times = []
             index = 0
             while not self._stop.is_set():
                 image = self.source.read()
                 if image is None:
                     break
-                faces = find_faces(image, mode="detect").faces if self.detect else []
+                faces = tracker.update(image) if self.detect else []
                 ranked, unknown = [], []
                 model = self.model
                 if self.identify and model is not None:

@@ -91,3 +91,26 @@ def test_cli_camera_json(tmp_path, synthetic_gallery, capsys):
     assert main(["identify", str(model), "--camera", str(tmp_path / "none")]) == 1
     assert "no such camera" in capsys.readouterr().err
     assert main(["identify", str(model)]) == 2
+
+
+def test_tracker_follows_a_steady_face_without_searching_every_frame():
+    from slrfr_gui.core.faces import FaceTracker
+    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+    from slrfr_gui.core.yale import light_vector
+
+    import cv2
+
+    face = render_faces(sample_albedos(1, seed=4), light_vector([0], [5]))[0, 0]
+    big = cv2.resize(face, (80, 96), interpolation=cv2.INTER_LINEAR)
+    rng = np.random.default_rng(0)
+    tracker = FaceTracker(search_every=5)
+    boxes = []
+    for i in range(12):
+        frame = np.clip(0.45 + 0.03 * rng.standard_normal((240, 320)), 0, 1)
+        frame[60 + i:156 + i, 100 + 2 * i:180 + 2 * i] = big  # drifting slowly
+        faces = tracker.update(frame)
+        assert len(faces) >= 1
+        boxes.append(faces[0].box)
+    assert tracker.searches <= 4  # 12 frames, a full search at most every 5
+    # The box follows the drift: 11 frames x 2 pixels to the right.
+    assert 12 <= boxes[-1][0] - boxes[0][0] <= 32
