@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+import numpy as np
 import warnings
 from pathlib import Path
 
@@ -238,9 +240,13 @@ def _ranked_json(ranked):
     return [{"person": p, "residual": round(v, 6)} for p, v in ranked]
 
 
-def _identify_faces(model, search, top):
-    """[(face, ranked)] for the faces of a FaceSearch that can be identified, and the problems of the others."""
+def _identify_faces(model, search, top, threshold):
+    """[(face, ranked, ratio)] for the faces of a FaceSearch that can be identified, and the others' problems.
+
+    ``ratio`` is the smallest residual over the second smallest; above ``threshold`` the face is "unknown".
+    """
     from .core.frame import prepare_probe, probe_problem
+    from .core.openset import margin_ratio
 
     out, problems = [], []
     for face in search.faces:
@@ -248,27 +254,40 @@ def _identify_faces(model, search, top):
         if problem:
             problems.append(problem)
             continue
-        out.append((face, model.ranked(prepare_probe(face.aligned, model.resolution_)[None], top=top)[0]))
+        residuals = model.residuals(prepare_probe(face.aligned, model.resolution_)[None])
+        order = np.argsort(residuals[0], kind="stable")[:top]
+        ranked = [(str(model.classes_[j]), float(residuals[0, j])) for j in order]
+        out.append((face, ranked, float(margin_ratio(residuals)[0])))
     return out, problems
+
+
+def _face_json(face, ranked, ratio, threshold):
+    return {"box": [int(v) for v in face.box], "how": face.how, "ranked": _ranked_json(ranked),
+            "ratio": round(ratio, 4), "unknown": bool(ratio > threshold)}
 
 
 def cmd_identify(args) -> int:
     from .core.errors import ImageReadError
     from .core.faces import find_faces
-    from .core.frame import format_resolution
+    from .core.frame import format_resolution, probe_problem
     from .core.imageio import read_grey
     from .core.modelfile import load_model
+    from .core.openset import OpenSetDefaults
 
     if not args.probes and not args.camera:
         print("slrfr identify: error: give PROBE files or --camera SOURCE", file=sys.stderr)
+        return EXIT_USAGE
+    if args.frames is not None and not args.camera:
+        print("slrfr identify: error: --frames goes with --camera", file=sys.stderr)
         return EXIT_USAGE
     if args.eyes is not None and (len(args.probes) != 1 or args.camera):
         print("slrfr identify: error: --eyes goes with exactly one PROBE", file=sys.stderr)
         return EXIT_USAGE
     model, _ = load_model(args.model)
+    threshold = OpenSetDefaults.load().threshold(model.resolution_)
     mode = "crop" if args.cropped else "detect" if args.detect else "auto"
     if args.camera:
-        return _identify_camera(model, args, mode)
+        return _identify_camera(model, args, mode, threshold)
     results, failed = [], 0
     size = format_resolution(model.resolution_)
     for path in args.probes:
@@ -278,8 +297,17 @@ def cmd_identify(args) -> int:
             print(f"slrfr: error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        search = find_faces(image, mode=mode, eyes=args.eyes)
-        identified, problems = _identify_faces(model, search, args.top)
+        problem = probe_problem(image)
+        try:
+            search = None if problem else find_faces(image, mode=mode, eyes=args.eyes)
+        except ValueError as exc:
+            problem = str(exc)
+        if problem:
+            print(f"slrfr: error: {path}: cannot identify: {problem}", file=sys.stderr)
+            results.append((path, image.shape, None, [], [problem]))
+            failed += 1
+            continue
+        identified, problems = _identify_faces(model, search, args.top, threshold)
         for problem in problems:
             print(f"slrfr: error: {path}: cannot identify: {problem}", file=sys.stderr)
         if not identified:
@@ -289,29 +317,33 @@ def cmd_identify(args) -> int:
         out = []
         for path, shape, search, identified, problems in results:
             entry = {"probe": str(path), "ranked": _ranked_json(identified[0][1]) if identified else [],
-                     "alignment": search.note,
-                     "faces": [{"box": [int(v) for v in face.box], "how": face.how, "ranked": _ranked_json(ranked)}
-                               for face, ranked in identified]}
+                     "alignment": search.note if search else "",
+                     "faces": [_face_json(face, ranked, ratio, threshold) for face, ranked, ratio in identified]}
             if problems or not identified:
-                entry["error"] = "; ".join(problems) or search.note
+                entry["error"] = "; ".join(problems) or (search.note if search else "")
             out.append(entry)
         print(json.dumps(out, indent=2))
     else:
         for path, shape, search, identified, problems in results:
+            if search is None:
+                continue
             print(f"{path} ({shape[0]}x{shape[1]}): {search.note}")
-            for face, ranked in identified:
+            for face, ranked, ratio in identified:
                 r, c = face.aligned.shape
                 if len(search.faces) > 1 or face.how != "taken as a crop":
                     x, y, w, h = face.box
                     print(f"  face at x={x} y={y} w={w} h={h} ({face.how}, aligned {r}x{c} -> {size})")
                 else:
                     print(f"  aligned {r}x{c} -> {size}")
+                if ratio > threshold:
+                    print(f"  unknown: the best match is not clearly better than the next "
+                          f"(ratio {ratio:.3f} > {threshold:.3f}); the ranking, for reference:")
                 for i, (person, residual) in enumerate(ranked, start=1):
                     print(f"  {i:>2}. {person:<24} residual {residual:.4f}")
     return EXIT_ERROR if failed else EXIT_OK
 
 
-def _identify_camera(model, args, mode) -> int:
+def _identify_camera(model, args, mode, threshold) -> int:
     import time
 
     from .core.camera import FrameSource
@@ -328,24 +360,23 @@ def _identify_camera(model, args, mode) -> int:
             if frame is None:
                 break
             search = FaceSearch(tracker.update(frame)) if tracker is not None else find_faces(frame, mode="crop")
-            identified, _ = _identify_faces(model, search, args.top)
-            frames_out.append({"frame": count, "faces": [{"box": [int(v) for v in face.box],
-                                                          "ranked": _ranked_json(ranked)}
-                                                         for face, ranked in identified]})
+            identified, _ = _identify_faces(model, search, args.top, threshold)
+            frames_out.append({"frame": count, "faces": [_face_json(face, ranked, ratio, threshold)
+                                                         for face, ranked, ratio in identified]})
             if not args.json:
-                names = ", ".join(f"{ranked[0][0]} ({ranked[0][1]:.3f}) at {list(face.box)}"
-                                  for face, ranked in identified) or "no face"
+                names = ", ".join(("unknown" if ratio > threshold else f"{ranked[0][0]} ({ranked[0][1]:.3f})")
+                                  + f" at {list(face.box)}" for face, ranked, ratio in identified) or "no face"
                 print(f"frame {count}: {names}")
             count += 1
         seconds = time.perf_counter() - start
+    if count == 0:
+        print(f"slrfr: error: {args.camera}: no frame could be read", file=sys.stderr)
+        return EXIT_ERROR
     fps = count / seconds if seconds > 0 else 0.0
     if args.json:
         print(json.dumps({"frames": frames_out, "fps": round(fps, 2)}, indent=2))
     else:
         print(f"{count} frames in {seconds:.1f} s: {fps:.1f} frames per second")
-    if count == 0:
-        print(f"slrfr: error: {args.camera}: no frame could be read", file=sys.stderr)
-        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -388,7 +419,12 @@ COMMANDS = {"evaluate": cmd_evaluate, "enroll": cmd_enroll, "identify": cmd_iden
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # 'identify MODEL --top 1 probe.png': probes may come after options too.
+    if args.command == "identify" and extra and not any(e.startswith("-") for e in extra):
+        args.probes = list(args.probes) + [Path(e) for e in extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from .core.errors import SLRFRError
 
     try:

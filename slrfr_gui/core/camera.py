@@ -49,8 +49,10 @@ class FrameSource:
         self._files: list[Path] | None = None
         self._capture = None
         self._lock = threading.Lock()
-        text = str(spec)
+        text = str(spec).strip()
         path = Path(text)
+        if not text:
+            raise CameraError("no camera given: give a device number (0, 1, ...), a video file or a folder of images")
         if text.isdigit():
             self._open_capture(int(text))
             self.kind = "device"
@@ -104,6 +106,7 @@ class FrameSource:
             return self._read_capture()
 
     def _read_folder(self):
+        failures = 0
         while True:
             if self.frame_index >= len(self._files):
                 if not self.loop:
@@ -114,7 +117,11 @@ class FrameSource:
             try:
                 return read_grey(path)
             except ImageReadError:
-                continue  # a file that is not an image is skipped, as in galleries
+                # A file that is not an image is skipped, as in galleries; a folder with no
+                # readable image at all is an error, not an endless loop.
+                failures += 1
+                if failures >= len(self._files):
+                    raise CameraError(f"{self.spec}: the folder holds no image that can be read") from None
 
     def _read_capture(self):
         import cv2

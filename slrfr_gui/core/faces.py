@@ -95,12 +95,15 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
     Raises
     ------
     ValueError
-        Unknown mode or bad eye positions.
+        Unknown mode, or eye positions that coincide or lie outside the image.
     """
     image = np.asarray(image, dtype=np.float64)
     rows, cols = image.shape
     whole = FoundFace(image, (0, 0, cols, rows), "taken as a crop")
     if eyes is not None:
+        for x, y in eyes:
+            if not (-0.5 <= x <= cols - 0.5 and -0.5 <= y <= rows - 0.5):
+                raise ValueError(f"eye position ({x:g}, {y:g}) lies outside the {rows}x{cols} image")
         placement = placement_from_eyes(eyes[0], eyes[1], model)
         face = FoundFace(align(image, placement), placement.box(), "eyes given", placement.eyes(model))
         return FaceSearch([face], "aligned by the eye centres given")

@@ -528,6 +528,7 @@ class MainWindow(QMainWindow):
         try:
             image = read_grey(path)
         except SLRFRError as exc:
+            self._clear_probe()
             self._on_error(str(exc), "")
             return False
         return self.set_probe_image(image, str(path))
@@ -536,12 +537,17 @@ class MainWindow(QMainWindow):
         """Find the face of a probe image (or use the eye centres given or remembered), show it, identify it."""
         problem = probe_problem(image)
         if problem:
+            self._clear_probe()
             self._on_error(f"{source or 'The probe'}: cannot identify: {problem}", "")
             return False
         image = np.asarray(image, dtype=np.float64)
         if eyes is None and source:
             eyes = self.eye_memory.get(source)
-        search = find_faces(image, eyes=eyes)
+        try:
+            search = find_faces(image, eyes=eyes)
+        except ValueError as exc:
+            self._on_error(f"{source or 'The probe'}: {exc}", "")
+            return False
         self.probe_given, self.probe_source, self.probe_note = image, source, search.note
         self.probe_image = search.faces[0].aligned if search.faces else None
         self.results.btn_eyes.setEnabled(True)
@@ -551,6 +557,17 @@ class MainWindow(QMainWindow):
             self.results.verdict.setText(f"<b>No face found</b> in {source or 'the probe'}: use Place eyes… "
                                          "to click the two eye centres.")
         return True
+
+    def _clear_probe(self):
+        """Forget the current probe, so nothing shown belongs to an image that failed to load."""
+        self.probe_given = self.probe_image = None
+        self.probe_source = self.probe_note = ""
+        self.results.btn_eyes.setEnabled(False)
+        for label in (self.results.given, self.results.aligned, self.results.lowres):
+            label.clear()
+        self.results.probe_note.setText("")
+        self.result = None
+        self.results.show_result(None)
 
     def _show_probe(self):
         self.results.show_probe(self.probe_given, self.probe_image, self.resolution, self.probe_note)

@@ -119,6 +119,8 @@ class CameraView(QWidget):
         self.threshold = 1.0
         self.enrolling: list = []
         self.enroll_target = 0
+        self.enroll_person = ""
+        self._lingering: list = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         row = QHBoxLayout()
@@ -159,10 +161,11 @@ class CameraView(QWidget):
         enroll.addStretch(1)
         layout.addLayout(enroll)
         self.btn_browse.clicked.connect(self._browse)
-        self.btn_start.clicked.connect(self.start)
-        self.btn_stop.clicked.connect(self.stop)
-        self.btn_capture.clicked.connect(self.capture)
-        self.btn_enroll.clicked.connect(self.start_enrolment)
+        # Lambdas: 'clicked' sends a 'checked' flag that must not land in an optional parameter.
+        self.btn_start.clicked.connect(lambda: self.start())
+        self.btn_stop.clicked.connect(lambda: self.stop())
+        self.btn_capture.clicked.connect(lambda: self.capture())
+        self.btn_enroll.clicked.connect(lambda: self.start_enrolment())
         self.continuous.toggled.connect(self._set_continuous)
         self._update_buttons()
 
@@ -203,11 +206,18 @@ class CameraView(QWidget):
         self._update_buttons()
 
     def stop(self, wait_ms: int = 5000) -> bool:
-        """Stop the worker and release the camera; True when it ended within ``wait_ms``."""
+        """Stop the worker and release the camera; True when it ended within ``wait_ms``.
+
+        A worker still blocked in a camera read is kept alive (and told to stop) rather than
+        dropped: destroying a running QThread would abort the application.
+        """
         if self.worker is None:
             return True
         self.worker.stop()
-        ok = self.thread.wait(wait_ms) if self.thread is not None else True
+        ok = self.thread.wait(int(wait_ms)) if self.thread is not None else True
+        if not ok:
+            self._lingering.append((self.worker, self.thread))
+            self.status.setText("The camera does not answer; it will be released when it does.")
         self.worker = None
         self.thread = None
         self._update_buttons()
@@ -256,7 +266,11 @@ class CameraView(QWidget):
         if ranked and ranked[0]:
             best = (" · best match unknown" if unknown and unknown[0]
                     else f" · best match {ranked[0][0][0]} (residual {ranked[0][0][1]:.3f})")
-        self.status.setText(f"frame {data['index']} · {len(faces)} face(s) · {data['fps']:.1f} frames/s{best}")
+        status = f"frame {data['index']} · {len(faces)} face(s) · {data['fps']:.1f} frames/s{best}"
+        if self.enroll_target:
+            status += (f" · enrolling {self.enroll_person}: {len(self.enrolling)} of {self.enroll_target} kept"
+                       + ("" if len(faces) == 1 else " (waiting for a frame with exactly one face)"))
+        self.status.setText(status)
         if self.enroll_target and len(faces) == 1:
             self.enrolling.append(faces[0].aligned)
             thumb = QLabel()
@@ -264,8 +278,8 @@ class CameraView(QWidget):
             self.kept.addWidget(thumb)
             if len(self.enrolling) >= self.enroll_target:
                 self.enroll_target = 0
-                self.enroll.emit(self.enroll_name.text().strip(), list(self.enrolling))
-                self.status.setText(f"{len(self.enrolling)} faces kept for {self.enroll_name.text().strip()}")
+                self.enroll.emit(self.enroll_person, list(self.enrolling))
+                self.status.setText(f"{len(self.enrolling)} faces kept for {self.enroll_person}")
 
     def capture(self) -> bool:
         """Send the best face of the last frame (or the whole frame when no face was found) as the probe."""
@@ -288,6 +302,7 @@ class CameraView(QWidget):
             if item.widget():
                 item.widget().deleteLater()
         self.enrolling = []
+        self.enroll_person = name
         self.enroll_target = self.enroll_count.value()
         self.status.setText(f"Keeping {self.enroll_target} faces for {name}…")
         return True

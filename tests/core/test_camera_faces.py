@@ -114,3 +114,41 @@ def test_tracker_follows_a_steady_face_without_searching_every_frame():
     assert tracker.searches <= 4  # 12 frames, a full search at most every 5
     # The box follows the drift: 11 frames x 2 pixels to the right.
     assert 12 <= boxes[-1][0] - boxes[0][0] <= 32
+
+
+def test_folder_without_images_and_empty_source_are_errors(tmp_path):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.txt").write_text("no")
+    (junk / "b.bin").write_bytes(b"\x00\x01")
+    source = FrameSource(junk, loop=True)
+    with pytest.raises(CameraError, match="no image that can be read"):
+        source.read()
+    source.release()
+    with pytest.raises(CameraError, match="no camera given"):
+        FrameSource("  ")
+
+
+def test_eyes_outside_the_image_are_refused():
+    image = np.random.default_rng(0).random((200, 300))
+    with pytest.raises(ValueError, match="outside"):
+        find_faces(image, eyes=((-50.0, -50.0), (-10.0, -50.0)))
+
+
+def test_cli_options_before_probes_and_unknown_faces(tmp_path, synthetic_gallery, capsys):
+    from slrfr_gui.cli import main
+    from slrfr_gui.core.frame import degrade
+
+    folder, probes = synthetic_gallery
+    model = tmp_path / "m.npz"
+    main(["enroll", str(folder), "-o", str(model), "--quiet"])
+    write_grey(tmp_path / "p.png", degrade(probes["person3"], (7, 6)))
+    capsys.readouterr()
+    assert main(["identify", str(model), "--top", "2", str(tmp_path / "p.png"), "--json"]) == 0
+    face = json.loads(capsys.readouterr().out)[0]["faces"][0]
+    assert face["ranked"][0]["person"] == "person3" and face["unknown"] is False and 0 <= face["ratio"] < 1
+    assert main(["identify", str(model), str(tmp_path / "p.png"), "--frames", "3"]) == 2
+    big = np.random.default_rng(0).random((200, 300))
+    write_grey(tmp_path / "big.png", big)
+    assert main(["identify", str(model), str(tmp_path / "big.png"), "--eyes=-50,-50,-10,-50"]) == 1
+    assert "outside" in capsys.readouterr().err

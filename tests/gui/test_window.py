@@ -406,3 +406,31 @@ def test_camera_errors_are_shown(window, qtbot, tmp_path):
     camera.start(str(tmp_path / "no-such-video.avi"))
     qtbot.waitUntil(lambda: "no such camera" in camera.status.text(), timeout=10_000)
     qtbot.waitUntil(lambda: not camera.running(), timeout=10_000)
+
+
+def test_camera_buttons_and_a_source_without_frames(qtbot, tmp_path, synthetic_gallery):
+    from slrfr_gui.core.camera import write_video
+    from slrfr_gui.gui.camera_view import CameraView
+
+    folder, probes = synthetic_gallery
+    view = CameraView()
+    qtbot.addWidget(view)
+    frames = [np.clip(0.5 + 0.05 * np.random.default_rng(i).standard_normal((120, 160)), 0, 1) for i in range(3)]
+    view.source.setCurrentText(str(write_video(tmp_path / "v.avi", frames)))
+    view.btn_start.click()  # the button, not start(path): 'clicked' must not pass its flag as the source
+    qtbot.waitUntil(lambda: view.last is not None, timeout=20_000)
+    view.btn_stop.click()
+    assert not view.running()
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "x.txt").write_text("not a frame")
+    view.start(str(junk))
+    qtbot.waitUntil(lambda: "no image that can be read" in view.status.text(), timeout=20_000)
+    assert view.stop()  # returns promptly, no abort
+
+
+def test_coinciding_eyes_are_reported_not_raised(window, qtbot, synthetic_gallery):
+    rng = np.random.default_rng(0)
+    window.set_probe_image(rng.random((200, 300)), "photo.png")
+    assert window.place_eyes(((5.0, 5.0), (5.0, 5.0))) is False
+    assert "coincide" in window.error_box.text()
