@@ -42,9 +42,9 @@ from .frame import FRAME_SHAPE
 FORMAT = "slrfr-detector"
 FORMAT_VERSION = 2
 #: Perturbations (shift sigma in frame pixels, log-scale sigma) each regressor stage is trained on.
-STAGES = ((4.0, 0.10), (2.0, 0.05), (1.0, 0.025))
+STAGES = ((4.0, 0.10), (2.0, 0.05), (1.0, 0.025), (0.5, 0.0125))
 #: Iterations of each stage at detection time.
-STAGE_ITERATIONS = (1, 1, 2)
+STAGE_ITERATIONS = (1, 1, 1, 2)
 REGRESSOR_SHAPE = FRAME_SHAPE
 VERIFIER_SHAPE = (24, 20)
 SCALE_STEP = 1.15
