@@ -25,9 +25,11 @@ def test_nothing_is_found_in_a_blank_frame():
 def test_pasted_yale_faces_are_found_aligned_and_identified(yale_dir):
     from slrfr_gui.core.detect_benchmark import measure
 
-    result = measure(yale_dir, frames=24, max_subset=1, seed=3)
-    # Measured on 2 x 100 frames (scripts/measure_detection.py): 89-90 % found and aligned within 2 px,
-    # 97-98 % within 5 px. The issue asks for 90 % within 2 px: not yet with any margin.
-    assert result["found_within_5px"] >= 0.85
-    assert result["found_and_aligned"] >= 0.65
-    assert result["identified"] >= 0.6
+    # Model and detector from B01-B20, faces of B21-B39 pasted into 640x480 noise, named at 19x16.
+    result = measure(yale_dir, frames=24, max_subset=1, seed=3, resolution=(19, 16))
+    # Measured on 5 x 100 frames (scripts/measure_detection.py, seeds 0-4): 89-93 % found with both eyes
+    # within 2 px, 97-99 % within 5 px; 96-98 % named at 19x16 (seeds 0-1). These floors leave room for
+    # the few frames a different machine's arithmetic may flip.
+    assert result["found_within_5px"] >= 0.9
+    assert result["found_and_aligned"] >= 0.8
+    assert result["identified"] >= 0.85
