@@ -327,7 +327,8 @@ def cmd_identify(args) -> int:
         for path, shape, search, identified, problems in results:
             if search is None:
                 continue
-            print(f"{path} ({shape[0]}x{shape[1]}): {search.note}")
+            hint = "; --detect searches it anyway" if "pixels)" in search.note else ""
+            print(f"{path} ({shape[0]}x{shape[1]}): {search.note}{hint}")
             for face, ranked, ratio in identified:
                 r, c = face.aligned.shape
                 if len(search.faces) > 1 or face.how != "taken as a crop":

@@ -113,7 +113,7 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
         return FaceSearch([whole], "taken as a crop in the canonical frame, as asked")
     if mode == "auto" and min(rows, cols) < SMALL_IMAGE:
         return FaceSearch([whole], f"taken as a crop in the canonical frame (the image is only {rows}x{cols} "
-                                   "pixels; say --detect to search it for faces)")
+                                   "pixels)")
     from .detect import detect_faces
 
     found = detect_faces(image, detector=detector, model=model)
