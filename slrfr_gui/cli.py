@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 
-import numpy as np
 import warnings
 from pathlib import Path
 
@@ -46,24 +45,22 @@ def _eyes(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return value
+def _int_at_least(lowest: int):
+    """An argparse type: a whole number no smaller than ``lowest``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"{value} must be {lowest} or more")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
-    return value
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,8 +242,7 @@ def _identify_faces(model, search, top, threshold):
 
     ``ratio`` is the smallest residual over the second smallest; above ``threshold`` the face is "unknown".
     """
-    from .core.frame import prepare_probe, probe_problem
-    from .core.openset import margin_ratio
+    from .core.frame import probe_problem
 
     out, problems = [], []
     for face in search.faces:
@@ -254,10 +250,7 @@ def _identify_faces(model, search, top, threshold):
         if problem:
             problems.append(problem)
             continue
-        residuals = model.residuals(prepare_probe(face.aligned, model.resolution_)[None])
-        order = np.argsort(residuals[0], kind="stable")[:top]
-        ranked = [(str(model.classes_[j]), float(residuals[0, j])) for j in order]
-        out.append((face, ranked, float(margin_ratio(residuals)[0])))
+        out.append((face, *model.rank_probe(face.aligned, top)))
     return out, problems
 
 

@@ -254,14 +254,13 @@ def refine(image: np.ndarray, start: Placement, space: FaceSpace | None = None, 
     (Placement, float)
         The best placement found and its distance from the face space.
     """
-    placement, _ = _search(image, start, space or face_space(), rounds, rotate)
     space = space or face_space()
+    placement, _ = _search(image, start, space, rounds, rotate)
     return placement, faceness(np.asarray(image, dtype=np.float32), placement, space)
 
 
 def _search(image, start, space, rounds, rotate):
     """Pattern search minimising :meth:`FaceSpace.cost`; returns (placement, cost)."""
-    space = space or face_space()
     image = np.asarray(image, dtype=np.float32)
     best, best_d = start, face_cost(image, start, space)
     step_xy, step_s, step_a = 1.5, 0.06, 0.06

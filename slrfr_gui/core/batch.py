@@ -11,9 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import Cancelled, GalleryError, ImageReadError
-from .frame import prepare_probe
 from .imageio import read_grey
-from .openset import margin_ratio
 
 
 @dataclass
@@ -74,16 +72,10 @@ def identify_files(model, paths, threshold: float, progress=None, should_stop=No
         except ImageReadError as exc:
             rows.append(BatchRow(str(path), error=str(exc).split(": ", 1)[-1]))
         else:
-            res = model.residuals(prepare_probe(image, model.resolution_)[None])[0]
-            order = np.argsort(res, kind="stable")
-            ratio = float(margin_ratio(res[None])[0])
-            second = order[1] if len(order) > 1 else None
-            rows.append(BatchRow(
-                str(path), str(model.classes_[order[0]]), float(res[order[0]]),
-                "" if second is None else str(model.classes_[second]),
-                float("nan") if second is None else float(res[second]), ratio,
-                "unknown" if ratio > threshold else str(model.classes_[order[0]]),
-            ))
+            ranked, ratio = model.rank_probe(image, top=2)
+            (best, residual), second = ranked[0], (ranked[1] if len(ranked) > 1 else ("", float("nan")))
+            rows.append(BatchRow(str(path), best, residual, second[0], second[1], ratio,
+                                 "unknown" if ratio > threshold else best))
         if progress is not None:
             progress(i + 1, len(paths), "identify")
     return rows

@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import Cancelled
 from .facemodel import FaceModel, default_face_model
-from .frame import FRAME_SHAPE, check_resolution, degrade, format_resolution
+from .frame import FRAME_SHAPE, check_resolution, degrade, format_resolution, prepare_probe
 from .ksvd import ksvd
 from .relight import points_of_light, relight
 
@@ -106,6 +106,28 @@ class _Base:
         if top is not None:
             order = order[:, : max(int(top), 1)]
         return [[(str(self.classes_[j]), float(res[i, j])) for j in row] for i, row in enumerate(order)]
+
+    def rank_probe(self, image, top: int | None = 10) -> tuple[list, float]:
+        """Rank the persons for one probe image of any size.
+
+        The image is brought to the model's resolution with
+        :func:`~slrfr_gui.core.frame.prepare_probe`.
+
+        Returns
+        -------
+        ranked : list of (str, float)
+            The ``top`` persons with their residuals, best first.
+        ratio : float
+            Smallest residual over the second smallest (:func:`~slrfr_gui.core.openset.margin_ratio`);
+            the open-set score, "unknown" above a threshold.
+        """
+        from .openset import margin_ratio
+
+        res = self.residuals(prepare_probe(image, self.resolution_)[None])
+        order = np.argsort(res[0], kind="stable")
+        if top is not None:
+            order = order[: max(int(top), 1)]
+        return [(str(self.classes_[j]), float(res[0, j])) for j in order], float(margin_ratio(res)[0])
 
     def predict(self, probes) -> np.ndarray:
         """Identity with the smallest residual, shape (n_probes,), from ``classes_``."""

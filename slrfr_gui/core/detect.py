@@ -28,6 +28,7 @@ trains the shipped one (``resources/detector.npz``) on the 38 Yale B subjects.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -40,7 +41,7 @@ from .facemodel import FaceModel
 from .frame import FRAME_SHAPE
 
 FORMAT = "slrfr-detector"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: Perturbations (shift sigma in frame pixels, log-scale sigma) each regressor stage is trained on.
 STAGES = ((4.0, 0.10), (2.0, 0.05), (1.0, 0.025), (0.5, 0.0125))
 #: Iterations of each stage at detection time.
@@ -49,7 +50,6 @@ REGRESSOR_SHAPE = FRAME_SHAPE
 VERIFIER_SHAPE = (24, 20)
 SCALE_STEP = 1.15
 MIN_FACE_WIDTH = 12
-_TEMPLATE_SHAPE = (24, 20)
 
 
 def _features(crop: np.ndarray) -> np.ndarray:
@@ -134,9 +134,6 @@ class FaceDetector:
         Fisher discriminant weights (last entry unused, kept for the constant).
     threshold : float
         Verifier score a rough candidate needs to be aligned at all.
-    template : ndarray of shape (24, 20)
-        Zero-mean, unit-variance mean face (unused by :func:`detect_faces`, which
-        takes the face model's).
     final_threshold : float
         Verifier score an aligned face needs (90 % of aligned training faces pass).
     """
@@ -144,7 +141,6 @@ class FaceDetector:
     regressors: np.ndarray
     verifier: np.ndarray
     threshold: float
-    template: np.ndarray
     final_threshold: float
 
     # ---------------------------------------------------------------- train
@@ -217,10 +213,7 @@ class FaceDetector:
                 if abs(drift.cx - truth.cx) > 0.7 * COLS * t or abs(drift.cy - truth.cy) > 0.7 * ROWS * t:
                     neg.append(_features(crop(scene, drift, VERIFIER_SHAPE)))
         pos, neg = np.asarray(pos)[:, :-1], np.asarray(neg)[:, :-1]
-        mean_face = faces.mean(axis=0)
-        small = cv2.resize(mean_face, (_TEMPLATE_SHAPE[1], _TEMPLATE_SHAPE[0]), interpolation=cv2.INTER_AREA)
-        template = ((small - small.mean()) / max(small.std(), 1e-9)).astype(np.float32)
-        det = cls(np.stack(regressors), np.zeros(pos.shape[1] + 1), 0.0, template, 0.0)
+        det = cls(np.stack(regressors), np.zeros(pos.shape[1] + 1), 0.0, 0.0)
         det._fit_verifier(pos, neg, scenes, rng)
         # Hard negatives (bootstrapping, as in Sung and Poggio 1998): run the whole detector on
         # scenes without a face and learn again from what it wrongly keeps.
@@ -258,8 +251,7 @@ class FaceDetector:
 
     # --------------------------------------------------------------- files
     def save(self, path) -> None:
-        write_data_file(path, {"regressors": self.regressors, "verifier": self.verifier,
-                               "template": self.template},
+        write_data_file(path, {"regressors": self.regressors, "verifier": self.verifier},
                         {"threshold": self.threshold, "final_threshold": self.final_threshold},
                         FORMAT, FORMAT_VERSION, ResourceError)
 
@@ -269,7 +261,7 @@ class FaceDetector:
                                       "reinstall slrfr-gui or run scripts/derive_face_model.py")
         try:
             return cls(arrays["regressors"], arrays["verifier"], float(meta["threshold"]),
-                       arrays["template"].astype(np.float32), float(meta["final_threshold"]))
+                       float(meta["final_threshold"]))
         except KeyError as exc:
             raise ResourceError(f"{path}: face detector lacks {exc}") from None
 
@@ -289,18 +281,12 @@ class FaceDetector:
         return float(_features(crop(image, placement, VERIFIER_SHAPE)) @ self.verifier)
 
 
-_DETECTOR: FaceDetector | None = None
-
-
+@functools.cache
 def default_detector() -> FaceDetector:
-    """The detector shipped with the application (trained on all 38 Yale B subjects)."""
-    global _DETECTOR
-    if _DETECTOR is None:
-        from .resources import resource_path
+    """The detector shipped with the application (trained on all 38 Yale B subjects), read once."""
+    from .resources import resource_path
 
-        _DETECTOR = FaceDetector.load(resource_path("detector.npz"))
-    return _DETECTOR
-
+    return FaceDetector.load(resource_path("detector.npz"))
 
 
 

@@ -160,7 +160,8 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
         stage["face_model"] += time.perf_counter() - t0
         test = yale.select(np.isin(yale.subjects, test_ids))
         test_dirs = list(zip(test.azimuth.tolist(), test.elevation.tolist()))
-        gallery_rows = [i for i, d in enumerate(test_dirs) if d in set(directions)]
+        gallery_lights = set(directions)
+        gallery_rows = [i for i, d in enumerate(test_dirs) if d in gallery_lights]
 
         t0 = time.perf_counter()
         relighter = SLRFRClassifier(face_model=model, **params)

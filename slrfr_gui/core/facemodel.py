@@ -19,6 +19,7 @@ benchmark derives its own from the training half of each fold.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -295,14 +296,9 @@ class FaceModel:
         return cls(subjects=list(meta.get("subjects", [])), **kwargs)
 
 
-_DEFAULT: FaceModel | None = None
-
-
+@functools.cache
 def default_face_model() -> FaceModel:
-    """The face model shipped with the application (derived from all 38 Yale B subjects)."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        from .resources import resource_path
+    """The face model shipped with the application (derived from all 38 Yale B subjects), read once."""
+    from .resources import resource_path
 
-        _DEFAULT = FaceModel.load(resource_path("face_model.npz"))
-    return _DEFAULT
+    return FaceModel.load(resource_path("face_model.npz"))

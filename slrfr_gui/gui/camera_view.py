@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
 
 from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
@@ -23,8 +22,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 from ..core.camera import FrameSource, describe_source
 from ..core.errors import SLRFRError
 from ..core.faces import FaceTracker
-from ..core.frame import prepare_probe, probe_problem
-from ..core.openset import margin_ratio
+from ..core.frame import probe_problem
 from .common import fit_pixmap
 
 
@@ -74,10 +72,9 @@ class CameraWorker(QObject):
                             ranked.append([])
                             unknown.append(True)
                             continue
-                        res = model.residuals(prepare_probe(face.aligned, model.resolution_)[None])
-                        order = np.argsort(res[0])[:3]
-                        ranked.append([(str(model.classes_[j]), float(res[0, j])) for j in order])
-                        unknown.append(bool(margin_ratio(res)[0] > self.threshold))
+                        face_ranked, ratio = model.rank_probe(face.aligned, top=3)
+                        ranked.append(face_ranked)
+                        unknown.append(ratio > self.threshold)
                 now = time.perf_counter()
                 times = [t for t in times if now - t < 2.0] + [now]
                 fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0

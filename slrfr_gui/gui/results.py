@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, Q
                                QPushButton, QSlider, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core.frame import prepare_probe
-from ..core.openset import margin_ratio
 from .common import fit_pixmap, image_label, palette_colours, to_pixmap
 
 
@@ -38,12 +37,11 @@ class Identification:
 
 def identify(model, probe_image: np.ndarray, threshold: float, top: int = 10) -> Identification:
     """Rank every person for a probe image with a fitted classifier (any input size)."""
+    ranked, ratio = model.rank_probe(probe_image, top=max(top, 3))
     lr = prepare_probe(probe_image, model.resolution_)
-    residuals = model.residuals(lr[None])
-    order = np.argsort(residuals[0], kind="stable")
-    ranked = [(str(model.classes_[j]), float(residuals[0, j])) for j in order[:top]]
-    recon = [(str(model.classes_[j]), model.reconstruct(lr, int(j))) for j in order[:3]]
-    return Identification(ranked, float(margin_ratio(residuals)[0]), float(threshold), recon)
+    index = {str(p): i for i, p in enumerate(model.classes_)}
+    recon = [(person, model.reconstruct(lr, index[person])) for person, _ in ranked[:3]]
+    return Identification(ranked[:top], ratio, float(threshold), recon)
 
 
 class ResidualBars(pg.PlotWidget):
