@@ -125,6 +125,8 @@ class CameraView(QWidget):
         self.source.setEditable(True)
         self.source.addItems(["0", "1"])
         self.source.setToolTip("A camera number, a video file or a folder of images")
+        self.source.setMinimumContentsLength(28)
+        self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.btn_browse = QPushButton("Video or folder…")
         self.btn_start = QPushButton("Start")
         self.btn_stop = QPushButton("Stop")
@@ -255,8 +257,9 @@ class CameraView(QWidget):
                     label = f"{ranked[i][0][0]} {ranked[i][0][1]:.3f}"
             painter.setPen(QPen(colour, 2))
             painter.drawRect(QRectF(x * scale, y * scale, w * scale, h * scale))
-            if label:
-                painter.drawText(QRectF(x * scale, y * scale - 16, 240, 16), label)
+            if label:  # above the box, or inside it when the box touches the top
+                top = y * scale - 16 if y * scale >= 16 else y * scale + 2
+                painter.drawText(QRectF(x * scale + 2, top, 240, 16), label)
         painter.end()
         self.view.setPixmap(pixmap)
         best = ""

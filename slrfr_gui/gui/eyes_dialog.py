@@ -74,8 +74,8 @@ class EyesDialog(QDialog):
         painter.end()
         self.view.setPixmap(pixmap)
         self.view.setFixedSize(pixmap.size())
-        apart = len(self.points) == 2 and np.hypot(self.points[0][0] - self.points[1][0],
-                                                   self.points[0][1] - self.points[1][1]) >= 1.0
+        apart = len(self.points) == 2 and bool(np.hypot(self.points[0][0] - self.points[1][0],
+                                                        self.points[0][1] - self.points[1][1]) >= 1.0)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(apart)
 
 

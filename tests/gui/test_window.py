@@ -434,3 +434,22 @@ def test_coinciding_eyes_are_reported_not_raised(window, qtbot, synthetic_galler
     window.set_probe_image(rng.random((200, 300)), "photo.png")
     assert window.place_eyes(((5.0, 5.0), (5.0, 5.0))) is False
     assert "coincide" in window.error_box.text()
+
+
+def test_eyes_dialog_takes_two_distinct_clicks(qtbot):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from slrfr_gui.gui.eyes_dialog import EyesDialog
+
+    dialog = EyesDialog(np.random.default_rng(0).random((96, 80)))
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.add_point(QPointF(60, 100))
+    dialog.add_point(QPointF(60, 100))
+    assert not ok.isEnabled() and dialog.eyes is not None  # the same spot twice is not two eyes
+    dialog.add_point(QPointF(40, 90))  # a third click starts over
+    dialog.add_point(QPointF(200, 92))
+    assert ok.isEnabled()
+    (lx, ly), (rx, ry) = dialog.eyes
+    assert lx < rx and abs(ly - ry) < 2 / dialog.scale + 1
