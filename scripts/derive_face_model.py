@@ -6,10 +6,12 @@ regressors, trained on the same faces pasted on random backgrounds),
 ``resources/face_model.npz`` (mean surface normals by photometric stereo,
 their per-pixel covariance, the face mask, the eye centres of the canonical
 frame and a PCA of the 48 x 40 faces) and ``resources/face_frame.json`` (the
-frame's measured eye centres, for people and other tools to read). No image is
+frame's measured eye centres, for people and other tools to read) and
+``resources/lighting_metrics.npz`` (the illumination-specific residual metric
+of every slider resolution, :mod:`slrfr_gui.core.lighting`). No image is
 copied: only these statistics over all 38 subjects.
 
-    python scripts/derive_face_model.py [--data ../shared/data/CroppedYale]
+    python scripts/derive_face_model.py [--data ../shared/data/CroppedYale] [--no-detector]
 """
 
 from __future__ import annotations
@@ -31,12 +33,29 @@ from slrfr_gui.core.yale import load_yale  # noqa: E402
 from slrfr_gui.core.yale import training_faces_2x  # noqa: E402
 
 
+def write_lighting_metrics(yale, model, path) -> None:
+    """Learn the lighting metric of every slider resolution (and the protocol's) from all subjects."""
+    from slrfr_gui.core.classifier import SLRFRClassifier
+    from slrfr_gui.core.lighting import learn_for_classifier
+    from slrfr_gui.core.lighting_resources import save_metrics
+
+    sizes = sorted({(r, int(r * 5 / 6 + 0.5)) for r in range(5, 25)} | {(7, 6), (10, 8), (12, 10), (19, 16)})
+    rows = np.flatnonzero(yale.subsets <= 1)  # the gallery lights of the protocol: S1, S2
+    synthesized = SLRFRClassifier(face_model=model).synthesize(yale.images[rows])
+    conditions = yale.azimuth * 1000 + yale.elevation
+    metrics = [learn_for_classifier(yale.images, yale.subjects, conditions, rows, synthesized, size)
+               for size in sizes]
+    save_metrics(path, metrics, {"subjects": model.subjects, "sizes": [f"{r}x{c}" for r, c in sizes]})
+    print(f"lighting metrics for {len(sizes)} sizes -> {path}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "CroppedYale",
                         help="the CroppedYale folder (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=ROOT / "resources", help="output folder (default: %(default)s)")
     parser.add_argument("--components", type=int, default=400, help="PCA components kept (default: %(default)s)")
+    parser.add_argument("--no-detector", action="store_true", help="keep the existing detector.npz")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -57,8 +76,10 @@ def main(argv=None) -> int:
         "face_pixels": int(model.face_mask.sum()),
     }
     (args.out / "face_frame.json").write_text(json.dumps(frame, indent=2) + "\n")
-    detector = FaceDetector.train(training_faces_2x(yale, max_subset=2), model=model)
-    detector.save(args.out / "detector.npz")
+    write_lighting_metrics(yale, model, args.out / "lighting_metrics.npz")
+    if not args.no_detector:
+        detector = FaceDetector.train(training_faces_2x(yale, max_subset=2), model=model)
+        detector.save(args.out / "detector.npz")
     print(f"face model from {len(yale.images)} images of {len(model.subjects)} subjects"
           f" in {time.perf_counter() - start:.1f} s -> {args.out / 'face_model.npz'}")
     print(f"eye centres (x, y): {np.round(model.eye_centres, 2).tolist()}")

@@ -27,10 +27,14 @@ def test_enroll_identify_json(tmp_path, synthetic_gallery, capsys):
     correct = sum(r["ranked"][0]["person"] in r["probe"] for r in out)
     assert correct >= 5
     # A 48x40 probe is degraded to the model's size; the table output names it.
+    # A 48x40 probe is degraded to the model's size: it ranks as its degraded copy does.
     write_grey(tmp_path / "hr.png", probes["person2"])
-    assert main(["identify", str(model), str(tmp_path / "hr.png")]) == 0
+    assert main(["identify", str(model), str(tmp_path / "hr.png"), "--top", "3"]) == 0
     text = capsys.readouterr().out
-    assert "48x40 -> 10x8" in text and "1. person2" in text
+    own = next(r for r in out if r["probe"].endswith("person2.png"))
+    assert "48x40 -> 10x8" in text
+    assert [line.split()[1] for line in text.splitlines() if line.strip()[:2] in ("1.", "2.", "3.")] == \
+        [m["person"] for m in own["ranked"]]
 
 
 def test_identify_errors_are_one_line(tmp_path, capsys):

@@ -140,10 +140,12 @@ class SLRFRClassifier(_Base):
 
     ``fit`` relights each high-resolution gallery face under the nine points of
     light (section 3.1), degrades the input and its relit copies to the probe
-    resolution (equation 4), maps them to PCA features, learns one K-SVD
+    resolution (equation 4), maps them to features, learns one K-SVD
     dictionary per person (section 3.2) and keeps an orthonormal basis Q_i of
-    each dictionary's span. ``residuals`` gives r_i(y) = ||(I - Q_i Q_i^T) y||
-    for every person with one stacked matrix product (section 3.3).
+    each dictionary's span. ``residuals`` gives r_i(y) = ||(I - Q_i Q_i^T) T y||
+    for every person with one stacked matrix product (section 3.3), where T is
+    the whitening of the probe's light cluster (:mod:`slrfr_gui.core.lighting`;
+    the identity without a learned metric).
 
     Parameters
     ----------
@@ -156,15 +158,31 @@ class SLRFRClassifier(_Base):
     n_iter : int
         K-SVD iterations.
     n_components : int or None
-        PCA features p; None keeps 99.9 % of the training variance.
+        PCA features p (``features="pca"`` only); None keeps 99.9 % of the
+        training variance.
     include_input : bool
         Add each gallery image itself to its person's synthesised signals.
     normalize : bool
-        Divide residuals by ||y|| (scale-free, in [0, 1]); the ranking is the same.
+        Divide residuals by ||T y|| (scale-free, in [0, 1]); the ranking is the same.
     face_model : FaceModel or None
-        Mean surface normals and face PCA; the shipped model by default.
+        Mean surface normals, mean shading images and face PCA; the shipped
+        model by default.
     random_state : int or None
         Seed of K-SVD's atom order.
+    features : {"sqrt", "pca"}
+        ``"sqrt"``: the square root of each low-resolution grey level (a
+        variance-stabilising map that weighs the shadowed half of a side-lit
+        face as much as the lit half); ``"pca"``: the paper's W^T (x - mu)
+        with the face model's low-resolution PCA.
+    metric : "learned", None or LightingMetric
+        ``"learned"``: the illumination-specific whitening shipped for this
+        resolution and feature map, or none if none ships
+        (:func:`slrfr_gui.core.lighting_resources.shipped_metric`); None: no
+        whitening; or a metric learned by
+        :func:`slrfr_gui.core.lighting.learn_lighting_metric`.
+    learned_shading : bool
+        Relight with the face model's mean shading images (cast shadows)
+        instead of the plain Lambertian rendering.
 
     Attributes
     ----------
@@ -172,11 +190,14 @@ class SLRFRClassifier(_Base):
         Person labels, sorted.
     pca_mean_ : ndarray of shape (r * c,)
     pca_basis_ : ndarray of shape (r * c, p)
+        Features are (phi(x) - pca_mean_) @ pca_basis_, phi the square root
+        or the identity.
+    metric_ : LightingMetric
     dictionaries_ : list of ndarray of shape (p, K_i)
-    bases_ : ndarray of shape (p, sum of ranks)
-        The stacked orthonormal bases Q_i.
+    bases_ : ndarray of shape (n_clusters, p, sum of ranks)
+        The stacked orthonormal bases of span(T_c D_i), per light cluster c.
     basis_offsets_ : ndarray of shape (n_persons + 1,), int
-        Q_i is ``bases_[:, basis_offsets_[i]:basis_offsets_[i + 1]]``.
+        Q_i is ``bases_[c][:, basis_offsets_[i]:basis_offsets_[i + 1]]``.
     regime_ : str
         ``"nearest-subspace"`` when every person has K_i >= the rank of their
         signals (K-SVD then leaves the span unchanged), else ``"sparse"``.
@@ -189,7 +210,8 @@ class SLRFRClassifier(_Base):
 
     def __init__(self, resolution=(7, 6), n_atoms: int = 10, sparsity: int = 3, n_iter: int = 10,
                  n_components: int | None = None, include_input: bool = True, normalize: bool = True,
-                 face_model: FaceModel | None = None, random_state: int | None = 0):
+                 face_model: FaceModel | None = None, random_state: int | None = 0,
+                 features: str = "sqrt", metric="learned", learned_shading: bool = True):
         self.resolution = resolution
         self.n_atoms = n_atoms
         self.sparsity = sparsity
@@ -199,6 +221,9 @@ class SLRFRClassifier(_Base):
         self.normalize = normalize
         self.face_model = face_model
         self.random_state = random_state
+        self.features = features
+        self.metric = metric
+        self.learned_shading = learned_shading
 
     # ----------------------------------------------------------- synthesis
     def synthesize(self, faces, progress=None, should_stop=None) -> np.ndarray:
@@ -221,7 +246,7 @@ class SLRFRClassifier(_Base):
         for i, face in enumerate(faces):
             if should_stop is not None and should_stop():
                 raise Cancelled("training was cancelled")
-            result = relight(face, model, lights)
+            result = relight(face, model, lights, learned_shading=self.learned_shading)
             if self.include_input:
                 out[i, 0] = face
                 out[i, 1:] = result.relit
@@ -230,6 +255,48 @@ class SLRFRClassifier(_Base):
             if progress is not None:
                 progress(i + 1, len(faces))
         return out
+
+    # ------------------------------------------------------------ features
+    def _setup_features(self, resolution) -> None:
+        """Set ``pca_mean_``, ``pca_basis_`` and ``gamma_`` for the feature map."""
+        r, c = resolution
+        if self.features == "pca":
+            model = self.face_model or default_face_model()
+            self.pca_mean_, self.pca_basis_, _ = model.lr_pca((r, c), self.n_components)
+            self.gamma_ = 1.0
+        elif self.features == "sqrt":
+            self.pca_mean_, self.pca_basis_, self.gamma_ = np.zeros(r * c), np.eye(r * c), 0.5
+        else:
+            raise ValueError(f"features must be 'sqrt' or 'pca', got {self.features!r}")
+
+    def feature_vectors(self, vectors: np.ndarray) -> np.ndarray:
+        """Features of low-resolution vectors of shape (n, r * c): (phi(x) - mu) @ W, shape (n, p)."""
+        vectors = np.asarray(vectors, dtype=np.float64)
+        if self.gamma_ != 1.0:
+            vectors = np.maximum(vectors, 0.0) ** self.gamma_
+        return (vectors - self.pca_mean_) @ self.pca_basis_
+
+    _features = feature_vectors
+
+    def _resolve_metric(self, p: int):
+        from .lighting import LightingMetric
+
+        if isinstance(self.metric, LightingMetric):
+            metric = self.metric
+            if metric.transforms.shape[1:] != (p, p) or metric.features != self.features:
+                raise ValueError(f"metric was learned for {metric.features} features of size"
+                                 f" {metric.transforms.shape[1]}, not {self.features} of size {p}")
+            return metric, "given"
+        if self.metric is None:
+            return LightingMetric.identity(self.resolution_, self.features, p), "none"
+        if self.metric == "learned":
+            from .lighting_resources import shipped_metric
+
+            metric = None if self.n_components is not None else shipped_metric(self.resolution_, self.features)
+            if metric is not None and metric.transforms.shape[1:] == (p, p):
+                return metric, "learned"
+            return LightingMetric.identity(self.resolution_, self.features, p), "none (none ships for this size)"
+        raise ValueError(f"metric must be 'learned', None or a LightingMetric, got {self.metric!r}")
 
     # ---------------------------------------------------------------- fit
     def fit(self, faces, labels, synthesized=None, progress=None, should_stop=None) -> "SLRFRClassifier":
@@ -256,7 +323,8 @@ class SLRFRClassifier(_Base):
         Raises
         ------
         ValueError
-            Bad shapes, non-finite values, or a bad resolution.
+            Bad shapes, non-finite values, a bad resolution, or a metric
+            learned for another feature space.
         Cancelled
             ``should_stop`` returned True.
         """
@@ -265,7 +333,10 @@ class SLRFRClassifier(_Base):
         labels = _check_labels(labels, len(faces))
         if int(self.n_atoms) < 1 or int(self.sparsity) < 1 or int(self.n_iter) < 0:
             raise ValueError("n_atoms and sparsity must be >= 1 and n_iter >= 0")
-        model = self.face_model or default_face_model()
+        r, c = self.resolution_
+        self._setup_features((r, c))
+        p = self.pca_basis_.shape[1]
+        self.metric_, self.metric_source_ = self._resolve_metric(p)
         if synthesized is None:
             relit_progress = None if progress is None else (lambda d, t: progress(d, t, "relight"))
             synthesized = self.synthesize(faces, relit_progress, should_stop)
@@ -273,44 +344,40 @@ class SLRFRClassifier(_Base):
         if synthesized.ndim != 4 or synthesized.shape[0] != len(faces) or synthesized.shape[2:] != FRAME_SHAPE:
             raise ValueError(f"synthesized must have shape ({len(faces)}, k, 48, 40), got {synthesized.shape}")
 
-        r, c = self.resolution_
-        self.pca_mean_, self.pca_basis_, _ = model.lr_pca((r, c), self.n_components)
         k = synthesized.shape[1]
         lr = degrade(synthesized.reshape(-1, *FRAME_SHAPE), (r, c)).reshape(len(faces), k, r * c)
 
         self.classes_ = np.unique(labels)
+        transforms = self.metric_.transforms
         dictionaries, bases, offsets = [], [], [0]
         sparse = False
         for i, person in enumerate(self.classes_):
             if should_stop is not None and should_stop():
                 raise Cancelled("training was cancelled")
-            signals = self._features(lr[labels == person].reshape(-1, r * c)).T  # (p, N_i)
+            signals = self.feature_vectors(lr[labels == person].reshape(-1, r * c)).T  # (p, N_i)
             dictionary, _, _ = ksvd(signals, self.n_atoms, self.sparsity, self.n_iter,
                                     random_state=self.random_state)
             rank = np.linalg.matrix_rank(signals)
             sparse |= dictionary.shape[1] < rank
-            basis = orthonormal_basis(dictionary)
+            span_rank = orthonormal_basis(dictionary).shape[1]
+            bases.append(np.stack([_leading_basis(t @ dictionary, span_rank) for t in transforms]))
             dictionaries.append(dictionary)
-            bases.append(basis)
-            offsets.append(offsets[-1] + basis.shape[1])
+            offsets.append(offsets[-1] + span_rank)
             if progress is not None:
                 progress(i + 1, len(self.classes_), "train")
         self.dictionaries_ = dictionaries
-        self.bases_ = np.concatenate(bases, axis=1)
+        self.bases_ = np.concatenate(bases, axis=2)
         self.basis_offsets_ = np.asarray(offsets)
         self.regime_ = "sparse" if sparse else "nearest-subspace"
         return self
-
-    def _features(self, vectors: np.ndarray) -> np.ndarray:
-        """PCA features W^T (x - mu), shape (n, p), for vectors of shape (n, r * c)."""
-        return (vectors - self.pca_mean_) @ self.pca_basis_
 
     # --------------------------------------------------------- identify
     def residuals(self, probes) -> np.ndarray:
         """Residual of each probe against each person's dictionary (section 3.3).
 
-        r_i(y)^2 = ||y||^2 - ||Q_i^T y||^2 for the PCA features y of the probe,
-        computed for all persons with one product against the stacked bases.
+        r_i(y)^2 = ||z||^2 - ||Q_i^T z||^2 with z = T_c y, y the features of the
+        probe and T_c the whitening of its light cluster, computed for all
+        persons with one product against the stacked bases of that cluster.
 
         Parameters
         ----------
@@ -320,37 +387,66 @@ class SLRFRClassifier(_Base):
         Returns
         -------
         ndarray of shape (n_probes, n_persons), float64
-            ||(I - P_i) y||, divided by ||y|| when ``normalize`` (then in [0, 1]).
+            ||(I - P_i) z||, divided by ||z|| when ``normalize`` (then in [0, 1]).
         """
         self._check_fitted()
-        y = self._features(check_probes(probes, self.resolution_))
-        energy = np.sum(y**2, axis=1)
-        proj = (y @ self.bases_) ** 2  # (n, sum of ranks)
-        captured = np.add.reduceat(proj, self.basis_offsets_[:-1], axis=1) if proj.shape[1] else np.zeros((len(y), 0))
-        empty = self.basis_offsets_[1:] == self.basis_offsets_[:-1]
-        captured[:, empty] = 0.0
-        res2 = np.maximum(energy[:, None] - captured, 0.0)
-        if self.normalize:
-            res2 = res2 / np.maximum(energy, 1e-300)[:, None]
-        return np.sqrt(res2)
+        y = self.feature_vectors(check_probes(probes, self.resolution_))
+        clusters = self.metric_.assign(y)
+        out = np.empty((len(y), len(self.classes_)))
+        starts = self.basis_offsets_[:-1]
+        empty = self.basis_offsets_[1:] == starts
+        for cluster in np.unique(clusters):
+            rows = np.flatnonzero(clusters == cluster)
+            z = y[rows] @ self.metric_.transforms[cluster]
+            energy = np.sum(z**2, axis=1)
+            proj = (z @ self.bases_[cluster]) ** 2
+            if proj.shape[1]:
+                captured = np.add.reduceat(proj, np.minimum(starts, proj.shape[1] - 1), axis=1)
+            else:
+                captured = np.zeros((len(z), len(self.classes_)))
+            captured[:, empty] = 0.0
+            res2 = np.maximum(energy[:, None] - captured, 0.0)
+            if self.normalize:
+                res2 = res2 / np.maximum(energy, 1e-300)[:, None]
+            out[rows] = np.sqrt(res2)
+        return out
 
     def reconstruct(self, probe, person_index: int) -> np.ndarray:
-        """The probe as person ``person_index``'s dictionary reconstructs it, shape (r, c).
+        """The probe as person ``person_index``'s dictionary reconstructs it, shape (r, c), grey levels.
 
-        Q_i Q_i^T y in feature space, mapped back to grey levels (mu + W f).
+        Q_i Q_i^T z in the whitened feature space of the probe's light
+        cluster, mapped back to grey levels.
         """
         self._check_fitted()
-        y = self._features(check_probes(probe, self.resolution_))[0]
+        y = self.feature_vectors(check_probes(probe, self.resolution_))
+        cluster = int(self.metric_.assign(y)[0])
+        t = self.metric_.transforms[cluster]
         lo, hi = self.basis_offsets_[person_index], self.basis_offsets_[person_index + 1]
-        q = self.bases_[:, lo:hi]
-        f = q @ (q.T @ y)
-        return (self.pca_mean_ + self.pca_basis_ @ f).reshape(self.resolution_)
+        q = self.bases_[cluster][:, lo:hi]
+        z = y[0] @ t
+        f = np.linalg.solve(t, q @ (q.T @ z))
+        v = self.pca_mean_ + self.pca_basis_ @ f
+        if self.gamma_ != 1.0:
+            v = np.maximum(v, 0.0) ** (1.0 / self.gamma_)
+        return v.reshape(self.resolution_)
 
     def describe(self) -> str:
-        """One line: resolution, persons, features, regime."""
+        """One line: resolution, persons, features, metric, regime."""
         self._check_fitted()
+        feats = (f"{self.pca_basis_.shape[1]} PCA features" if self.features == "pca"
+                 else f"{self.pca_basis_.shape[1]} square-root features")
+        metric = (f"{len(self.metric_.templates)} light clusters" if self.metric_source_ != "none" and
+                  not self.metric_source_.startswith("none") else "no lighting metric")
         return (f"SLRFR {format_resolution(self.resolution_)}: {len(self.classes_)} persons,"
-                f" {self.pca_basis_.shape[1]} PCA features, {self.regime_} regime")
+                f" {feats}, {metric}, {self.regime_} regime")
+
+
+def _leading_basis(matrix: np.ndarray, rank: int) -> np.ndarray:
+    """The ``rank`` leading left singular vectors of ``matrix`` (p, k), shape (p, rank)."""
+    if rank == 0:
+        return np.zeros((matrix.shape[0], 0))
+    u, _, _ = np.linalg.svd(matrix, full_matrices=False)
+    return u[:, :rank]
 
 
 class LRPCANearestNeighbour(_Base):

@@ -167,6 +167,11 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
         relighter = SLRFRClassifier(face_model=model, **params)
         synthesized = dict(zip(gallery_rows, relighter.synthesize(test.images[gallery_rows])))
         stage["relight"] += time.perf_counter() - t0
+        metrics = {}
+        if "SLRFR" in methods and params.get("metric", "learned") is not None:
+            t0 = time.perf_counter()
+            metrics = _fold_metrics(train, model, directions, resolutions, params, relighter)
+            stage["metric"] = stage.get("metric", 0.0) + time.perf_counter() - t0
 
         lr_images = {r: degrade(test.images, r) for r in resolutions}
         for g in directions:
@@ -190,7 +195,8 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
                 for method in methods:
                     t0 = time.perf_counter()
                     if method == "SLRFR":
-                        clf = SLRFRClassifier(resolution=r, face_model=model, **params)
+                        clf = SLRFRClassifier(resolution=r, face_model=model,
+                                              **{**params, "metric": metrics.get(r)})
                         clf.fit(test.images[gal], gal_subjects, synthesized=np.stack([synthesized[i] for i in gal]))
                         regimes[r].add(clf.regime_)
                     else:
@@ -213,6 +219,22 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
                                       ", ".join(sorted(regimes[r])) if method == "SLRFR" else ""))
     return Evaluation(protocol, results, time.perf_counter() - start,
                       {k: round(v, 3) for k, v in stage.items()}, notes)
+
+
+def _fold_metrics(train: YaleB, model: FaceModel, directions, resolutions, params, relighter) -> dict:
+    """The lighting metric of each resolution, learned on the fold's training subjects only.
+
+    Every training image lit from a gallery direction (S1, S2) is enrolled on
+    its own; the subject's other images are its probes.
+    """
+    from .lighting import learn_for_classifier
+
+    dirs = list(zip(train.azimuth.tolist(), train.elevation.tolist()))
+    rows = [i for i, d in enumerate(dirs) if d in set(directions)]
+    synthesized = relighter.synthesize(train.images[rows])
+    conditions = train.azimuth * 1000 + train.elevation
+    return {r: learn_for_classifier(train.images, train.subjects, conditions, rows, synthesized, r, params)
+            for r in resolutions}
 
 
 def _run_figures(ranks: np.ndarray, probe_subsets: np.ndarray) -> dict:

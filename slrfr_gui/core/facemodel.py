@@ -20,7 +20,7 @@ benchmark derives its own from the training half of each fold.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,12 +29,16 @@ from .errors import ResourceError
 from .frame import FRAME_SHAPE, degrade
 
 FORMAT = "slrfr-face-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Grey levels at or below this count as shadow in photometric stereo.
 SHADOW_LEVEL = 0.03
 #: Grey levels at or above this count as saturated.
 SATURATION_LEVEL = 0.98
+#: A learned mean shading image stands in for a light within this angle (degrees)
+#: of its training light (the nine points of light lie within 30 degrees of
+#: Extended Yale B's flashes).
+SHADING_MATCH_DEG = 31.0
 
 
 def photometric_stereo(images: np.ndarray, lights: np.ndarray, min_images: int = 4):
@@ -139,6 +143,13 @@ class FaceModel:
     albedo_std : ndarray of shape (q,), float64
         Standard deviation along each albedo axis. With the mean normals this
         is a generative model of fictional faces (:mod:`slrfr_gui.core.synthetic`).
+    shading_lights : ndarray of shape (L, 3), float64
+        The training lights (unit vectors) for which ``shading`` is known.
+    shading : ndarray of shape (L, 48, 40), float64
+        Mean shading image under each training light: per pixel, the least-
+        squares S in I_t = rho_t * S over the training subjects t (rho_t their
+        photometric-stereo albedo). Unlike max(n-bar^T s, 0) it holds the mean
+        face's cast shadows (nose, brows) and ambient light. Empty when unknown.
     """
 
     normals: np.ndarray
@@ -152,6 +163,8 @@ class FaceModel:
     albedo_mean: np.ndarray
     albedo_components: np.ndarray
     albedo_std: np.ndarray
+    shading_lights: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    shading: np.ndarray = field(default_factory=lambda: np.zeros((0, *FRAME_SHAPE)))
 
     # ------------------------------------------------------------------ derive
     @classmethod
@@ -180,12 +193,25 @@ class FaceModel:
             raise ValueError(f"images must have shape (n, 48, 40), got {images.shape}")
         ids = sorted(set(subjects.tolist()))
         per_subject, valid, albedos = [], [], []
+        # Mean shading per light direction: sum_t rho_t I_t / sum_t rho_t^2.
+        light_keys = [tuple(np.round(v, 6)) for v in lights]
+        distinct = sorted(set(light_keys))
+        index = {key: i for i, key in enumerate(distinct)}
+        shade_num = np.zeros((len(distinct), *FRAME_SHAPE))
+        shade_den = np.zeros((len(distinct), *FRAME_SHAPE))
         for sid in ids:
             sel = subjects == sid
             normals, albedo, ok = photometric_stereo(images[sel], lights[sel])
             per_subject.append(normals)
             valid.append(ok)
             albedos.append(albedo)
+            rho = np.where(ok, albedo, 0.0)
+            for i in np.flatnonzero(sel):
+                shade_num[index[light_keys[i]]] += rho * images[i]
+                shade_den[index[light_keys[i]]] += rho**2
+        shading = shade_num / np.maximum(shade_den, 1e-9)
+        shading_lights = np.array(distinct, dtype=np.float64).reshape(-1, 3)
+        shading_lights /= np.maximum(np.linalg.norm(shading_lights, axis=1, keepdims=True), 1e-12)
         per_subject = np.stack(per_subject)  # (S, 48, 40, 3)
         valid = np.stack(valid).astype(np.float64)  # (S, 48, 40)
         count = np.maximum(valid.sum(axis=0), 1.0)
@@ -218,7 +244,23 @@ class FaceModel:
         q = max(len(ids) - 1, 1)
         albedo_std = a_sing[:q] / np.sqrt(max(len(ids) - 1, 1))
         return cls(normals, normal_cov, face_mask, eye_centres, pca_mean, vt[:m], pca_std, [int(s) for s in ids],
-                   albedo_mean, a_vt[:q], albedo_std)
+                   albedo_mean, a_vt[:q], albedo_std, shading_lights, shading)
+
+    def shading_for(self, lights) -> np.ndarray:
+        """Shading images for unit light vectors, shape (k, 48, 40).
+
+        The mean shading of the nearest training light where one lies within
+        :data:`SHADING_MATCH_DEG`, else the Lambertian max(n-bar^T s, 0).
+        """
+        lights = np.asarray(lights, dtype=np.float64).reshape(-1, 3)
+        unit = lights / np.maximum(np.linalg.norm(lights, axis=1, keepdims=True), 1e-12)
+        out = np.maximum(np.einsum("hwa,ka->khw", self.normals, unit), 0.0)
+        if len(self.shading_lights):
+            cos = unit @ self.shading_lights.T
+            nearest = np.argmax(cos, axis=1)
+            close = cos[np.arange(len(unit)), nearest] >= np.cos(np.radians(SHADING_MATCH_DEG))
+            out[close] = self.shading[nearest[close]]
+        return out
 
     # -------------------------------------------------------------- LR PCA
     def lr_pca(self, resolution, n_components=None, energy: float = 0.999):
@@ -269,13 +311,14 @@ class FaceModel:
 
     # -------------------------------------------------------------- file I/O
     _ARRAYS = ("normals", "normal_cov", "face_mask", "eye_centres", "pca_mean", "pca_components", "pca_std",
-               "albedo_mean", "albedo_components", "albedo_std")
+               "albedo_mean", "albedo_components", "albedo_std", "shading_lights", "shading")
 
     def save(self, path) -> None:
         """Write the model as a data file (``.npz``, no pickled objects), atomically."""
         arrays = {name: np.asarray(getattr(self, name)) for name in self._ARRAYS}
         arrays["pca_components"] = arrays["pca_components"].astype(np.float32)
         arrays["normal_cov"] = arrays["normal_cov"].astype(np.float32)
+        arrays["shading"] = arrays["shading"].astype(np.float32)
         write_data_file(path, arrays, {"subjects": self.subjects}, FORMAT, FORMAT_VERSION, ResourceError)
 
     @classmethod

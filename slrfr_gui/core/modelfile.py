@@ -18,10 +18,12 @@ from .. import __version__
 from .classifier import SLRFRClassifier
 from .datafile import read_data_file, write_data_file
 from .errors import ModelFileError
+from .lighting import LightingMetric
 
 FORMAT = "slrfr-model"
-FORMAT_VERSION = 1
-_PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "normalize", "random_state")
+FORMAT_VERSION = 2
+_PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "normalize", "random_state",
+           "features", "learned_shading")
 
 
 def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
@@ -52,6 +54,8 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
         "pca_mean": model.pca_mean_,
         "pca_basis": model.pca_basis_,
         "bases": model.bases_,
+        "metric_templates": model.metric_.templates,
+        "metric_transforms": model.metric_.transforms,
         "basis_offsets": model.basis_offsets_.astype(np.int64),
         "dictionaries": np.concatenate(model.dictionaries_, axis=1),
         "atom_offsets": np.cumsum([0] + [d.shape[1] for d in model.dictionaries_]).astype(np.int64),
@@ -68,6 +72,8 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
         "params": {name: getattr(model, name) for name in _PARAMS},
         "persons": [str(c) for c in model.classes_],
         "regime": model.regime_,
+        "gamma": model.gamma_,
+        "metric_source": model.metric_source_,
     }
     return write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError)
 
@@ -97,6 +103,11 @@ def load_model(path):
         model.pca_mean_ = arrays["pca_mean"].astype(np.float64)
         model.pca_basis_ = arrays["pca_basis"].astype(np.float64)
         model.bases_ = arrays["bases"].astype(np.float64)
+        model.gamma_ = float(meta["gamma"])
+        model.metric_source_ = str(meta.get("metric_source", "given"))
+        model.metric_ = LightingMetric(model.resolution_, str(model.features),
+                                       arrays["metric_templates"].astype(np.float64),
+                                       arrays["metric_transforms"].astype(np.float64))
         model.basis_offsets_ = arrays["basis_offsets"].astype(np.int64)
         atom_offsets = arrays["atom_offsets"].astype(np.int64)
         dicts = arrays["dictionaries"].astype(np.float64)
@@ -104,9 +115,15 @@ def load_model(path):
         model.regime_ = str(meta.get("regime", ""))
         r, c = model.resolution_
         p = model.pca_basis_.shape[1]
+        n_clusters = len(model.metric_.templates)
         ok = (model.pca_mean_.shape == (r * c,) and model.pca_basis_.shape[0] == r * c
-              and model.bases_.shape[0] == p and len(model.basis_offsets_) == len(model.classes_) + 1
-              and model.basis_offsets_[-1] == model.bases_.shape[1])
+              and model.bases_.ndim == 3 and model.bases_.shape[:2] == (n_clusters, p)
+              and model.metric_.templates.shape == (n_clusters, p)
+              and model.metric_.transforms.shape == (n_clusters, p, p)
+              and len(model.basis_offsets_) == len(model.classes_) + 1
+              and model.basis_offsets_[-1] == model.bases_.shape[2]
+              and np.all(np.isfinite(model.metric_.transforms)) and np.all(np.isfinite(model.bases_))
+              and 0.0 < model.gamma_ <= 1.0)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: model file is incomplete ({exc})") from None
     if not ok:

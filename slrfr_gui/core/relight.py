@@ -6,8 +6,11 @@ normals n-bar of a :class:`~slrfr_gui.core.facemodel.FaceModel`:
 1. :func:`estimate_light` fits the light vector s of the image;
 2. :func:`estimate_albedo` recovers rho with the local linear MMSE filter of
    Biswas, Aggarwal and Chellappa (TPAMI 2009);
-3. :func:`relight` renders rho * max(n-bar^T s_k, 0) under the nine "points of
-   light" of Lee, Ho and Kriegman (TPAMI 2005).
+3. :func:`relight` renders rho * S_k under the nine "points of light" of Lee,
+   Ho and Kriegman (TPAMI 2005), S_k being the face model's mean shading image
+   for light k (learned from the training subjects, so it holds the mean
+   face's cast shadows and ambient light; see ``FaceModel.shading_for``), or
+   the Lambertian max(n-bar^T s_k, 0) where no learned shading is near.
 """
 
 from __future__ import annotations
@@ -203,7 +206,8 @@ class Relighting:
     lights: np.ndarray
 
 
-def relight(image: np.ndarray, model: FaceModel, lights: np.ndarray | None = None) -> Relighting:
+def relight(image: np.ndarray, model: FaceModel, lights: np.ndarray | None = None,
+            learned_shading: bool = True) -> Relighting:
     """Relight a face in the canonical frame under new lights (section 3.1).
 
     Parameters
@@ -214,6 +218,9 @@ def relight(image: np.ndarray, model: FaceModel, lights: np.ndarray | None = Non
         Supplies the mean surface normals and their spread.
     lights : ndarray of shape (k, 3), optional
         Unit light vectors; the nine points of light by default.
+    learned_shading : bool
+        Render with the model's mean shading images (cast shadows included)
+        where available; False gives the plain Lambertian rendering.
 
     Returns
     -------
@@ -232,26 +239,8 @@ def relight(image: np.ndarray, model: FaceModel, lights: np.ndarray | None = Non
     lights = points_of_light() if lights is None else np.asarray(lights, dtype=np.float64)
     s = estimate_light(image, model)
     albedo = estimate_albedo(image, s, model)
-    relit = render(albedo, model.normals, lights) * np.linalg.norm(s)
+    if learned_shading:
+        relit = albedo[None] * model.shading_for(lights) * np.linalg.norm(s)
+    else:
+        relit = render(albedo, model.normals, lights) * np.linalg.norm(s)
     return Relighting(image=image, light=s, albedo=albedo, relit=relit, lights=lights)
-
-
-def relight_many(images: np.ndarray, model: FaceModel, lights: np.ndarray | None = None,
-                 progress=None, should_stop=None) -> np.ndarray:
-    """Relight every image; returns the relit stacks, shape (n, k, 48, 40).
-
-    ``progress(done, total)`` is called after each image; ``should_stop()``
-    returning True raises :class:`~slrfr_gui.core.errors.Cancelled`.
-    """
-    from .errors import Cancelled
-
-    images = np.asarray(images, dtype=np.float64)
-    lights = points_of_light() if lights is None else np.asarray(lights, dtype=np.float64)
-    out = np.empty((len(images), len(lights), *FRAME_SHAPE))
-    for i, image in enumerate(images):
-        if should_stop is not None and should_stop():
-            raise Cancelled("relighting was cancelled")
-        out[i] = relight(image, model, lights).relit
-        if progress is not None:
-            progress(i + 1, len(images))
-    return out

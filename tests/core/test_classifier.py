@@ -20,28 +20,46 @@ def fitted():
 
 
 def test_residuals_match_a_direct_least_squares_solve(fitted):
+    """r_i = ||T y - T D_i c|| / ||T y||, c the least-squares fit, T the probe's light-cluster whitening."""
     clf, probes, _ = fitted
     res = clf.residuals(probes)
     assert res.shape == (len(probes), 5)
-    y = (probes.reshape(len(probes), -1) - clf.pca_mean_) @ clf.pca_basis_
-    for i, dictionary in enumerate(clf.dictionaries_):
-        coef, *_ = np.linalg.lstsq(dictionary, y.T, rcond=None)
-        direct = np.linalg.norm(y.T - dictionary @ coef, axis=0) / np.linalg.norm(y, axis=1)
-        np.testing.assert_allclose(res[:, i], direct, rtol=1e-6, atol=1e-9)
+    assert len(clf.metric_.templates) > 1  # the shipped metric for 10x8 has light clusters
+    y = np.sqrt(np.maximum(probes.reshape(len(probes), -1), 0))  # square-root features
+    clusters = np.argmax(y @ clf.metric_.templates.T, axis=1)
+    assert len(set(clusters.tolist())) > 1
+    for n, (vec, cluster) in enumerate(zip(y, clusters)):
+        t = clf.metric_.transforms[cluster]
+        z = t @ vec
+        for i, dictionary in enumerate(clf.dictionaries_):
+            coef, *_ = np.linalg.lstsq(t @ dictionary, z, rcond=None)
+            direct = np.linalg.norm(z - t @ dictionary @ coef) / np.linalg.norm(z)
+            assert res[n, i] == pytest.approx(direct, rel=1e-6, abs=1e-9)
 
 
 def test_unnormalised_residuals_and_reconstruction(fitted):
     clf, probes, _ = fitted
     raw = SLRFRClassifier(resolution=(10, 8), normalize=False)
     raw.__dict__.update({k: v for k, v in clf.__dict__.items() if k.endswith("_")})
-    y = (probes.reshape(len(probes), -1) - clf.pca_mean_) @ clf.pca_basis_
-    np.testing.assert_allclose(raw.residuals(probes), clf.residuals(probes) * np.linalg.norm(y, axis=1)[:, None],
+    y = clf.feature_vectors(probes.reshape(len(probes), -1))
+    clusters = clf.metric_.assign(y)
+    z = np.einsum("nab,nb->na", clf.metric_.transforms[clusters], y)
+    np.testing.assert_allclose(raw.residuals(probes), clf.residuals(probes) * np.linalg.norm(z, axis=1)[:, None],
                                rtol=1e-9)
     rec = clf.reconstruct(probes[0], 0)
-    assert rec.shape == (10, 8)
-    # The reconstruction's residual in feature space is the person's residual.
-    f = (rec.ravel() - clf.pca_mean_) @ clf.pca_basis_
-    assert np.linalg.norm(y[0] - f) / np.linalg.norm(y[0]) == pytest.approx(clf.residuals(probes[:1])[0, 0], rel=1e-6)
+    assert rec.shape == (10, 8) and np.all(rec >= 0)
+
+
+def test_reconstruction_residual_equals_the_persons_residual():
+    """Without the square root (PCA features) the map back to grey levels is exact."""
+    lights = light_vector([0, 25, -20], [0, 5, -10])
+    _, images = synthetic_faces(3, lights, seed=6)
+    clf = SLRFRClassifier(resolution=(10, 8), features="pca").fit(images[:, 0], ["a", "b", "c"])
+    probe = degrade(images[0, 1], (10, 8))
+    rec = clf.reconstruct(probe, 0)
+    y = clf.feature_vectors(probe.reshape(1, -1))[0]
+    f = clf.feature_vectors(rec.reshape(1, -1))[0]
+    assert np.linalg.norm(y - f) / np.linalg.norm(y) == pytest.approx(clf.residuals(probe[None])[0, 0], rel=1e-6)
 
 
 def test_identifies_synthetic_persons_under_new_lights(fitted):

@@ -1,0 +1,190 @@
+"""Illumination-specific residual metric, learned from training subjects.
+
+The synthesised subspace of a person misses what a single image cannot tell:
+the person's own shape (shadow boundaries), cast shadows, highlights. These
+misses are not random: under a given light they fall in the same places for
+everyone. So, on the training subjects (never the gallery), every step of
+enrolment is run as it will be run for a gallery, and the residuals of each
+training subject's other images against their own synthesised subspace are
+collected per light condition. Their covariance C says which directions of
+the feature space a correct match commonly leaves unexplained; residuals are
+then measured after whitening by C^(-1/2) (a Mahalanobis nearest subspace, the
+Gaussian form of the "generic intra-class variation" of extended sparse-
+representation classifiers; Deng, Hu, Guo, TPAMI 2012).
+
+The covariance depends on the light, so the light conditions are grouped into
+clusters by the appearance of the training faces under them (k-means on the
+mean normalised low-resolution image of each condition); a probe is assigned
+to the cluster whose template it matches best, and uses that cluster's
+whitening (mixed with the global one for stability).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LightingMetric", "learn_lighting_metric", "whitening"]
+
+
+@dataclass
+class LightingMetric:
+    """Per-cluster whitening transforms in a classifier's feature space.
+
+    Attributes
+    ----------
+    resolution : (int, int)
+        Probe size it was learned at, rows x columns.
+    features : str
+        The classifier feature map it was learned in (``"sqrt"`` or ``"pca"``).
+    templates : ndarray of shape (n_clusters, p), float64
+        Unit-norm mean feature vector of each light cluster.
+    transforms : ndarray of shape (n_clusters, p, p), float64
+        Symmetric whitening C_c^(-1/2) of each cluster.
+    """
+
+    resolution: tuple
+    features: str
+    templates: np.ndarray
+    transforms: np.ndarray
+
+    def assign(self, features: np.ndarray) -> np.ndarray:
+        """Light cluster of each feature vector, shape (n,), int (best template by cosine)."""
+        f = np.asarray(features, dtype=np.float64)
+        if len(self.templates) == 1:
+            return np.zeros(len(f), dtype=int)
+        return np.argmax(f @ self.templates.T, axis=1)
+
+    @classmethod
+    def identity(cls, resolution, features: str, p: int) -> "LightingMetric":
+        """One cluster, no whitening (the plain Euclidean nearest subspace)."""
+        return cls(tuple(resolution), features, np.ones((1, p)) / np.sqrt(p), np.eye(p)[None])
+
+
+def whitening(cov: np.ndarray, ridge: float) -> np.ndarray:
+    """Symmetric (C + ridge * tr(C)/p * I)^(-1/2) of a covariance of shape (p, p)."""
+    p = cov.shape[0]
+    w, v = np.linalg.eigh(cov + ridge * max(np.trace(cov), 1e-12) / p * np.eye(p))
+    return (v * np.maximum(w, 1e-12) ** -0.5) @ v.T
+
+
+def learn_lighting_metric(features, subjects, conditions, gallery_signals: dict, basis_fn,
+                          n_clusters: int = 16, mix: float = 0.8, ridge: float = 0.05,
+                          resolution=(0, 0), feature_name: str = "sqrt", random_state: int = 0) -> LightingMetric:
+    """Learn the per-cluster whitening from training subjects.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n, p)
+        Feature vectors of every training image at the probe resolution.
+    subjects : ndarray of shape (n,)
+        Training subject of each image.
+    conditions : ndarray of shape (n,)
+        Light condition label of each image (any hashable: the same flash
+        direction gives the same label).
+    gallery_signals : dict of int -> ndarray of shape (k, p)
+        For some images used as a one-image gallery (row index into
+        ``features``), the feature vectors of their synthesised signals.
+    basis_fn : callable(ndarray (k, p)) -> ndarray (p, m)
+        The classifier's orthonormal basis of a person's signals.
+    n_clusters : int
+        Light clusters (at most the number of conditions).
+    mix : float
+        Weight of a cluster's own covariance against the global one.
+    ridge : float
+        Added to the covariance as a fraction of its mean eigenvalue.
+
+    Returns
+    -------
+    LightingMetric
+
+    Raises
+    ------
+    ValueError
+        No gallery signals, or shapes that do not agree.
+    """
+    from scipy.cluster.vq import kmeans2
+
+    features = np.asarray(features, dtype=np.float64)
+    subjects = np.asarray(subjects)
+    conditions = np.asarray(conditions)
+    if not gallery_signals:
+        raise ValueError("learn_lighting_metric needs at least one gallery image with its signals")
+    p = features.shape[1]
+    labels, cond_index = np.unique(conditions, return_inverse=True)
+    norms = np.linalg.norm(features, axis=1)
+    residuals, owners = [], []
+    for row, signals in gallery_signals.items():
+        basis = basis_fn(np.asarray(signals, dtype=np.float64))
+        probes = np.flatnonzero((subjects == subjects[row]) & (norms > 1e-9))
+        probes = probes[probes != row]
+        z = features[probes]
+        residuals.append((z - (z @ basis) @ basis.T) / norms[probes, None])
+        owners.append(cond_index[probes])
+    residuals, owners = np.concatenate(residuals), np.concatenate(owners)
+    seen = np.zeros(len(labels), dtype=bool)
+    seen[np.unique(owners)] = True
+    cov = np.stack([residuals[owners == i].T @ residuals[owners == i] / np.sum(owners == i)
+                    for i in np.flatnonzero(seen)])
+    overall = residuals.T @ residuals / len(residuals)
+    unit = features / np.maximum(norms, 1e-12)[:, None]
+    templates = np.stack([unit[cond_index == i].mean(axis=0) for i in np.flatnonzero(seen)])
+    templates /= np.maximum(np.linalg.norm(templates, axis=1, keepdims=True), 1e-12)
+
+    k = int(min(max(n_clusters, 1), len(templates)))
+    if k == 1:
+        cluster_of = np.zeros(len(templates), dtype=int)
+    else:
+        _, cluster_of = kmeans2(templates, k, seed=random_state, minit="++")
+    keep = [c for c in range(k) if np.any(cluster_of == c)]
+    centres, transforms = [], []
+    for c in keep:
+        members = cluster_of == c
+        centre = templates[members].mean(axis=0)
+        centres.append(centre / max(np.linalg.norm(centre), 1e-12))
+        transforms.append(whitening(mix * cov[members].mean(axis=0) + (1 - mix) * overall, ridge))
+    return LightingMetric(tuple(resolution), feature_name, np.stack(centres), np.stack(transforms))
+
+
+def learn_for_classifier(images, subjects, conditions, gallery_rows, synthesized, resolution,
+                         classifier_params=None, **metric_params) -> LightingMetric:
+    """Learn the metric of an :class:`~slrfr_gui.core.classifier.SLRFRClassifier` from training subjects.
+
+    Each training image in ``gallery_rows`` is enrolled on its own, exactly as
+    a gallery image would be (same synthesis, features and dictionary), and
+    the subject's other images are its probes.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, 48, 40)
+        Training images, grey levels in [0, 1].
+    subjects, conditions : ndarray of shape (n,)
+        Subject and light condition of each image.
+    gallery_rows : sequence of int
+        Images used as one-image galleries.
+    synthesized : ndarray of shape (len(gallery_rows), k, 48, 40)
+        The classifier's :meth:`synthesize` output for those images.
+    resolution : (int, int)
+    classifier_params : dict, optional
+        Parameters of the classifier the metric is for.
+    **metric_params
+        Passed to :func:`learn_lighting_metric` (``n_clusters``, ``mix``, ``ridge``).
+
+    Returns
+    -------
+    LightingMetric
+    """
+    from .classifier import SLRFRClassifier, orthonormal_basis
+    from .frame import check_resolution, degrade
+
+    r, c = check_resolution(resolution)
+    params = {k: v for k, v in (classifier_params or {}).items() if k not in ("resolution", "metric")}
+    clf = SLRFRClassifier(resolution=(r, c), metric=None, **params)
+    clf._setup_features((r, c))
+    features = clf.feature_vectors(degrade(np.asarray(images, dtype=np.float64), (r, c)).reshape(len(images), -1))
+    signals = {}
+    for row, synth in zip(gallery_rows, synthesized):
+        signals[int(row)] = clf.feature_vectors(degrade(np.asarray(synth, dtype=np.float64), (r, c)).reshape(len(synth), -1))
+    return learn_lighting_metric(features, subjects, conditions, signals, lambda s: orthonormal_basis(s.T),
+                                 resolution=(r, c), feature_name=clf.features, **metric_params)

@@ -1,0 +1,95 @@
+"""The lighting metrics shipped with the application, one per slider resolution.
+
+``resources/lighting_metrics.npz`` is written by
+``scripts/derive_face_model.py`` from all 38 Extended Yale B subjects. Each
+whitening transform T (symmetric, p x p) is stored compactly by its
+eigen-decomposition: the ``RANK`` eigenvectors with the smallest eigenvalues
+of T (the directions where training residuals vary most, which whitening
+shrinks), in float16, and one value standing for all the others.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .datafile import read_data_file, write_data_file
+from .errors import ResourceError
+from .frame import format_resolution
+from .lighting import LightingMetric
+
+FORMAT = "slrfr-lighting-metrics"
+FORMAT_VERSION = 1
+FILE_NAME = "lighting_metrics.npz"
+#: Eigenvectors kept per transform.
+RANK = 48
+
+
+def compress(metric: LightingMetric, rank: int = RANK) -> dict:
+    """Arrays that :func:`expand` turns back into ``metric`` (up to the low-rank approximation)."""
+    p = metric.transforms.shape[1]
+    k = min(rank, p)
+    vectors, values, rest = [], [], []
+    for t in metric.transforms:
+        w, v = np.linalg.eigh(t)  # ascending: smallest gains first
+        vectors.append(v[:, :k])
+        values.append(w[:k])
+        rest.append(w[k:].mean() if k < p else 1.0)
+    return {"templates": metric.templates.astype(np.float32), "vectors": np.array(vectors, dtype=np.float16),
+            "values": np.array(values, dtype=np.float32), "rest": np.array(rest, dtype=np.float32)}
+
+
+def expand(arrays: dict, resolution, features: str) -> LightingMetric:
+    """The metric stored by :func:`compress`."""
+    transforms = []
+    for v, w, rest in zip(arrays["vectors"].astype(np.float64), arrays["values"].astype(np.float64),
+                          arrays["rest"].astype(np.float64)):
+        q, _ = np.linalg.qr(v)
+        t = (q * w) @ q.T + rest * (np.eye(len(q)) - q @ q.T)
+        transforms.append(t)
+    return LightingMetric(tuple(resolution), features, arrays["templates"].astype(np.float64), np.array(transforms))
+
+
+def save_metrics(path, metrics: list, meta: dict | None = None) -> None:
+    """Write several metrics (each at its own resolution) as one data file, atomically."""
+    arrays = {}
+    for metric in metrics:
+        key = f"{metric.features}_{format_resolution(metric.resolution)}"
+        for name, value in compress(metric).items():
+            arrays[f"{key}__{name}"] = value
+    write_data_file(path, arrays, dict(meta or {}), FORMAT, FORMAT_VERSION, ResourceError)
+
+
+@functools.cache
+def _load(path: str) -> dict:
+    arrays, _ = read_data_file(path, FORMAT, FORMAT_VERSION, ResourceError, "lighting metrics file",
+                               "reinstall slrfr-gui or run scripts/derive_face_model.py")
+    return arrays
+
+
+def shipped_metric(resolution, features: str = "sqrt"):
+    """The shipped metric for ``resolution`` and ``features``, or None if none ships.
+
+    Raises
+    ------
+    ResourceError
+        The resource file is damaged.
+    """
+    from .resources import resource_path
+
+    try:
+        path = resource_path(FILE_NAME)
+    except ResourceError:
+        return None
+    arrays = _load(str(path))
+    key = f"{features}_{format_resolution(resolution)}"
+    if f"{key}__templates" not in arrays:
+        return None
+    return _expand_cached(str(path), key, tuple(resolution), features)
+
+
+@functools.lru_cache(maxsize=64)
+def _expand_cached(path, key, resolution, features):
+    arrays = _load(path)
+    return expand({n: arrays[f"{key}__{n}"] for n in ("templates", "vectors", "values", "rest")}, resolution, features)
