@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "evaluate", help="run the accuracy benchmark (docs/PROTOCOL.md) and print rank-1 figures",
         description="Run a benchmark protocol and print rank-1 identification rates, overall, per lighting "
-                    "subset S1-S5 and their minimum over runs, for SLRFR and the LR-PCA baseline in one run.",
+                    "subset S1-S5 and their minimum over runs, for SLRFR and the LR-PCA baseline in one run "
+                    "(with --baselines, every rival; with --ablation, SLRFR without each component), and "
+                    "SLRFR's open-set FNIR at FPIR 0.01 and 0.1.",
     )
     ev.add_argument("--protocol", default="yaleb-lr-v1", choices=["yaleb-lr-v1"],
                     help="benchmark protocol (default: %(default)s)")
@@ -85,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--resolutions", type=_resolutions, default=None, metavar="RxC[,RxC...]",
                     help="probe sizes, rows x columns (default: 7x6,10x8,12x10,19x16)")
     ev.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
+    ev.add_argument("--baselines", action="store_true",
+                    help="also run every rival: LR-PCA on the relit gallery, bicubic+PCA, Fisherfaces on the relit "
+                         "gallery, LBP, CLPM, the paper's outdoor variant and PCA+LDA+SVM")
+    ev.add_argument("--ablation", action="store_true",
+                    help="also run SLRFR with each component switched off in turn")
+    ev.add_argument("--no-open-set", action="store_true",
+                    help="skip the open-set figures (FNIR at FPIR 0.01 and 0.1)")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
 
     en = sub.add_parser(
@@ -158,25 +167,43 @@ def _pct(value) -> str:
 
 
 def cmd_evaluate(args) -> int:
-    from .core.evaluate import DEFAULT_RESOLUTIONS, evaluate_yaleb
+    from .core.evaluate import ABLATIONS, BASELINES, DEFAULT_RESOLUTIONS, METHODS, evaluate_yaleb
     from .core.frame import format_resolution
     from .core.yale import SUBSET_NAMES
 
     resolutions = args.resolutions or list(DEFAULT_RESOLUTIONS)
     if args.json is not None:
         _check_output_file(args.json, "--json")
+    methods = list(METHODS) + (list(BASELINES) if args.baselines else []) + (list(ABLATIONS) if args.ablation else [])
+    if args.baselines:
+        try:
+            import skimage  # noqa: F401
+        except ImportError:
+            from .core.errors import SLRFRError
+
+            raise SLRFRError("the LBP rival of --baselines needs scikit-image: pip install 'slrfr-gui[bench]'") from None
     bar, progress = _progress_bar("evaluate", args.quiet)
     try:
-        result = evaluate_yaleb(args.data, resolutions, progress=progress, protocol=args.protocol)
+        result = evaluate_yaleb(args.data, resolutions, methods=methods, progress=progress, protocol=args.protocol,
+                                open_set=not args.no_open_set)
     finally:
         bar.close()
-    header = f"{'method':8} {'size':>6} {'rank-1':>7} {'min':>7} " + " ".join(f"{s:>6}" for s in SUBSET_NAMES) + "  regime"
+    width = max(len(m) for m in methods)
+    header = (f"{'method':{width}} {'size':>6} {'rank-1':>7} {'min':>7} " + " ".join(f"{s:>6}" for s in SUBSET_NAMES)
+              + "  regime")
     print(f"protocol {result.protocol}: rank-1 identification, mean over {result.results[0].runs} runs")
     print(header)
     print("-" * len(header))
     for r in result.results:
-        print(f"{r.method:8} {format_resolution(r.resolution):>6} {_pct(r.rank1):>7} {_pct(r.rank1_min):>7} "
+        print(f"{r.method:{width}} {format_resolution(r.resolution):>6} {_pct(r.rank1):>7} {_pct(r.rank1_min):>7} "
               + " ".join(f"{_pct(r.subsets[s]):>6}" for s in SUBSET_NAMES) + f"  {r.regime}")
+    opened = [r for r in result.results if r.open_set]
+    if opened:
+        print("open set (SLRFR; half the test subjects not enrolled; thresholds calibrated on training subjects):")
+        for r in opened:
+            cells = "  ".join(f"FPIR {k}: threshold {v['threshold']:.3f}, measured FPIR {_pct(v['fpir'])},"
+                              f" FNIR {_pct(v['fnir'])}" for k, v in r.open_set.items())
+            print(f"  {format_resolution(r.resolution):>6}  {cells}")
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_seconds.items())
     print(f"time: {result.seconds:.1f} s ({stages})")
     for note in result.notes:

@@ -23,7 +23,20 @@ from .yale import SUBSET_NAMES, YaleB, load_yale
 PROTOCOLS = ("yaleb-lr-v1",)
 DEFAULT_RESOLUTIONS = ((7, 6), (10, 8), (12, 10), (19, 16))
 CMC_RANKS = 10
+#: The default methods: the method and the paper's simplest rival.
 METHODS = ("SLRFR", "LR-PCA")
+#: The rivals of ``--baselines`` (:mod:`slrfr_gui.core.baselines`, :mod:`slrfr_gui.core.outdoor`).
+BASELINES = ("LR-PCA relit", "Bicubic+PCA", "Fisherfaces relit", "LBP", "CLPM", "SLRFR-outdoor", "PCA+LDA+SVM")
+#: ``--ablation``: SLRFR with one component switched off (classifier parameters changed).
+ABLATIONS = {
+    "SLRFR -metric": {"metric": None},
+    "SLRFR -sqrt": {"features": "pca"},
+    "SLRFR -shading": {"learned_shading": False},
+    "SLRFR -input": {"include_input": False},
+    "SLRFR paper": {"metric": None, "features": "pca", "learned_shading": False},
+}
+ALL_METHODS = METHODS + BASELINES + tuple(ABLATIONS)
+OPEN_SET_FPIR = (0.01, 0.1)
 
 
 @dataclass
@@ -39,6 +52,7 @@ class MethodResult:
     cmc: list
     runs: int
     regime: str = ""
+    open_set: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -51,6 +65,7 @@ class MethodResult:
             "cmc": self.cmc,
             "runs": self.runs,
             **({"regime": self.regime} if self.regime else {}),
+            **({"open_set": self.open_set} if self.open_set else {}),
         }
 
 
@@ -101,7 +116,8 @@ def folds(subjects) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, classifier_params=None,
-                   progress=None, should_stop=None, protocol: str = "yaleb-lr-v1") -> Evaluation:
+                   progress=None, should_stop=None, protocol: str = "yaleb-lr-v1",
+                   open_set: bool = False) -> Evaluation:
     """Run ``yaleb-lr-v1`` for each resolution and method, in one pass.
 
     Parameters
@@ -113,9 +129,14 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
     resolutions : sequence of (int, int)
         Probe sizes, rows x columns.
     methods : sequence of str
-        Any of ``"SLRFR"``, ``"LR-PCA"``.
+        Any of :data:`ALL_METHODS`: ``"SLRFR"``, ``"LR-PCA"``, the
+        :data:`BASELINES` and the :data:`ABLATIONS`.
     classifier_params : dict, optional
-        Keyword arguments for :class:`SLRFRClassifier`.
+        Keyword arguments for :class:`SLRFRClassifier` (every SLRFR variant).
+    open_set : bool
+        Also measure open-set identification for ``"SLRFR"``: in every run
+        half the test subjects are left out of the gallery; the thresholds
+        for FPIR 0.01 and 0.1 are calibrated on the fold's training subjects.
     progress : callable(done, total), optional
         Called after each run.
     should_stop : callable() -> bool, optional
@@ -133,9 +154,9 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
-    unknown = [m for m in methods if m not in METHODS]
+    unknown = [m for m in methods if m not in ALL_METHODS]
     if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
+        raise ValueError(f"unknown method(s) {unknown}; known: {', '.join(ALL_METHODS)}")
     resolutions = [check_resolution(r) for r in resolutions]
     params = dict(classifier_params or {})
     start = time.perf_counter()
@@ -151,7 +172,8 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
     total = len(fold_list) * len(directions)
     # per (method, resolution): list of per-run dicts
     runs = {(m, r): [] for m in methods for r in resolutions}
-    regimes = {r: set() for r in resolutions}
+    regimes = {(m, r): set() for m in methods for r in resolutions}
+    open_runs = {r: [] for r in resolutions}
     done = 0
     for fold_no, (train_ids, test_ids) in enumerate(fold_list, start=1):
         t0 = time.perf_counter()
@@ -163,15 +185,40 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
         gallery_lights = set(directions)
         gallery_rows = [i for i, d in enumerate(test_dirs) if d in gallery_lights]
 
+        variants = {m: _variant_params(m, params) for m in methods if _variant_params(m, params) is not None}
+        needs_synthesis = bool(variants) or any(m in ("LR-PCA relit", "Fisherfaces relit") for m in methods)
+        synthesized = {}  # (learned_shading, include_input) -> {row: signals}
+        metrics = {}  # (method, resolution) -> LightingMetric or None
         t0 = time.perf_counter()
-        relighter = SLRFRClassifier(face_model=model, **params)
-        synthesized = dict(zip(gallery_rows, relighter.synthesize(test.images[gallery_rows])))
+        shading_kinds = {_kind(v) for v in variants.values()} | ({_kind(params)} if needs_synthesis else set())
+        relighters = {kind: SLRFRClassifier(face_model=model, **{**params, "learned_shading": kind[0],
+                                                                 "include_input": kind[1]})
+                      for kind in shading_kinds}
+        for kind, relighter in relighters.items():
+            synthesized[kind] = dict(zip(gallery_rows, relighter.synthesize(test.images[gallery_rows])))
         stage["relight"] += time.perf_counter() - t0
-        metrics = {}
-        if "SLRFR" in methods and params.get("metric", "learned") is not None:
+        t0 = time.perf_counter()
+        train_synth = {}
+        for name, vparams in variants.items():
+            if vparams.get("metric", "learned") is None:
+                continue
+            kind = _kind(vparams)
+            if kind not in train_synth:
+                train_synth[kind] = _training_synthesis(train, directions, relighters[kind])
+            for r in resolutions:
+                metrics[(name, r)] = _learn_metric(train, train_synth[kind], r, {**vparams, "face_model": model})
+        stage["metric"] = stage.get("metric", 0.0) + time.perf_counter() - t0
+        thresholds = {}
+        if open_set and "SLRFR" in variants:
             t0 = time.perf_counter()
-            metrics = _fold_metrics(train, model, directions, resolutions, params, relighter)
-            stage["metric"] = stage.get("metric", 0.0) + time.perf_counter() - t0
+            kind = _kind(variants["SLRFR"])
+            if kind not in train_synth:
+                train_synth[kind] = _training_synthesis(train, directions, relighters[kind])
+            for r in resolutions:
+                thresholds[r] = _calibrate_open_set(train, train_synth[kind], r, model, variants["SLRFR"],
+                                                    metrics.get(("SLRFR", r)))
+            stage["open_set"] = stage.get("open_set", 0.0) + time.perf_counter() - t0
+        train_faces = train.images
 
         lr_images = {r: degrade(test.images, r) for r in resolutions}
         for g in directions:
@@ -194,13 +241,21 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
                 probes = lr_images[r][probes_idx]
                 for method in methods:
                     t0 = time.perf_counter()
-                    if method == "SLRFR":
+                    if method in variants:
+                        vparams = variants[method]
+                        kind = _kind(vparams)
                         clf = SLRFRClassifier(resolution=r, face_model=model,
-                                              **{**params, "metric": metrics.get(r)})
-                        clf.fit(test.images[gal], gal_subjects, synthesized=np.stack([synthesized[i] for i in gal]))
-                        regimes[r].add(clf.regime_)
+                                              **{**vparams, "metric": metrics.get((method, r))})
+                        clf.fit(test.images[gal], gal_subjects,
+                                synthesized=np.stack([synthesized[kind][i] for i in gal]))
+                        regimes[(method, r)].add(clf.regime_)
                     else:
-                        clf = LRPCANearestNeighbour(resolution=r).fit(test.images[gal], gal_subjects)
+                        clf = _rival(method, r, model, train_faces)
+                        if method in ("LR-PCA relit", "Fisherfaces relit"):
+                            clf.fit(test.images[gal], gal_subjects,
+                                    synthesized=np.stack([synthesized[_kind(params)][i] for i in gal]))
+                        else:
+                            clf.fit(test.images[gal], gal_subjects)
                     t1 = time.perf_counter()
                     res = clf.residuals(probes)
                     t2 = time.perf_counter()
@@ -208,6 +263,10 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
                     stage["identify"] += t2 - t1
                     ranks = true_ranks(res, clf.classes_, truth)
                     runs[(method, r)].append(_run_figures(ranks, probe_subsets))
+                if thresholds:
+                    open_runs[r].append(_open_set_run(test, gal, probes_idx, lr_images[r], r, model,
+                                                      variants["SLRFR"], metrics.get(("SLRFR", r)),
+                                                      synthesized[_kind(variants["SLRFR"])], thresholds[r]))
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -215,26 +274,133 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
     results = []
     for r in resolutions:
         for method in methods:
-            results.append(_aggregate(method, r, runs[(method, r)],
-                                      ", ".join(sorted(regimes[r])) if method == "SLRFR" else ""))
+            result = _aggregate(method, r, runs[(method, r)], ", ".join(sorted(regimes[(method, r)])))
+            if method == "SLRFR" and open_runs[r]:
+                result.open_set = _aggregate_open_set(open_runs[r])
+            results.append(result)
     return Evaluation(protocol, results, time.perf_counter() - start,
                       {k: round(v, 3) for k, v in stage.items()}, notes)
 
 
-def _fold_metrics(train: YaleB, model: FaceModel, directions, resolutions, params, relighter) -> dict:
-    """The lighting metric of each resolution, learned on the fold's training subjects only.
+def _kind(params: dict) -> tuple:
+    """What the synthesis of an SLRFR variant depends on: (learned_shading, include_input)."""
+    return bool(params.get("learned_shading", True)), bool(params.get("include_input", True))
 
-    Every training image lit from a gallery direction (S1, S2) is enrolled on
-    its own; the subject's other images are its probes.
+
+def _variant_params(method: str, params: dict):
+    """Classifier parameters of an SLRFR variant, or None for a rival."""
+    if method == "SLRFR":
+        return dict(params)
+    if method in ABLATIONS:
+        return {**params, **ABLATIONS[method]}
+    return None
+
+
+def _rival(method: str, resolution, model: FaceModel, train_faces):
+    from . import baselines, outdoor
+
+    if method == "LR-PCA":
+        return LRPCANearestNeighbour(resolution=resolution)
+    if method == "LR-PCA relit":
+        return baselines.RelitPCANearestNeighbour(resolution=resolution, face_model=model)
+    if method == "Bicubic+PCA":
+        return baselines.BicubicPCANearestNeighbour(resolution=resolution, face_model=model)
+    if method == "Fisherfaces relit":
+        return baselines.RelitFisherfaces(resolution=resolution, face_model=model)
+    if method == "LBP":
+        return baselines.LBPNearestNeighbour(resolution=resolution)
+    if method == "CLPM":
+        return baselines.CLPM(resolution=resolution, train_faces=train_faces, face_model=model)
+    if method == "SLRFR-outdoor":
+        return outdoor.OutdoorClassifier(resolution=resolution)
+    if method == "PCA+LDA+SVM":
+        return outdoor.PCALDASVM(resolution=resolution)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def _training_synthesis(train: YaleB, directions, relighter) -> tuple:
+    """Every training image lit from a gallery direction (S1, S2), with its synthesised signals."""
+    dirs = list(zip(train.azimuth.tolist(), train.elevation.tolist()))
+    rows = [i for i, d in enumerate(dirs) if d in set(directions)]
+    return rows, relighter.synthesize(train.images[rows])
+
+
+def _learn_metric(train: YaleB, synthesis, resolution, params):
+    """The lighting metric at ``resolution``, learned on the fold's training subjects only.
+
+    Every training image lit from a gallery direction is enrolled on its own;
+    the subject's other images are its probes.
     """
     from .lighting import learn_for_classifier
 
-    dirs = list(zip(train.azimuth.tolist(), train.elevation.tolist()))
-    rows = [i for i, d in enumerate(dirs) if d in set(directions)]
-    synthesized = relighter.synthesize(train.images[rows])
+    rows, signals = synthesis
     conditions = train.azimuth * 1000 + train.elevation
-    return {r: learn_for_classifier(train.images, train.subjects, conditions, rows, synthesized, r, params)
-            for r in resolutions}
+    return learn_for_classifier(train.images, train.subjects, conditions, rows, signals, resolution, params)
+
+
+def _open_set_scores(clf, lr_probes, truth):
+    from .openset import margin_ratio
+
+    res = clf.residuals(lr_probes)
+    scores = margin_ratio(res)
+    mated = np.isin(truth, clf.classes_)
+    correct = clf.classes_[np.argmin(res, axis=1)] == truth
+    return scores, mated, correct
+
+
+def _calibrate_open_set(train: YaleB, synthesis, resolution, model, params, metric) -> dict:
+    """Thresholds for each FPIR in :data:`OPEN_SET_FPIR`, on the training subjects only.
+
+    Half the training subjects (every other one) are enrolled from one image
+    each under a gallery direction; all other training images are probes;
+    the thresholds keep the strangers' acceptance at each FPIR.
+    """
+    from .openset import threshold_at_fpir
+
+    rows, signals = synthesis
+    ids = np.unique(train.subjects)
+    enrolled = ids[::2]
+    lr = degrade(train.images, resolution)
+    dirs = sorted({(int(train.azimuth[i]), int(train.elevation[i])) for i in rows})
+    nonmated = []
+    for d in dirs[::3]:
+        pick = [k for k, i in enumerate(rows) if (train.azimuth[i], train.elevation[i]) == d
+                and train.subjects[i] in enrolled]
+        if len(pick) < 2:
+            continue
+        gal = np.array([rows[k] for k in pick])
+        clf = SLRFRClassifier(resolution=resolution, face_model=model, **{**params, "metric": metric})
+        clf.fit(train.images[gal], train.subjects[gal], synthesized=signals[pick])
+        probes = np.setdiff1d(np.arange(len(train.images)), gal)
+        scores, mated, _ = _open_set_scores(clf, lr[probes], train.subjects[probes])
+        nonmated.append(scores[~mated])
+    nonmated = np.concatenate(nonmated)
+    return {fpir: threshold_at_fpir(nonmated, fpir) for fpir in OPEN_SET_FPIR}
+
+
+def _open_set_run(test: YaleB, gal, probes_idx, lr_images, resolution, model, params, metric,
+                  synthesized, thresholds) -> dict:
+    """One run of the open-set test: every other test subject of the gallery is left out."""
+    from .openset import fnir_at
+
+    gal_subjects = test.subjects[gal]
+    kept = np.unique(gal_subjects)[::2]
+    g = gal[np.isin(gal_subjects, kept)]
+    clf = SLRFRClassifier(resolution=resolution, face_model=model, **{**params, "metric": metric})
+    clf.fit(test.images[g], test.subjects[g], synthesized=np.stack([synthesized[i] for i in g]))
+    scores, mated, correct = _open_set_scores(clf, lr_images[probes_idx], test.subjects[probes_idx])
+    out = {}
+    for fpir, t in thresholds.items():
+        out[fpir] = {"threshold": t, "fpir": float(np.mean(scores[~mated] <= t)),
+                     "fnir": fnir_at(t, scores[mated], correct[mated])}
+    return out
+
+
+def _aggregate_open_set(per_run: list) -> dict:
+    out = {}
+    for fpir in per_run[0]:
+        out[f"{fpir:g}"] = {k: float(np.mean([r[fpir][k] for r in per_run])) for k in ("threshold", "fpir", "fnir")}
+    return out
 
 
 def _run_figures(ranks: np.ndarray, probe_subsets: np.ndarray) -> dict:
