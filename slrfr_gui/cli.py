@@ -110,7 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--iterations", type=_non_negative_int, default=10,
                     help="K-SVD iterations (default: %(default)s)")
     en.add_argument("--components", type=_positive_int, default=None,
-                    help="PCA features (default: keep 99.9%% of the training variance)")
+                    help="use the paper's PCA features with this many components instead of the square-root "
+                         "features (default: square-root features)")
+    en.add_argument("--mode", choices=["slrfr", "outdoor"], default="slrfr",
+                    help="slrfr: relight the gallery (lighting change, one image per person is enough); outdoor: "
+                         "the paper's section 4.3 variant, per-person eigenbasis + l1 projection + SVM, for "
+                         "several images per person differing in pose and blur (default: %(default)s)")
     en.add_argument("--quiet", action="store_true", help="no progress bar")
 
     idf = sub.add_parser(
@@ -176,9 +181,9 @@ def cmd_evaluate(args) -> int:
         _check_output_file(args.json, "--json")
     methods = list(METHODS) + (list(BASELINES) if args.baselines else []) + (list(ABLATIONS) if args.ablation else [])
     if args.baselines:
-        try:
-            import skimage  # noqa: F401
-        except ImportError:
+        import importlib.util
+
+        if importlib.util.find_spec("skimage") is None:
             from .core.errors import SLRFRError
 
             raise SLRFRError("the LBP rival of --baselines needs scikit-image: pip install 'slrfr-gui[bench]'") from None
@@ -232,8 +237,8 @@ def _check_output_file(path: Path, option: str) -> None:
 
 
 def cmd_enroll(args) -> int:
-    from .core.classifier import SLRFRClassifier
     from .core.gallery import SkippedFilesWarning, load_gallery
+    from .core.outdoor import make_classifier
     from .core.modelfile import save_model
 
     if args.sparsity > args.atoms:
@@ -246,8 +251,9 @@ def cmd_enroll(args) -> int:
         gallery = load_gallery(args.gallery)
     for w in caught:
         print(f"slrfr: warning: {w.message}", file=sys.stderr)
-    clf = SLRFRClassifier(resolution=args.resolution, n_atoms=args.atoms, sparsity=args.sparsity,
-                          n_iter=args.iterations, n_components=args.components)
+    clf = make_classifier(args.mode, resolution=args.resolution, n_atoms=args.atoms, sparsity=args.sparsity,
+                          n_iter=args.iterations, n_components=args.components,
+                          features="pca" if args.components else "sqrt")
     bar, progress = _progress_bar("enroll", args.quiet)
     try:
         clf.fit(gallery.faces, gallery.labels, progress=progress)

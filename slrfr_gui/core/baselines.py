@@ -218,7 +218,7 @@ class CLPM(_Base):
     """
 
     def __init__(self, resolution=(7, 6), train_faces=None, face_model=None, n_dims: int = 40,
-                 n_neighbours: int = 5, n_hr: int = 100, ridge: float = 1e-3):
+                 n_neighbours: int = 2, n_hr: int = 100, ridge: float = 1e-4):
         self.resolution = resolution
         self.train_faces = train_faces
         self.face_model = face_model
@@ -246,16 +246,24 @@ class CLPM(_Base):
         r, c = self.resolution_
         low = degrade(train, (r, c)).reshape(len(train), -1)
         self.lr_mean_ = low.mean(axis=0)
-        low = (low - self.lr_mean_).T  # (dl, n)
+        # Both sides in the span of the training faces (a null direction would satisfy any mapping).
+        _, s_low, vt_low = np.linalg.svd(low - self.lr_mean_, full_matrices=False)
+        self.lr_basis_ = vt_low[: max(1, int(np.sum(s_low > 1e-6 * s_low[0])))]
+        low = ((low - self.lr_mean_) @ self.lr_basis_.T).T  # (dl, n)
         high = self._hr(train).T  # (dh, n)
+        _, s_high, vt_high = np.linalg.svd(high.T, full_matrices=False)
+        keep = vt_high[: max(1, int(np.sum(s_high > 1e-6 * s_high[0])))]
+        self.hr_basis_ = keep @ self.hr_basis_
+        high = keep @ high
         # Weights: each face with itself and its HR nearest neighbours, heat kernel.
         d2 = _sq_dist(high.T, high.T)
         k = min(self.n_neighbours, len(train) - 1)
-        nn = np.argsort(d2, axis=1)[:, 1: k + 1]
-        t = float(np.mean(d2[np.arange(len(train))[:, None], nn])) or 1.0
         w = np.zeros_like(d2)
-        rows = np.repeat(np.arange(len(train)), k)
-        w[rows, nn.ravel()] = np.exp(-d2[rows, nn.ravel()] / t)
+        if k > 0:
+            nn = np.argsort(d2, axis=1)[:, 1: k + 1]
+            t = float(np.mean(d2[np.arange(len(train))[:, None], nn])) or 1.0
+            rows = np.repeat(np.arange(len(train)), k)
+            w[rows, nn.ravel()] = np.exp(-d2[rows, nn.ravel()] / t)
         w = np.maximum(w, w.T)
         np.fill_diagonal(w, 1.0)
         dr, dc = np.diag(w.sum(axis=1)), np.diag(w.sum(axis=0))
@@ -274,5 +282,5 @@ class CLPM(_Base):
 
     def residuals(self, probes):
         self._check_fitted()
-        y = (check_probes(probes, self.resolution_) - self.lr_mean_) @ self.p_low_
+        y = ((check_probes(probes, self.resolution_) - self.lr_mean_) @ self.lr_basis_.T) @ self.p_low_
         return np.sqrt(nearest_by_person(_sq_dist(y, self.gallery_), self.sample_labels_, self.classes_))

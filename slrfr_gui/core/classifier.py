@@ -208,6 +208,8 @@ class SLRFRClassifier(_Base):
     >>> clf.predict(degrade(probe_faces, (7, 6)))                      # doctest: +SKIP
     """
 
+    mode = "slrfr"
+
     def __init__(self, resolution=(7, 6), n_atoms: int = 10, sparsity: int = 3, n_iter: int = 10,
                  n_components: int | None = None, include_input: bool = True, normalize: bool = True,
                  face_model: FaceModel | None = None, random_state: int | None = 0,

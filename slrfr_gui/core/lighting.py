@@ -111,7 +111,6 @@ def learn_lighting_metric(features, subjects, conditions, gallery_signals: dict,
     conditions = np.asarray(conditions)
     if not gallery_signals:
         raise ValueError("learn_lighting_metric needs at least one gallery image with its signals")
-    p = features.shape[1]
     labels, cond_index = np.unique(conditions, return_inverse=True)
     norms = np.linalg.norm(features, axis=1)
     residuals, owners = [], []

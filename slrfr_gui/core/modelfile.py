@@ -50,6 +50,8 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
     path = Path(path)
     if not hasattr(model, "classes_"):
         raise ModelFileError("cannot save a model that is not trained yet")
+    if getattr(model, "mode", "slrfr") == "outdoor":
+        return _save_outdoor(model, path, thumbnails)
     arrays = {
         "pca_mean": model.pca_mean_,
         "pca_basis": model.pca_basis_,
@@ -61,21 +63,69 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
         "atom_offsets": np.cumsum([0] + [d.shape[1] for d in model.dictionaries_]).astype(np.int64),
     }
     if thumbnails is not None:
-        thumbs = np.asarray(thumbnails, dtype=np.float32)
-        if thumbs.shape != (len(model.classes_), 48, 40):
-            raise ModelFileError(f"thumbnails must have shape ({len(model.classes_)}, 48, 40), got {thumbs.shape}")
-        arrays["thumbnails"] = thumbs
+        arrays["thumbnails"] = _thumbnail_array(model, thumbnails)
     meta = {
         "software": f"slrfr-gui {__version__}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "resolution": list(model.resolution_),
         "params": {name: getattr(model, name) for name in _PARAMS},
         "persons": [str(c) for c in model.classes_],
+        "classifier": "slrfr",
         "regime": model.regime_,
         "gamma": model.gamma_,
         "metric_source": model.metric_source_,
     }
     return write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError)
+
+
+def _thumbnail_array(model, thumbnails):
+    thumbs = np.asarray(thumbnails, dtype=np.float32)
+    if thumbs.shape != (len(model.classes_), 48, 40):
+        raise ModelFileError(f"thumbnails must have shape ({len(model.classes_)}, 48, 40), got {thumbs.shape}")
+    return thumbs
+
+
+def _save_outdoor(model, path: Path, thumbnails) -> Path:
+    arrays = {"bases": model.bases_, "basis_offsets": model.basis_offsets_.astype(np.int64),
+              "coef": model.coef_, "intercept": model.intercept_}
+    if thumbnails is not None:
+        arrays["thumbnails"] = _thumbnail_array(model, thumbnails)
+    meta = {
+        "software": f"slrfr-gui {__version__}",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "classifier": "outdoor",
+        "resolution": list(model.resolution_),
+        "params": {"n_basis": model.n_basis, "C": model.C},
+        "persons": [str(c) for c in model.classes_],
+        "regime": model.regime_,
+    }
+    return write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError)
+
+
+def _load_outdoor(path, arrays, meta):
+    from .outdoor import OutdoorClassifier
+
+    try:
+        params = {k: v for k, v in meta["params"].items() if k in ("n_basis", "C")}
+        model = OutdoorClassifier(resolution=tuple(meta["resolution"]), **params)
+        model.resolution_ = tuple(int(v) for v in meta["resolution"])
+        model.classes_ = np.array(meta["persons"], dtype=str)
+        model.bases_ = arrays["bases"].astype(np.float64)
+        model.basis_offsets_ = arrays["basis_offsets"].astype(np.int64)
+        model.coef_ = arrays["coef"].astype(np.float64)
+        model.intercept_ = arrays["intercept"].astype(np.float64)
+        model.regime_ = "outdoor"
+        r, c = model.resolution_
+        n = len(model.classes_)
+        ok = (model.bases_.shape[0] == r * c and len(model.basis_offsets_) == n + 1
+              and model.basis_offsets_[-1] == model.bases_.shape[1]
+              and model.coef_.shape == (n, model.bases_.shape[1]) and model.intercept_.shape == (n,)
+              and np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.bases_)))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{path}: model file is incomplete ({exc})") from None
+    if not ok:
+        raise ModelFileError(f"{path}: model file arrays do not fit together; enroll the gallery again")
+    return model
 
 
 def load_model(path):
@@ -95,6 +145,9 @@ def load_model(path):
     """
     arrays, meta = read_data_file(path, FORMAT, FORMAT_VERSION, ModelFileError, "slrfr model file",
                                   "enroll the gallery again")
+    if meta.get("classifier", "slrfr") == "outdoor":
+        model = _load_outdoor(path, arrays, meta)
+        return model, _checked_thumbnails(path, model, arrays)
     try:
         params = {k: v for k, v in meta["params"].items() if k in _PARAMS}
         model = SLRFRClassifier(resolution=tuple(meta["resolution"]), **params)
@@ -130,10 +183,14 @@ def load_model(path):
         raise ModelFileError(f"{path}: model file arrays do not fit together; enroll the gallery again")
     if len(set(model.classes_.tolist())) != len(model.classes_):
         raise ModelFileError(f"{path}: model file names a person twice; enroll the gallery again")
+    return model, _checked_thumbnails(path, model, arrays)
+
+
+def _checked_thumbnails(path, model, arrays):
     thumbs = arrays.get("thumbnails")
     if thumbs is not None and thumbs.shape != (len(model.classes_), 48, 40):
         raise ModelFileError(f"{path}: model file thumbnails have shape {thumbs.shape}; enroll the gallery again")
-    return model, (None if thumbs is None else thumbs.astype(np.float64))
+    return None if thumbs is None else thumbs.astype(np.float64)
 
 
 def read_metadata(path) -> dict:

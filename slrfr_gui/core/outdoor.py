@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from .classifier import _Base, _check_labels, check_faces, check_probes
-from .frame import check_resolution, degrade
+from .frame import check_resolution, degrade, format_resolution
 
-__all__ = ["OutdoorClassifier", "PCALDASVM", "l1_project"]
+__all__ = ["OutdoorClassifier", "PCALDASVM", "l1_project", "make_classifier", "regularized_lda"]
 
 
 def l1_project(y: np.ndarray, basis: np.ndarray, n_iter: int = 15, eps: float = 1e-6) -> np.ndarray:
@@ -67,11 +67,18 @@ class OutdoorClassifier(_Base):
     ----------
     classes_ : ndarray of shape (n_persons,)
     bases_ : ndarray of shape (r * c, sum of k_i)
+        Each person's eigenbasis (uncentred: the span of their LR images).
     basis_offsets_ : ndarray of shape (n_persons + 1,)
-    svm_ : sklearn.svm.LinearSVC
+    coef_ : ndarray of shape (n_persons, sum of k_i)
+    intercept_ : ndarray of shape (n_persons,)
+        The one-versus-rest linear SVMs on the concatenated l1 coefficients.
+    regime_ : str
+        ``"outdoor"``.
     """
 
-    def __init__(self, resolution=(7, 6), n_basis: int = 5, C: float = 1.0):
+    mode = "outdoor"
+
+    def __init__(self, resolution=(7, 6), n_basis: int = 5, C: float = 1.0, **_ignored):
         self.resolution = resolution
         self.n_basis = n_basis
         self.C = C
@@ -81,8 +88,26 @@ class OutdoorClassifier(_Base):
         parts = [l1_project(y, self.bases_[:, a:b]) for a, b in zip(self.basis_offsets_[:-1], self.basis_offsets_[1:])]
         return np.concatenate(parts, axis=1)
 
-    def fit(self, faces, labels):
+    def fit(self, faces, labels, progress=None, should_stop=None) -> "OutdoorClassifier":
+        """Learn each person's eigenbasis and the SVM (no relighting).
+
+        Parameters
+        ----------
+        faces : ndarray of shape (n, 48, 40)
+        labels : array-like of shape (n,)
+        progress : callable(done, total, stage), optional
+        should_stop : callable() -> bool, optional
+
+        Raises
+        ------
+        ValueError
+            Bad shapes or values.
+        Cancelled
+            ``should_stop`` returned True.
+        """
         from sklearn.svm import LinearSVC
+
+        from .errors import Cancelled
 
         self.resolution_ = check_resolution(self.resolution)
         faces = check_faces(faces)
@@ -91,29 +116,67 @@ class OutdoorClassifier(_Base):
         lr = degrade(faces, (r, c)).reshape(len(faces), -1)
         self.classes_ = np.unique(labels)
         bases, offsets = [], [0]
-        for person in self.classes_:
+        for i, person in enumerate(self.classes_):
+            if should_stop is not None and should_stop():
+                raise Cancelled("training was cancelled")
             u, s, _ = np.linalg.svd(lr[labels == person].T, full_matrices=False)
             k = max(1, min(int(self.n_basis), int(np.sum(s > 1e-10 * max(s[0], 1e-300)))))
             bases.append(u[:, :k])
             offsets.append(offsets[-1] + k)
+            if progress is not None:
+                progress(i + 1, len(self.classes_), "train")
         self.bases_ = np.concatenate(bases, axis=1)
         self.basis_offsets_ = np.asarray(offsets)
         features = self._coefficients(lr)
         if len(self.classes_) > 1:
-            self.svm_ = LinearSVC(C=self.C, max_iter=5000).fit(features, labels)
+            svm = LinearSVC(C=self.C, max_iter=5000).fit(features, labels)
+            coef, intercept = svm.coef_, svm.intercept_
+            if len(self.classes_) == 2:  # one score for classes_[1]
+                coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
         else:
-            self.svm_ = None
+            coef, intercept = np.zeros((1, features.shape[1])), np.zeros(1)
+        self.coef_, self.intercept_ = np.asarray(coef, dtype=np.float64), np.asarray(intercept, dtype=np.float64)
+        self.regime_ = "outdoor"
         return self
 
-    def residuals(self, probes):
+    def residuals(self, probes) -> np.ndarray:
+        """sigmoid(-SVM score) of each probe for each person, shape (n_probes, n_persons), in (0, 1)."""
         self._check_fitted()
         features = self._coefficients(check_probes(probes, self.resolution_))
-        if self.svm_ is None:
-            return np.zeros((len(features), 1))
-        scores = self.svm_.decision_function(features)
-        if scores.ndim == 1:  # two persons: one score for classes_[1]
-            scores = np.stack([-scores, scores], axis=1)
-        return _sigmoid_distance(scores)
+        return _sigmoid_distance(features @ self.coef_.T + self.intercept_)
+
+    def reconstruct(self, probe, person_index: int) -> np.ndarray:
+        """The probe's l1 projection onto person ``person_index``'s eigenbasis, shape (r, c), grey levels."""
+        self._check_fitted()
+        y = check_probes(probe, self.resolution_)
+        lo, hi = self.basis_offsets_[person_index], self.basis_offsets_[person_index + 1]
+        basis = self.bases_[:, lo:hi]
+        return (l1_project(y, basis)[0] @ basis.T).reshape(self.resolution_)
+
+    def describe(self) -> str:
+        """One line: resolution, persons, mode."""
+        self._check_fitted()
+        return (f"SLRFR outdoor {format_resolution(self.resolution_)}: {len(self.classes_)} persons,"
+                f" eigenbases of up to {self.n_basis} vectors, l1 projection, linear SVM")
+
+
+def make_classifier(mode: str = "slrfr", **params):
+    """A classifier for ``mode``: ``"slrfr"`` (relighting, the default) or ``"outdoor"``.
+
+    Parameters meant for the other mode are ignored.
+
+    Raises
+    ------
+    ValueError
+        Unknown mode.
+    """
+    from .classifier import SLRFRClassifier
+
+    if mode == "slrfr":
+        return SLRFRClassifier(**params)
+    if mode == "outdoor":
+        return OutdoorClassifier(**params)
+    raise ValueError(f"unknown classifier mode {mode!r}; known: slrfr, outdoor")
 
 
 def regularized_lda(x: np.ndarray, labels: np.ndarray, shrinkage: float) -> np.ndarray:

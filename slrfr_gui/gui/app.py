@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWind
 from .. import __version__
 from ..core.batch import identify_files, probe_files, write_csv
 from ..core.classifier import SLRFRClassifier
+from ..core.outdoor import make_classifier
 from ..core.errors import SLRFRError
 from ..core.faces import find_faces
 from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem
@@ -450,14 +451,14 @@ class MainWindow(QMainWindow):
         faces, labels = self.gallery.faces, self.gallery.labels
         params = self.training.parameters()
         n_persons = len(set(labels.tolist()))
-        clf = SLRFRClassifier(resolution=res, **params)
+        clf = make_classifier(resolution=res, **params)
 
         def work(progress, stop):
             return clf.fit(faces, labels, progress=progress, should_stop=stop)
 
         self._start_task(work, f"Training {format_resolution(res)} for {n_persons} persons…", self._train_done, "train")
 
-    def _train_done(self, clf: SLRFRClassifier):
+    def _train_done(self, clf):
         res = tuple(clf.resolution_)
         self.models[res] = clf
         self.stale.discard(res)

@@ -6,8 +6,8 @@ Run on its own: ``python -m slrfr_gui.gui.controls``.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-                               QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from ..core.frame import format_resolution, parse_resolution
 from . import settings
@@ -126,10 +126,17 @@ class TrainingControls(QWidget):
         self.advanced.setChecked(False)
         self.advanced.setToolTip("K-SVD and PCA parameters; the defaults suit one to a few images per person")
         form = QFormLayout()
+        self.mode = QComboBox()
+        self.mode.addItem("SLRFR: relight the gallery (lighting change)", "slrfr")
+        self.mode.addItem("Outdoor: eigenbasis, l1 projection, SVM (several images per person)", "outdoor")
+        self.mode.setToolTip("SLRFR synthesises each person under nine lights; the paper's outdoor variant "
+                             "(section 4.3) skips relighting and needs several gallery images per person")
+        form.addRow("classifier", self.mode)
         self.n_atoms = self._spin(1, 200, "K: atoms per person's dictionary")
         self.sparsity = self._spin(1, 50, "T0: non-zero coefficients per signal in K-SVD")
         self.n_iter = self._spin(0, 100, "K-SVD iterations")
-        self.n_components = self._spin(0, 2000, "PCA features; 0 keeps 99.9 % of the training variance")
+        self.n_components = self._spin(0, 2000, "PCA features (0: automatic); a number here switches from the"
+                                            " square-root features to the paper's PCA features")
         self.n_components.setSpecialValueText("auto")
         form.addRow("atoms (K)", self.n_atoms)
         form.addRow("sparsity (T0)", self.sparsity)
@@ -171,11 +178,14 @@ class TrainingControls(QWidget):
     def reset_parameters(self) -> None:
         settings.reset(settings.TRAINING_KEYS)
         self.load_parameters()
+        self.mode.setCurrentIndex(0)
 
     def parameters(self) -> dict:
-        """Keyword arguments for :class:`~slrfr_gui.core.classifier.SLRFRClassifier`."""
-        return {"n_atoms": self.n_atoms.value(), "sparsity": self.sparsity.value(), "n_iter": self.n_iter.value(),
-                "n_components": self.n_components.value() or None}
+        """Keyword arguments for :func:`~slrfr_gui.core.outdoor.make_classifier` (``mode`` and its parameters)."""
+        components = self.n_components.value() or None
+        return {"mode": self.mode.currentData(), "n_atoms": self.n_atoms.value(), "sparsity": self.sparsity.value(),
+                "n_iter": self.n_iter.value(), "n_components": components,
+                "features": "pca" if components else "sqrt"}
 
     def set_busy(self, busy: bool, can_train: bool) -> None:
         self.btn_train.setEnabled(can_train and not busy)

@@ -80,3 +80,25 @@ def test_evaluate_rejects_unknown_protocol_and_method(tmp_path):
         evaluate_yaleb(tmp_path, protocol="nope")
     with pytest.raises(ValueError, match="method"):
         evaluate_yaleb(tmp_path, methods=["magic"])
+
+
+def test_evaluate_runs_every_rival_ablation_and_the_open_set(yale_dir):
+    """Six subjects (three per fold): every method gives figures, SLRFR's open-set thresholds come out ordered."""
+    from slrfr_gui.core.evaluate import ABLATIONS, BASELINES
+
+    yale = load_yale(yale_dir, subjects=[1, 2, 3, 21, 22, 23])
+    methods = ["SLRFR", *BASELINES, *ABLATIONS]
+    result = evaluate_yaleb(yale, resolutions=[(7, 6)], methods=methods, open_set=True)
+    assert [r.method for r in result.results] == methods
+    for r in result.results:
+        assert 0.0 <= r.rank1 <= 1.0 and r.runs == 38
+        assert r.cmc[-1] == pytest.approx(1.0)  # three persons: the truth is always within rank 3
+        assert all(a <= b + 1e-12 for a, b in zip(r.cmc, r.cmc[1:]))
+    slrfr = result.results[0]
+    assert set(slrfr.open_set) == {"0.01", "0.1"}
+    assert slrfr.open_set["0.01"]["threshold"] <= slrfr.open_set["0.1"]["threshold"]
+    assert 0.0 <= slrfr.open_set["0.1"]["fnir"] <= 1.0
+    # Switching every addition off gives back the paper's plain version, which is worse here.
+    paper = next(r for r in result.results if r.method == "SLRFR paper")
+    assert slrfr.rank1 > paper.rank1
+    assert "metric" in result.stage_seconds and "open_set" in result.stage_seconds
