@@ -96,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="skip the open-set figures (FNIR at FPIR 0.01 and 0.1)")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    rp = sub.add_parser(
+        "report", help="plots (CMC, rank-1 against size) and a results page from evaluate's JSON",
+        description="Write cmc_<size>.png, rank1_vs_size.png and results.md into a folder, from the JSON "
+                    "written by slrfr evaluate --json.",
+    )
+    rp.add_argument("results", type=Path, metavar="RESULTS_JSON", help="the file written by slrfr evaluate --json")
+    rp.add_argument("-o", "--output", type=Path, default=Path("results"), metavar="DIR",
+                    help="folder to write into (default: %(default)s)")
+
     en = sub.add_parser(
         "enroll", help="train a model from a gallery folder (one sub-folder per person)",
         description="Relight every gallery face, degrade to the probe resolution, learn one dictionary per "
@@ -186,7 +195,8 @@ def cmd_evaluate(args) -> int:
         if importlib.util.find_spec("skimage") is None:
             from .core.errors import SLRFRError
 
-            raise SLRFRError("the LBP rival of --baselines needs scikit-image: pip install 'slrfr-gui[bench]'") from None
+            raise SLRFRError("the LBP rival of --baselines needs scikit-image:"
+                             " pip install 'slrfr-gui[bench]'") from None
     bar, progress = _progress_bar("evaluate", args.quiet)
     try:
         result = evaluate_yaleb(args.data, resolutions, methods=methods, progress=progress, protocol=args.protocol,
@@ -441,7 +451,16 @@ def cmd_relight(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"evaluate": cmd_evaluate, "enroll": cmd_enroll, "identify": cmd_identify, "relight": cmd_relight}
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    for path in write_report(args.results, args.output):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+COMMANDS = {"report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll, "identify": cmd_identify,
+            "relight": cmd_relight}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,178 @@
+"""``slrfr report``: plots and a results page from the JSON of ``slrfr evaluate``.
+
+Writes, into one folder:
+
+* ``cmc_<size>.png``: the CMC curve (ranks 1-10) of every method at the smallest size;
+* ``rank1_vs_size.png``: rank-1 against probe size for every method;
+* ``results.md``: the tables (rank-1 per method and size, per lighting subset,
+  the ablation, the open set) with both pictures.
+
+Plots are drawn by pyqtgraph offscreen; no window opens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .core.errors import SLRFRError
+
+#: Line colours (Okabe-Ito, colour-blind safe) and symbols, SLRFR first.
+COLOURS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
+SYMBOLS = ["o", "s", "t", "d", "+", "x", "star", "p", "h"]
+
+
+def load_results(path) -> dict:
+    """The JSON written by ``slrfr evaluate --json``.
+
+    Raises
+    ------
+    SLRFRError
+        Missing file, not JSON, or not an evaluation.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise SLRFRError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except ValueError:
+        raise SLRFRError(f"{path}: not JSON; give the file written by slrfr evaluate --json") from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list) or not data["results"]:
+        raise SLRFRError(f"{path}: no results in it; give the file written by slrfr evaluate --json")
+    return data
+
+
+def _pixels(size: str) -> int:
+    r, c = (int(v) for v in size.split("x"))
+    return r * c
+
+
+def _app():
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([])
+
+
+def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ticks=None) -> None:
+    import pyqtgraph as pg
+    import pyqtgraph.exporters
+
+    _app()
+    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    widget = pg.PlotWidget()
+    widget.resize(900, 600)
+    plot = widget.getPlotItem()
+    plot.setTitle(title)
+    plot.setLabel("bottom", x_label)
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.3)
+    plot.setYRange(0, 100)
+    legend = plot.addLegend(offset=(10, 10))
+    legend.setBrush(pg.mkBrush(255, 255, 255, 220))
+    for i, (name, xs, ys) in enumerate(series):
+        colour = COLOURS[i % len(COLOURS)]
+        plot.plot(xs, ys, name=name, pen=pg.mkPen(colour, width=3 if i == 0 else 2),
+                  symbol=SYMBOLS[i % len(SYMBOLS)], symbolBrush=colour, symbolPen=colour, symbolSize=8)
+    if x_ticks:
+        plot.getAxis("bottom").setTicks([x_ticks])
+    exporter = pyqtgraph.exporters.ImageExporter(plot)
+    exporter.parameters()["width"] = 900
+    exporter.export(str(path))
+    widget.close()
+
+
+def write_report(results_path, out_dir) -> list[Path]:
+    """Write the plots and ``results.md`` for an evaluation; returns the files written.
+
+    Raises
+    ------
+    SLRFRError
+        Bad input file, or the folder cannot be written.
+    """
+    data = load_results(results_path)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SLRFRError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
+    results = data["results"]
+    methods = list(dict.fromkeys(r["method"] for r in results))
+    sizes = sorted({r["resolution"] for r in results}, key=_pixels)
+    by = {(r["method"], r["resolution"]): r for r in results}
+    smallest = sizes[0]
+    written = []
+
+    plotted = [m for m in methods if not m.startswith("SLRFR ") or m == "SLRFR paper"]
+    cmc = [(m, list(range(1, 11)), [100 * v for v in by[(m, smallest)]["cmc"]]) for m in plotted
+           if (m, smallest) in by]
+    path = out / f"cmc_{smallest}.png"
+    _plot(f"CMC at {smallest} ({data.get('protocol', '')})", "rank", "identification rate (%)", cmc, path,
+          [(k, str(k)) for k in range(1, 11)])
+    written.append(path)
+
+    xs = [_pixels(s) for s in sizes]
+    series = [(m, [xs[i] for i, s in enumerate(sizes) if (m, s) in by],
+               [100 * by[(m, s)]["rank1"] for s in sizes if (m, s) in by]) for m in plotted]
+    path = out / "rank1_vs_size.png"
+    _plot(f"Rank-1 against probe size ({data.get('protocol', '')})", "probe pixels (rows x columns)",
+          "rank-1 (%)", series, path, [(x, s) for x, s in zip(xs, sizes)])
+    written.append(path)
+
+    path = out / "results.md"
+    path.write_text(_markdown(data, methods, sizes, by, smallest))
+    written.append(path)
+    return written
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}"
+
+
+def _markdown(data, methods, sizes, by, smallest) -> str:
+    lines = [f"# Results: `{data.get('protocol', '')}`", "",
+             "Made by `slrfr report` from the JSON of `slrfr evaluate`; rank-1 in %, averaged over "
+             f"{data['results'][0].get('runs', '?')} runs. Whole run: {data.get('seconds', 0):.0f} s.", "",
+             "## Rank-1 by method and probe size", "",
+             "| method | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
+    for m in methods:
+        lines.append(f"| {m} | " + " | ".join(_pct(by[(m, s)]["rank1"]) if (m, s) in by else "–" for s in sizes)
+                     + " |")
+    subsets = ["S1", "S2", "S3", "S4", "S5"]
+    for s in sizes:
+        lines += ["", f"## By lighting subset at {s}", "", "| method | rank-1 | min over runs | "
+                  + " | ".join(subsets) + " |", "|---|---|---|" + "---|" * len(subsets)]
+        for m in methods:
+            if (m, s) in by:
+                r = by[(m, s)]
+                lines.append(f"| {m} | {_pct(r['rank1'])} | {_pct(r['rank1_min'])} | "
+                             + " | ".join(_pct(r["subsets"].get(k)) for k in subsets) + " |")
+    ablations = [m for m in methods if m.startswith("SLRFR ")]
+    if ablations:
+        lines += ["", "## Ablation: SLRFR with one component switched off (change in rank-1 points)", "",
+                  "| variant | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
+        for m in ablations:
+            cells = []
+            for s in sizes:
+                if (m, s) in by and ("SLRFR", s) in by:
+                    d = 100 * (by[(m, s)]["rank1"] - by[("SLRFR", s)]["rank1"])
+                    cells.append(f"{_pct(by[(m, s)]['rank1'])} ({d:+.1f})")
+                else:
+                    cells.append("–")
+            lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    opened = [(s, by[("SLRFR", s)]["open_set"]) for s in sizes
+              if ("SLRFR", s) in by and by[("SLRFR", s)].get("open_set")]
+    if opened:
+        lines += ["", "## Open set (SLRFR)", "",
+                  "Half of the test subjects are left out of each gallery; the thresholds are calibrated on the "
+                  "training subjects only.", "",
+                  "| size | target FPIR | threshold | measured FPIR | FNIR |", "|---|---|---|---|---|"]
+        for s, o in opened:
+            for target, v in o.items():
+                lines.append(f"| {s} | {target} | {v['threshold']:.3f} | {_pct(v['fpir'])} | {_pct(v['fnir'])} |")
+    lines += ["", f"## CMC at {smallest}", "", f"![CMC at {smallest}](cmc_{smallest}.png)", "",
+              "## Rank-1 against probe size", "", "![rank-1 against size](rank1_vs_size.png)", ""]
+    if data.get("notes"):
+        lines += ["## Notes", ""] + [f"- {n}" for n in data["notes"]] + [""]
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+import json
+
+import numpy as np
+import pytest
+
+from slrfr_gui.cli import main
+from slrfr_gui.core.errors import SLRFRError
+from slrfr_gui.report import write_report
+
+
+def _result(method, size, rank1):
+    cmc = list(np.minimum(1.0, rank1 + np.arange(10) * 0.05))
+    return {"method": method, "resolution": size, "rank1": rank1, "rank1_min": rank1 - 0.05,
+            "subsets": {"S1": 0.9, "S2": 0.8, "S3": 0.6, "S4": 0.4, "S5": 0.1}, "subsets_min": {}, "cmc": cmc,
+            "runs": 38}
+
+
+def test_report_writes_both_plots_and_a_page(tmp_path):
+    results = [_result(m, s, r) for m, base in (("SLRFR", 0.6), ("LR-PCA", 0.2), ("SLRFR -metric", 0.5))
+               for s, r in (("7x6", base), ("12x10", base + 0.1))]
+    results[0]["open_set"] = {"0.01": {"threshold": 0.7, "fpir": 0.02, "fnir": 0.6},
+                              "0.1": {"threshold": 0.8, "fpir": 0.11, "fnir": 0.5}}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"protocol": "yaleb-lr-v1", "results": results, "seconds": 12.0, "notes": []}))
+    written = write_report(path, tmp_path / "out")
+    names = sorted(p.name for p in written)
+    assert names == ["cmc_7x6.png", "rank1_vs_size.png", "results.md"]
+    for p in written[:2]:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000
+    page = (tmp_path / "out" / "results.md").read_text()
+    assert "| SLRFR | 60.0 | 70.0 |" in page
+    assert "| SLRFR -metric | 50.0 (-10.0) | 60.0 (-10.0) |" in page  # ablation: change against SLRFR
+    assert "| 7x6 | 0.1 | 0.800 | 11.0 | 50.0 |" in page
+
+
+def test_report_refuses_a_file_that_is_not_an_evaluation(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(SLRFRError, match="not JSON"):
+        write_report(bad, tmp_path / "out")
+    bad.write_text(json.dumps({"results": []}))
+    assert main(["report", str(bad), "-o", str(tmp_path / "out")]) == 1
+    assert "no results" in capsys.readouterr().err
