@@ -19,8 +19,9 @@ from pathlib import Path
 from .core.errors import SLRFRError
 
 #: Line colours (Okabe-Ito, colour-blind safe) and symbols, SLRFR first.
-COLOURS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
-SYMBOLS = ["o", "s", "t", "d", "+", "x", "star", "p", "h"]
+COLOURS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#C9B200", "#0072B2", "#D55E00", "#CC79A7", "#999999",
+           "#000000"]
+SYMBOLS = ["o", "s", "t", "d", "+", "x", "star", "p", "h", "t1"]
 
 
 def load_results(path) -> dict:
@@ -55,9 +56,10 @@ def _app():
     return QApplication.instance() or QApplication([])
 
 
-def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ticks=None) -> None:
+def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ticks=None,
+          legend_at=(-10, -45)) -> None:
     import pyqtgraph as pg
-    import pyqtgraph.exporters
+    from PySide6.QtCore import Qt
 
     _app()
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
@@ -69,17 +71,19 @@ def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ti
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.3)
     plot.setYRange(0, 100)
-    legend = plot.addLegend(offset=(10, 10))
+    plot.layout.setContentsMargins(10, 25, 20, 10)
+    legend = plot.addLegend(offset=legend_at, colCount=3 if legend_at[1] > 0 else 1)
     legend.setBrush(pg.mkBrush(255, 255, 255, 220))
     for i, (name, xs, ys) in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
-        plot.plot(xs, ys, name=name, pen=pg.mkPen(colour, width=3 if i == 0 else 2),
+        dashed = name.startswith("SLRFR ")  # SLRFR's own variants: dashed
+        pen = pg.mkPen(colour, width=3 if i == 0 else 2, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+        plot.plot(xs, ys, name=name, pen=pen,
                   symbol=SYMBOLS[i % len(SYMBOLS)], symbolBrush=colour, symbolPen=colour, symbolSize=8)
     if x_ticks:
         plot.getAxis("bottom").setTicks([x_ticks])
-    exporter = pyqtgraph.exporters.ImageExporter(plot)
-    exporter.parameters()["width"] = 900
-    exporter.export(str(path))
+    if not widget.grab().save(str(path), "PNG"):
+        raise SLRFRError(f"{path}: could not write the plot")
     widget.close()
 
 
@@ -109,7 +113,7 @@ def write_report(results_path, out_dir) -> list[Path]:
            if (m, smallest) in by]
     path = out / f"cmc_{smallest}.png"
     _plot(f"CMC at {smallest} ({data.get('protocol', '')})", "rank", "identification rate (%)", cmc, path,
-          [(k, str(k)) for k in range(1, 11)])
+          [(k, str(k)) for k in range(1, 11)], legend_at=(10, 5))
     written.append(path)
 
     xs = [_pixels(s) for s in sizes]
@@ -117,7 +121,7 @@ def write_report(results_path, out_dir) -> list[Path]:
                [100 * by[(m, s)]["rank1"] for s in sizes if (m, s) in by]) for m in plotted]
     path = out / "rank1_vs_size.png"
     _plot(f"Rank-1 against probe size ({data.get('protocol', '')})", "probe pixels (rows x columns)",
-          "rank-1 (%)", series, path, [(x, s) for x, s in zip(xs, sizes)])
+          "rank-1 (%)", series, path, [(x, s) for x, s in zip(xs, sizes)], legend_at=(10, 5))
     written.append(path)
 
     path = out / "results.md"
