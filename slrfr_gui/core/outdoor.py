@@ -129,8 +129,12 @@ class OutdoorClassifier(_Base):
         self.basis_offsets_ = np.asarray(offsets)
         features = self._coefficients(lr)
         if len(self.classes_) > 1:
-            svm = LinearSVC(C=self.C, max_iter=5000).fit(features, labels)
-            coef, intercept = svm.coef_, svm.intercept_
+            # Standardised coefficients (the scaling is folded into coef_ and intercept_ below).
+            mu, sigma = features.mean(axis=0), features.std(axis=0)
+            sigma = np.where(sigma > 1e-12, sigma, 1.0)
+            svm = LinearSVC(C=self.C, max_iter=20000).fit((features - mu) / sigma, labels)
+            coef = svm.coef_ / sigma
+            intercept = svm.intercept_ - coef @ mu
             if len(self.classes_) == 2:  # one score for classes_[1]
                 coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
         else:
