@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from slrfr_gui.core.frame import degrade, parse_resolution  # noqa: E402
 from slrfr_gui.core.imageio import read_grey, write_grey  # noqa: E402
+from slrfr_gui.core.errors import DataSetError  # noqa: E402
 from slrfr_gui.core.yale import load_yale  # noqa: E402
 
 
@@ -38,7 +39,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     resolution = parse_resolution(args.resolution)
-    yale = load_yale(args.data)
+    try:
+        yale = load_yale(args.data)
+    except DataSetError as exc:
+        print(f"make_yale_gallery: error: {exc}; give the CroppedYale folder with --data DIR", file=sys.stderr)
+        return 1
     subjects = sorted(set(yale.subjects.tolist()))[: args.persons]
     gal_az, gal_el = int(args.gallery_light[:4]), int(args.gallery_light[5:])
     from slrfr_gui.core.yale import light_angle

@@ -264,6 +264,16 @@ def cmd_enroll(args) -> int:
     clf = make_classifier(args.mode, resolution=args.resolution, n_atoms=args.atoms, sparsity=args.sparsity,
                           n_iter=args.iterations, n_components=args.components,
                           features="pca" if args.components else "sqrt")
+    if args.mode == "outdoor":
+        import numpy as np
+
+        _, counts = np.unique(gallery.labels, return_counts=True)
+        if np.any(counts < 2):
+            print(f"slrfr: warning: the outdoor mode learns each person from several images; {np.sum(counts < 2)}"
+                  f" of {len(counts)} persons have only one, which it cannot tell apart well"
+                  " (--mode slrfr relights one image)", file=sys.stderr)
+        if args.components:
+            print("slrfr: warning: --components applies to --mode slrfr only; ignored", file=sys.stderr)
     bar, progress = _progress_bar("enroll", args.quiet)
     try:
         clf.fit(gallery.faces, gallery.labels, progress=progress)

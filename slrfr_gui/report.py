@@ -20,7 +20,7 @@ from .core.errors import SLRFRError
 
 #: Line colours (Okabe-Ito, colour-blind safe) and symbols, SLRFR first.
 COLOURS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#C9B200", "#0072B2", "#D55E00", "#CC79A7", "#999999",
-           "#000000"]
+           "#7F3C8D"]
 SYMBOLS = ["o", "s", "t", "d", "+", "x", "star", "p", "h", "t1"]
 
 
@@ -41,7 +41,44 @@ def load_results(path) -> dict:
         raise SLRFRError(f"{path}: not JSON; give the file written by slrfr evaluate --json") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list) or not data["results"]:
         raise SLRFRError(f"{path}: no results in it; give the file written by slrfr evaluate --json")
+    for i, result in enumerate(data["results"]):
+        problem = _result_problem(result)
+        if problem:
+            raise SLRFRError(f"{path}: result {i + 1} {problem}; give the file written by slrfr evaluate --json")
     return data
+
+
+def _is_rate(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+
+
+def _result_problem(result) -> str:
+    """What is wrong with one entry of ``results``, or "" when it is well formed."""
+    from .core.frame import parse_resolution
+
+    if not isinstance(result, dict):
+        return "is not an object"
+    if not isinstance(result.get("method"), str) or not result["method"]:
+        return "has no method name"
+    try:
+        parse_resolution(str(result.get("resolution")))
+    except ValueError:
+        return f"has a bad resolution {result.get('resolution')!r}"
+    for key in ("rank1", "rank1_min"):
+        if not _is_rate(result.get(key)):
+            return f"has no {key} in [0, 1]"
+    cmc = result.get("cmc")
+    if not isinstance(cmc, list) or len(cmc) != 10 or not all(_is_rate(v) for v in cmc):
+        return "has no CMC of ten rates"
+    subsets = result.get("subsets")
+    if not isinstance(subsets, dict) or not all(v is None or _is_rate(v) for v in subsets.values()):
+        return "has no per-subset rates"
+    open_set = result.get("open_set", {})
+    if not isinstance(open_set, dict) or not all(
+            isinstance(v, dict) and all(isinstance(v.get(k), (int, float)) for k in ("threshold", "fpir", "fnir"))
+            for v in open_set.values()):
+        return "has a malformed open_set"
+    return ""
 
 
 def _pixels(size: str) -> int:
@@ -72,8 +109,9 @@ def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ti
     plot.showGrid(x=True, y=True, alpha=0.3)
     plot.setYRange(0, 100)
     plot.layout.setContentsMargins(10, 25, 20, 10)
-    legend = plot.addLegend(offset=legend_at, colCount=3 if legend_at[1] > 0 else 1)
-    legend.setBrush(pg.mkBrush(255, 255, 255, 220))
+    legend = plot.addLegend(offset=legend_at, colCount=3)
+    legend.setBrush(pg.mkBrush(255, 255, 255, 255))
+    legend.setPen(pg.mkPen(200, 200, 200))
     for i, (name, xs, ys) in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
         dashed = name.startswith("SLRFR ")  # SLRFR's own variants: dashed
@@ -97,10 +135,17 @@ def write_report(results_path, out_dir) -> list[Path]:
     """
     data = load_results(results_path)
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SLRFRError(f"{out}: is a file, not a folder; give a folder for the report")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SLRFRError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
+    targets = [out / f"cmc_{sorted({r['resolution'] for r in data['results']}, key=_pixels)[0]}.png",
+               out / "rank1_vs_size.png", out / "results.md"]
+    for target in targets:
+        if target.is_dir():
+            raise SLRFRError(f"{target}: is a folder; remove it or choose another output folder")
     results = data["results"]
     methods = list(dict.fromkeys(r["method"] for r in results))
     sizes = sorted({r["resolution"] for r in results}, key=_pixels)
@@ -111,23 +156,29 @@ def write_report(results_path, out_dir) -> list[Path]:
     plotted = [m for m in methods if not m.startswith("SLRFR ") or m == "SLRFR paper"]
     cmc = [(m, list(range(1, 11)), [100 * v for v in by[(m, smallest)]["cmc"]]) for m in plotted
            if (m, smallest) in by]
-    path = out / f"cmc_{smallest}.png"
+    path = out / f".cmc_{smallest}.png.part"
     _plot(f"CMC at {smallest} ({data.get('protocol', '')})", "rank", "identification rate (%)", cmc, path,
-          [(k, str(k)) for k in range(1, 11)], legend_at=(10, 5))
+          [(k, str(k)) for k in range(1, 11)], legend_at=(-10, -45))
     written.append(path)
 
     xs = [_pixels(s) for s in sizes]
     series = [(m, [xs[i] for i, s in enumerate(sizes) if (m, s) in by],
                [100 * by[(m, s)]["rank1"] for s in sizes if (m, s) in by]) for m in plotted]
-    path = out / "rank1_vs_size.png"
+    path = out / ".rank1_vs_size.png.part"
     _plot(f"Rank-1 against probe size ({data.get('protocol', '')})", "probe pixels (rows x columns)",
           "rank-1 (%)", series, path, [(x, s) for x, s in zip(xs, sizes)], legend_at=(10, 5))
     written.append(path)
 
-    path = out / "results.md"
+    path = out / ".results.md.part"
     path.write_text(_markdown(data, methods, sizes, by, smallest))
     written.append(path)
-    return written
+    # Everything was drawn: only now replace the previous report, file by file.
+    final = []
+    for part in written:
+        target = out / part.name[1:-len(".part")]
+        os.replace(part, target)
+        final.append(target)
+    return final
 
 
 def _pct(v) -> str:
@@ -154,7 +205,8 @@ def _markdown(data, methods, sizes, by, smallest) -> str:
                              + " | ".join(_pct(r["subsets"].get(k)) for k in subsets) + " |")
     ablations = [m for m in methods if m.startswith("SLRFR ")]
     if ablations:
-        lines += ["", "## Ablation: SLRFR with one component switched off (change in rank-1 points)", "",
+        lines += ["", "## Ablation: SLRFR with components switched off (change in rank-1 points)", "",
+                  "Each `-x` variant switches one component off; `SLRFR paper` switches all of them off.", "",
                   "| variant | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
         for m in ablations:
             cells = []

@@ -41,3 +41,38 @@ def test_report_refuses_a_file_that_is_not_an_evaluation(tmp_path, capsys):
     bad.write_text(json.dumps({"results": []}))
     assert main(["report", str(bad), "-o", str(tmp_path / "out")]) == 1
     assert "no results" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change", [
+    lambda r: r.pop("resolution"),
+    lambda r: r.update(cmc=None),
+    lambda r: r.update(cmc=[0.5]),
+    lambda r: r.update(rank1="high"),
+    lambda r: r.update(rank1=float("nan")),
+    lambda r: r.update(resolution="abc"),
+    lambda r: r.pop("subsets"),
+    lambda r: r.update(open_set={"0.1": {"fpir": 0.1}}),
+], ids=["no-resolution", "cmc-null", "cmc-short", "rank1-string", "rank1-nan", "resolution-abc", "no-subsets",
+        "open-set-partial"])
+def test_malformed_results_give_one_line_and_write_nothing(tmp_path, capsys, change):
+    """Found by a tester: each of these gave a traceback, some after writing half the report."""
+    result = _result("SLRFR", "7x6", 0.6)
+    change(result)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"results": [result]}))
+    assert main(["report", str(path), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("slrfr: error:") and "r.json" in err and "\n" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_report_refuses_a_file_as_output_folder(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"results": [_result("SLRFR", "7x6", 0.6)]}))
+    (tmp_path / "ro").write_text("")
+    with pytest.raises(SLRFRError, match="is a file, not a folder"):
+        write_report(path, tmp_path / "ro")
+    (tmp_path / "out" / "results.md").mkdir(parents=True)
+    with pytest.raises(SLRFRError, match="is a folder"):
+        write_report(path, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["results.md"]

@@ -297,7 +297,10 @@ class SLRFRClassifier(_Base):
         if self.metric == "learned":
             from .lighting_resources import shipped_metric
 
-            metric = None if self.n_components is not None else shipped_metric(self.resolution_, self.features)
+            if self.features != "sqrt" or self.n_components is not None:
+                return (LightingMetric.identity(self.resolution_, self.features, p),
+                        "none (metrics ship for the square-root features only)")
+            metric = shipped_metric(self.resolution_, self.features)
             if metric is not None and metric.transforms.shape[1:] == (p, p):
                 return metric, "learned"
             return LightingMetric.identity(self.resolution_, self.features, p), "none (none ships for this size)"
@@ -360,10 +363,15 @@ class SLRFRClassifier(_Base):
             if should_stop is not None and should_stop():
                 raise Cancelled("training was cancelled")
             signals = self.feature_vectors(lr[labels == person].reshape(-1, r * c)).T  # (p, N_i)
-            dictionary, _, _ = ksvd(signals, self.n_atoms, self.sparsity, self.n_iter,
-                                    random_state=self.random_state)
-            rank = np.linalg.matrix_rank(signals)
-            sparse |= dictionary.shape[1] < rank
+            span = orthonormal_basis(signals)
+            if span.shape[1] <= int(self.n_atoms):
+                # K >= the rank of the signals: the span is all a dictionary can give, and K-SVD's
+                # T0-sparse fit of repeated or dependent signals (a copied image) may lose part of it.
+                dictionary = span
+            else:
+                dictionary, _, _ = ksvd(signals, self.n_atoms, self.sparsity, self.n_iter,
+                                        random_state=self.random_state)
+                sparse = True
             span_rank = orthonormal_basis(dictionary).shape[1]
             bases.append(np.stack([_leading_basis(t @ dictionary, span_rank) for t in transforms]))
             dictionaries.append(dictionary)
@@ -440,8 +448,11 @@ class SLRFRClassifier(_Base):
         self._check_fitted()
         feats = (f"{self.pca_basis_.shape[1]} PCA features" if self.features == "pca"
                  else f"{self.pca_basis_.shape[1]} square-root features")
-        metric = (f"{len(self.metric_.templates)} light clusters" if self.metric_source_ != "none" and
-                  not self.metric_source_.startswith("none") else "no lighting metric")
+        if self.metric_source_.startswith("none"):
+            reason = self.metric_source_[len("none"):].strip(" ()")
+            metric = "no lighting metric" + (f" ({reason})" if reason else "")
+        else:
+            metric = f"{len(self.metric_.templates)} light clusters"
         return (f"SLRFR {format_resolution(self.resolution_)}: {len(self.classes_)} persons,"
                 f" {feats}, {metric}, {self.regime_} regime")
 

@@ -168,6 +168,13 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
     directions = sorted({(int(a), int(e)) for a, e, s in zip(yale.azimuth, yale.elevation, subsets) if s <= 1})
     if not directions:
         raise DataSetError("no image lit from subsets S1-S2 found; cannot form galleries")
+    n_subjects = len(set(yale.subjects.tolist()))
+    if n_subjects < 4:
+        raise DataSetError(f"{n_subjects} subject(s) found; the protocol needs at least 4 (two per fold half),"
+                           " and its figures are defined for all 38 of Extended Yale B")
+    if n_subjects != 38:
+        notes.append(f"{n_subjects} subjects, not 38: a reduced version of the protocol, not comparable with"
+                     " the full benchmark's figures")
     fold_list = folds(yale.subjects)
     total = len(fold_list) * len(directions)
     # per (method, resolution): list of per-run dicts

@@ -111,3 +111,16 @@ def test_lr_pca_baseline_is_nearest_neighbour():
     clf = LRPCANearestNeighbour(resolution=(7, 6)).fit(gallery, ["a", "b", "c", "d"])
     probes = degrade(gallery, (7, 6)) + 0.001 * rng.standard_normal((4, 7, 6))
     assert list(clf.predict(probes)) == ["a", "b", "c", "d"]
+
+
+def test_a_copied_gallery_image_changes_nothing():
+    """Found by a tester: a person's image given twice made K-SVD lose part of their span."""
+    lights = light_vector([0, 25, -20], [0, 5, -10])
+    _, images = synthetic_faces(4, lights, seed=8)
+    labels = np.array(["a", "b", "c", "d"])
+    once = SLRFRClassifier(resolution=(7, 6)).fit(images[:, 0], labels)
+    twice = SLRFRClassifier(resolution=(7, 6)).fit(np.concatenate([images[:, 0], images[:1, 0]]),
+                                                  np.concatenate([labels, ["a"]]))
+    probes = degrade(images[:, 1:].reshape(-1, 48, 40), (7, 6))
+    np.testing.assert_allclose(twice.residuals(probes), once.residuals(probes), atol=1e-9)
+    assert twice.regime_ == "nearest-subspace"
