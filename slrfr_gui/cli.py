@@ -96,6 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="skip the open-set figures (FNIR at FPIR 0.01 and 0.1)")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    bm = sub.add_parser(
+        "benchmark", help="time every stage (relight, enroll, identify, batch, webcam frame, window) beside its limit",
+        description="Time each stage of the application (median of repeated runs) on fictional persons, beside "
+                    "the least time this machine's measured matrix-product rate and memory bandwidth allow, "
+                    "and the paper's per-person projector loop where it applies.",
+    )
+    bm.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
+    bm.add_argument("--resolution", type=_resolution, default=(7, 6), metavar="RxC",
+                    help="probe size of the identification stages (default: 7x6)")
+    bm.add_argument("--repeat", type=_positive_int, default=20, help="runs per stage (default: %(default)s)")
+    bm.add_argument("--data", type=Path, metavar="DIR",
+                    help="the CroppedYale folder: also time the whole benchmark (evaluate_all, every method)")
+    bm.add_argument("--no-window", action="store_true", help="skip timing the window's start-up")
+
     rp = sub.add_parser(
         "report", help="plots (CMC, rank-1 against size) and a results page from evaluate's JSON",
         description="Write cmc_<size>.png, rank1_vs_size.png and results.md into a folder, from the JSON "
@@ -461,6 +475,78 @@ def cmd_relight(args) -> int:
     return EXIT_OK
 
 
+def cmd_benchmark(args) -> int:
+    import os
+    import subprocess
+    import tempfile
+    import time
+
+    from .core.benchmark import Stage, run_benchmark
+    from .core.evaluate import BASELINES, METHODS, evaluate_yaleb
+
+    if args.json is not None:
+        _check_output_file(args.json, "--json")
+    result = run_benchmark(args.resolution, repeat=args.repeat,
+                           progress=lambda name: print(f"timing {name}...", file=sys.stderr, flush=True))
+    stages = result["stages"]
+    if not args.no_window:
+        print("timing window_shown...", file=sys.stderr, flush=True)
+        times = []
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+            for i in range(3):
+                shot = Path(tmp) / f"w{i}.png"
+                t0 = time.perf_counter()
+                done = subprocess.run([sys.executable, "-m", "slrfr_gui.gui.app", "--screenshot", str(shot)],
+                                      env=env, capture_output=True, timeout=120)
+                if done.returncode == 0 and shot.is_file():
+                    times.append(time.perf_counter() - t0)
+        if times:
+            stages["window_shown"] = Stage(float(sorted(times)[len(times) // 2]), None, None, len(times),
+                                           {"note": "launch to first screenshot, a new Python process each time"})
+    if args.data is not None:
+        print("timing evaluate_all (a few minutes)...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        evaluate_yaleb(args.data, methods=list(METHODS) + list(BASELINES), open_set=True)
+        stages["evaluate_all"] = Stage(time.perf_counter() - t0, None, None, 1,
+                                       {"note": "yaleb-lr-v1, four sizes, SLRFR and every rival, open set"})
+    speeds = result["machine"]
+    print(f"machine: {speeds['cpus']} CPUs, {speeds['gemm_gflops']:.1f} GFLOP/s (float64 GEMM),"
+          f" {speeds['bandwidth_gbs']:.1f} GB/s (copy); probes {result['resolution']}")
+    print(f"{'stage':18} {'median':>11} {'limit':>11} {'x limit':>8} {'paper loop':>11}  notes")
+    for name, st in stages.items():
+        med = "skipped" if not (st.median_s == st.median_s) else _seconds(st.median_s)
+        lim = _seconds(st.limit_s) if st.limit_s is not None else "-"
+        ratio = f"{st.median_s / st.limit_s:.1f}" if st.limit_s and st.median_s == st.median_s else "-"
+        ref = _seconds(st.reference_s) if st.reference_s is not None else "-"
+        notes = []
+        if "model_mb" in st.extra:
+            notes.append(f"model {st.extra['model_mb']:.0f} MB")
+        if st.extra.get("peak_memory_mb"):
+            notes.append(f"peak {st.extra['peak_memory_mb']:.0f} MB")
+        if "slowest_s" in st.extra:
+            notes.append(f"slowest {_seconds(st.extra['slowest_s'])}")
+        if "skipped" in st.extra:
+            notes.append(st.extra["skipped"])
+        print(f"{name:18} {med:>11} {lim:>11} {ratio:>8} {ref:>11}  {'; '.join(notes)}")
+    if args.json:
+        from .core.atomic import atomic_write_bytes
+
+        payload = {"stages": {k: v.to_json() for k, v in stages.items()}, "machine": speeds,
+                   "resolution": result["resolution"]}
+        atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
+        print(f"written to {args.json}")
+    return EXIT_OK
+
+
+def _seconds(value: float) -> str:
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value * 1e6:.1f} us"
+
+
 def cmd_report(args) -> int:
     from .report import write_report
 
@@ -469,7 +555,7 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll, "identify": cmd_identify,
+COMMANDS = {"benchmark": cmd_benchmark, "report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll, "identify": cmd_identify,
             "relight": cmd_relight}
 
 

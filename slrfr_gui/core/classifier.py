@@ -406,23 +406,34 @@ class SLRFRClassifier(_Base):
         y = self.feature_vectors(check_probes(probes, self.resolution_))
         clusters = self.metric_.assign(y)
         out = np.empty((len(y), len(self.classes_)))
-        starts = self.basis_offsets_[:-1]
-        empty = self.basis_offsets_[1:] == starts
         for cluster in np.unique(clusters):
             rows = np.flatnonzero(clusters == cluster)
-            z = y[rows] @ self.metric_.transforms[cluster]
-            energy = np.sum(z**2, axis=1)
-            proj = (z @ self.bases_[cluster]) ** 2
+            for lo in range(0, len(rows), _CHUNK):  # bounded temporaries for large batches
+                part = rows[lo:lo + _CHUNK]
+                out[part] = self._cluster_residuals(y[part] @ self.metric_.transforms[cluster], cluster)
+        return out
+
+    def _cluster_residuals(self, z: np.ndarray, cluster: int) -> np.ndarray:
+        """Residuals of whitened features ``z`` (n, p) against every person's basis of ``cluster``."""
+        energy = np.sum(z**2, axis=1)
+        offsets = self.basis_offsets_
+        proj = z @ self.bases_[cluster]  # (n, sum of ranks): one product for all persons
+        widths = np.diff(offsets)
+        if widths.size and np.all(widths == widths[0]) and widths[0] > 0:
+            blocks = proj.reshape(len(z), len(widths), widths[0])
+            captured = np.einsum("npk,npk->np", blocks, blocks)
+        else:
+            proj **= 2
+            starts = offsets[:-1]
             if proj.shape[1]:
                 captured = np.add.reduceat(proj, np.minimum(starts, proj.shape[1] - 1), axis=1)
             else:
                 captured = np.zeros((len(z), len(self.classes_)))
-            captured[:, empty] = 0.0
-            res2 = np.maximum(energy[:, None] - captured, 0.0)
-            if self.normalize:
-                res2 = res2 / np.maximum(energy, 1e-300)[:, None]
-            out[rows] = np.sqrt(res2)
-        return out
+            captured[:, widths == 0] = 0.0
+        res2 = np.maximum(energy[:, None] - captured, 0.0)
+        if self.normalize:
+            res2 = res2 / np.maximum(energy, 1e-300)[:, None]
+        return np.sqrt(res2)
 
     def reconstruct(self, probe, person_index: int) -> np.ndarray:
         """The probe as person ``person_index``'s dictionary reconstructs it, shape (r, c), grey levels.
@@ -455,6 +466,10 @@ class SLRFRClassifier(_Base):
             metric = f"{len(self.metric_.templates)} light clusters"
         return (f"SLRFR {format_resolution(self.resolution_)}: {len(self.classes_)} persons,"
                 f" {feats}, {metric}, {self.regime_} regime")
+
+
+#: Probes scored at a time in :meth:`SLRFRClassifier.residuals` (bounds the temporaries).
+_CHUNK = 1024
 
 
 def _leading_basis(matrix: np.ndarray, rank: int) -> np.ndarray:

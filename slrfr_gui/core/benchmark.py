@@ -1,0 +1,244 @@
+"""``slrfr benchmark``: the time of every stage, beside what this machine could do at best.
+
+Each stage is timed several times and its median reported. Beside it:
+
+* ``limit_s``: the floating-point operations and bytes the stage must move,
+  at this machine's measured matrix-product rate (GFLOP/s, float64 GEMM) and
+  memory bandwidth (GB/s, a large array copy) -- a lower bound no
+  implementation can beat, from :func:`machine_speeds`;
+* ``reference_s`` where one exists: the paper's own formulation, the projector
+  P_i = D_i (D_i^T D_i)^-1 D_i^T applied person by person in a loop.
+
+Galleries are fictional persons from the face model's albedo PCA
+(:mod:`slrfr_gui.core.synthetic`); identification stages beyond what is
+worth enrolling for real use random orthonormal dictionaries, since their
+cost does not depend on the faces.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .classifier import SLRFRClassifier
+from .frame import FRAME_SHAPE, degrade
+
+__all__ = ["machine_speeds", "run_benchmark", "Stage"]
+
+#: Larger models are not built; their stage reports the size they would need.
+MEMORY_BUDGET_MB = 1500
+
+
+@dataclass
+class Stage:
+    """One timed stage (seconds)."""
+
+    median_s: float
+    limit_s: float | None = None
+    reference_s: float | None = None
+    runs: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        out = {"median_s": None if not np.isfinite(self.median_s) else self.median_s, "runs": self.runs}
+        if self.limit_s is not None:
+            out["limit_s"] = self.limit_s
+            if np.isfinite(self.median_s):
+                out["of_limit"] = self.median_s / max(self.limit_s, 1e-12)
+        if self.reference_s is not None:
+            out["reference_s"] = self.reference_s
+            out["speedup"] = self.reference_s / max(self.median_s, 1e-12)
+        out.update(self.extra)
+        return out
+
+
+def _median_time(fn, repeat: int, min_time: float = 0.0) -> tuple[float, int]:
+    times = []
+    start = time.perf_counter()
+    while len(times) < repeat or (time.perf_counter() - start < min_time and len(times) < 1000):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), len(times)
+
+
+def machine_speeds() -> dict:
+    """Measured float64 matrix-product rate and memory bandwidth of this machine.
+
+    Returns
+    -------
+    dict
+        ``gemm_gflops`` (a 1024 x 1024 product, best of several) and
+        ``bandwidth_gbs`` (reading and writing a 256 MB array, best of several),
+        plus ``cpus``.
+    """
+    a = np.random.default_rng(0).standard_normal((1024, 1024))
+    best = min(_median_time(lambda: a @ a, 1)[0] for _ in range(5))
+    big = np.ones(32 * 1024 * 1024)  # 256 MB
+    out = np.empty_like(big)
+    copy = min(_median_time(lambda: np.copyto(out, big), 1)[0] for _ in range(5))
+    return {"gemm_gflops": 2 * 1024**3 / best / 1e9, "bandwidth_gbs": 2 * big.nbytes / copy / 1e9,
+            "cpus": os.cpu_count()}
+
+
+def _limit(speeds, flops: float, nbytes: float) -> float:
+    return max(flops / (speeds["gemm_gflops"] * 1e9), nbytes / (speeds["bandwidth_gbs"] * 1e9))
+
+
+def _random_model(n_persons: int, resolution, rng) -> SLRFRClassifier:
+    """A fitted classifier of ``n_persons`` with random 10-dimensional subspaces (timing only)."""
+    from .lighting_resources import shipped_metric
+    from .lighting import LightingMetric
+
+    r, c = resolution
+    p = r * c
+    clf = SLRFRClassifier(resolution=resolution)
+    clf.resolution_ = (r, c)
+    clf._setup_features((r, c))
+    clf.metric_ = shipped_metric((r, c)) or LightingMetric.identity((r, c), "sqrt", p)
+    clf.metric_source_ = "learned"
+    k = 10
+    n_clusters = len(clf.metric_.templates)
+    bases = rng.standard_normal((n_clusters, p, n_persons * k))
+    for cl in range(n_clusters):  # orthonormal blocks: one QR per person, batched
+        blocks = bases[cl].reshape(p, n_persons, k).transpose(1, 0, 2)
+        q, _ = np.linalg.qr(blocks)
+        bases[cl] = q.transpose(1, 0, 2).reshape(p, n_persons * k)
+    clf.bases_ = bases
+    clf.basis_offsets_ = np.arange(0, n_persons * k + 1, k)
+    clf.classes_ = np.array([f"p{i:06d}" for i in range(n_persons)])
+    clf.dictionaries_ = []
+    clf.regime_ = "nearest-subspace"
+    return clf
+
+
+def run_benchmark(resolution=(7, 6), sizes=(38, 1000, 10_000, 100_000), repeat: int = 20, progress=None,
+                  reference: bool = True, webcam: bool = True) -> dict:
+    """Time every stage; returns ``{"stages": {name: Stage}, "machine": {...}}``.
+
+    Parameters
+    ----------
+    resolution : (int, int)
+        Probe size of the identification stages.
+    sizes : sequence of int
+        Gallery sizes for ``identify_<n>`` (``1k`` for 1000, ``100k`` for 100000).
+    repeat : int
+        Runs per stage (the median is reported).
+    progress : callable(str), optional
+        Called with the name of each stage as it starts.
+    """
+    from .facemodel import default_face_model
+    from .relight import relight
+    from .synthetic import render_faces, sample_albedos
+
+    say = progress or (lambda name: None)
+    rng = np.random.default_rng(0)
+    speeds = machine_speeds()
+    stages: dict[str, Stage] = {}
+    model = default_face_model()
+    albedos = sample_albedos(38, seed=1)
+    faces = render_faces(albedos, np.array([[0.15, 0.2, 1.0]]))[:, 0]
+    labels = np.array([f"person{i:02d}" for i in range(38)])
+    r, c = resolution
+    p = r * c
+    hr = FRAME_SHAPE[0] * FRAME_SHAPE[1]
+
+    say("relight_image")
+    t, n = _median_time(lambda: relight(faces[0], model), repeat)
+    # LMMSE albedo: a few box filters and per-pixel arithmetic over 1920 pixels; nine renderings.
+    stages["relight_image"] = Stage(t, _limit(speeds, 60 * hr + 9 * 2 * hr, 8 * hr * 30), None, n)
+
+    say("enroll_person")
+    t, n = _median_time(lambda: SLRFRClassifier(resolution=resolution).fit(faces[:1], labels[:1]), repeat)
+    n_clusters = len(SLRFRClassifier(resolution=resolution).fit(faces[:1], labels[:1]).metric_.templates)
+    svd_flops = 4 * p * 10 * 10 * (1 + n_clusters) + 2 * p * p * 10 * n_clusters
+    stages["enroll_person"] = Stage(t, stages["relight_image"].limit_s + _limit(speeds, svd_flops, 8 * p * p * n_clusters),
+                                    None, n, {"light_clusters": n_clusters})
+
+    say("enroll_38")
+    t, n = _median_time(lambda: SLRFRClassifier(resolution=resolution).fit(faces, labels), max(3, repeat // 5))
+    stages["enroll_38"] = Stage(t, 38 * stages["enroll_person"].limit_s, None, n)
+
+    probe = degrade(render_faces(albedos[:1], np.array([[-0.3, 0.1, 0.95]]))[0, 0], resolution)
+    for size in sizes:
+        name = f"identify_{size // 1000}k" if size >= 1000 and size % 1000 == 0 else f"identify_{size}"
+        say(name)
+        n_clusters_model = len(_random_model(1, resolution, rng).metric_.templates)
+        need_mb = n_clusters_model * p * size * 10 * 8 / 1e6
+        if need_mb > MEMORY_BUDGET_MB:
+            stages[name] = Stage(float("nan"), _limit(speeds, 2 * p * size * 10, 8 * p * size * 10), None, 0,
+                                 {"persons": size, "model_mb": need_mb, "peak_memory_mb": None,
+                                  "skipped": f"the model would take {need_mb:.0f} MB ({n_clusters_model} light"
+                                             f" clusters x {p} x {size * 10} float64 bases), over the"
+                                             f" {MEMORY_BUDGET_MB} MB this benchmark allows"})
+            continue
+        tracemalloc.start()
+        clf = _random_model(size, resolution, rng)
+        clf.residuals(probe[None])
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        t, n = _median_time(lambda: clf.residuals(probe[None]), repeat)
+        total = size * 10
+        stage = Stage(t, _limit(speeds, 2 * p * total, 8 * p * total), None, n,
+                      {"persons": size, "model_mb": clf.bases_.nbytes / 1e6, "peak_memory_mb": peak})
+        if reference and size <= 10_000:
+            projectors = None
+            if size <= 1000:  # the paper's P_i per person, looped (as its Matlab did)
+                d = [clf.bases_[0][:, a:b] for a, b in zip(clf.basis_offsets_[:-1], clf.basis_offsets_[1:])]
+                projectors = [di @ np.linalg.inv(di.T @ di) @ di.T for di in d]
+                y = clf.feature_vectors(probe.reshape(1, -1))[0]
+
+                def paper():
+                    return [np.linalg.norm(y - pi @ y) for pi in projectors]
+
+                stage.reference_s = _median_time(paper, max(3, repeat // 5))[0]
+        stages[name] = stage
+        del clf
+
+    say("batch_10k_vs_1k")
+    clf = _random_model(1000, resolution, rng)
+    probes = np.clip(probe[None] + 0.02 * rng.standard_normal((10_000, r, c)), 0, 1)
+    t, n = _median_time(lambda: clf.residuals(probes), max(3, repeat // 5))
+    stages["batch_10k_vs_1k"] = Stage(t, _limit(speeds, 2 * 10_000 * p * 10_000, 8 * (10_000 * 1000 + p * 10_000)),
+                                      None, n)
+
+    if webcam:
+        say("webcam_frame")
+        stages["webcam_frame"] = _webcam_stage(resolution, faces, labels, speeds, max(5, repeat // 2))
+    return {"stages": stages, "machine": speeds, "resolution": f"{r}x{c}"}
+
+
+def _webcam_stage(resolution, faces, labels, speeds, repeat) -> Stage:
+    """Decode a 640 x 480 JPEG, find and align the face, degrade, identify against 38 persons."""
+    import cv2
+
+    from .faces import FaceTracker
+    from .frame import prepare_probe
+    from .synthetic import pasted_frame
+
+    clf = SLRFRClassifier(resolution=resolution).fit(faces, labels)
+    rng = np.random.default_rng(3)
+    face = cv2.resize(faces[5], (168, 192), interpolation=cv2.INTER_CUBIC)
+    frame, _ = pasted_frame(face, 160, rng, crop_columns=(0, 168))
+    ok, jpeg = cv2.imencode(".jpg", np.clip(frame * 255, 0, 255).astype(np.uint8))
+    tracker = FaceTracker()
+
+    def one():
+        image = cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE).astype(np.float64) / 255.0
+        for found in tracker.update(image):
+            clf.residuals(prepare_probe(found.aligned, clf.resolution_)[None])
+
+    one()
+    times = []
+    for _ in range(max(repeat, 20)):  # two full searches among them
+        t0 = time.perf_counter()
+        one()
+        times.append(time.perf_counter() - t0)
+    return Stage(float(np.median(times)), _limit(speeds, 640 * 480 * 50, 640 * 480 * 8 * 4), None, len(times),
+                 {"mean_s": float(np.mean(times)), "slowest_s": float(np.max(times)),
+                  "note": "the camera view's tracker: a full face search every 10th frame (the slowest),"
+                          " tracking in between (the median)"})
