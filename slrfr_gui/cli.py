@@ -524,6 +524,8 @@ def cmd_benchmark(args) -> int:
             notes.append(f"model {st.extra['model_mb']:.0f} MB")
         if st.extra.get("peak_memory_mb"):
             notes.append(f"peak {st.extra['peak_memory_mb']:.0f} MB")
+        if st.extra.get("first_probe_of_a_light_cluster_s"):
+            notes.append(f"first probe of a light cluster {_seconds(st.extra['first_probe_of_a_light_cluster_s'])}")
         if "slowest_s" in st.extra:
             notes.append(f"slowest {_seconds(st.extra['slowest_s'])}")
         if "skipped" in st.extra:

@@ -7,6 +7,9 @@ estimator is fitted.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 from .errors import Cancelled
@@ -197,10 +200,14 @@ class SLRFRClassifier(_Base):
         or the identity.
     metric_ : LightingMetric
     dictionaries_ : list of ndarray of shape (p, K_i)
-    bases_ : ndarray of shape (n_clusters, p, sum of ranks)
-        The stacked orthonormal bases of span(T_c D_i), per light cluster c.
+    bases_ : ndarray of shape (p, sum of ranks)
+        The stacked orthonormal bases Q_i of span(D_i), in the unwhitened
+        feature space. The bases of span(T_c Q_i) that scoring uses are derived
+        from them per light cluster c when a probe of that cluster first comes
+        (:meth:`cluster_bases`), and kept while they fit in
+        :data:`CLUSTER_CACHE_MB` (always at least one cluster).
     basis_offsets_ : ndarray of shape (n_persons + 1,), int
-        Q_i is ``bases_[c][:, basis_offsets_[i]:basis_offsets_[i + 1]]``.
+        Q_i is ``bases_[:, basis_offsets_[i]:basis_offsets_[i + 1]]``.
     regime_ : str
         ``"nearest-subspace"`` when every person has K_i >= the rank of their
         signals (K-SVD then leaves the span unchanged), else ``"sparse"``.
@@ -356,7 +363,6 @@ class SLRFRClassifier(_Base):
         lr = degrade(synthesized.reshape(-1, *FRAME_SHAPE), (r, c)).reshape(len(faces), k, r * c)
 
         self.classes_ = np.unique(labels)
-        transforms = self.metric_.transforms
         dictionaries, bases, offsets = [], [], [0]
         sparse = False
         for i, person in enumerate(self.classes_):
@@ -372,15 +378,16 @@ class SLRFRClassifier(_Base):
                 dictionary, _, _ = ksvd(signals, self.n_atoms, self.sparsity, self.n_iter,
                                         random_state=self.random_state)
                 sparse = True
-            span_rank = orthonormal_basis(dictionary).shape[1]
-            bases.append(np.stack([_leading_basis(t @ dictionary, span_rank) for t in transforms]))
+            basis = orthonormal_basis(dictionary)
+            bases.append(basis)
             dictionaries.append(dictionary)
-            offsets.append(offsets[-1] + span_rank)
+            offsets.append(offsets[-1] + basis.shape[1])
             if progress is not None:
                 progress(i + 1, len(self.classes_), "train")
         self.dictionaries_ = dictionaries
-        self.bases_ = np.concatenate(bases, axis=2)
+        self.bases_ = _compact(np.concatenate(bases, axis=1))
         self.basis_offsets_ = np.asarray(offsets)
+        self._cluster_cache = OrderedDict()
         self.regime_ = "sparse" if sparse else "nearest-subspace"
         return self
 
@@ -413,11 +420,48 @@ class SLRFRClassifier(_Base):
                 out[part] = self._cluster_residuals(y[part] @ self.metric_.transforms[cluster], cluster)
         return out
 
+    def cluster_bases(self, cluster: int) -> np.ndarray:
+        """Orthonormal bases of span(T_c Q_i) for every person, stacked: shape (p, sum of ranks).
+
+        Derived on first use (one product T_c Q and a QR per person, batched)
+        and cached; float32 when the cluster's bases would exceed
+        :data:`FLOAT32_ABOVE_MB` in float64.
+        """
+        with _CACHE_LOCK:
+            return self._cluster_bases(cluster)
+
+    def _cluster_bases(self, cluster: int) -> np.ndarray:
+        cache = self.__dict__.setdefault("_cluster_cache", OrderedDict())
+        if cluster in cache:
+            cache.move_to_end(cluster)
+            return cache[cluster]
+        transform = self.metric_.transforms[cluster]
+        widths = np.diff(self.basis_offsets_)
+        dtype = np.float32 if self.bases_.size * 8 > FLOAT32_ABOVE_MB * 1e6 else np.float64
+        out = np.empty(self.bases_.shape, dtype=dtype)
+        p = self.bases_.shape[0]
+        if widths.size and np.all(widths == widths[0]) and widths[0] > 0:
+            k = int(widths[0])
+            for lo in range(0, len(widths), 4096):  # batched QR in chunks: bounded temporaries
+                hi = min(lo + 4096, len(widths))
+                whitened = transform @ self.bases_[:, lo * k:hi * k].astype(np.float64)
+                q, _ = np.linalg.qr(whitened.reshape(p, hi - lo, k).transpose(1, 0, 2))
+                out[:, lo * k:hi * k] = q.transpose(1, 0, 2).reshape(p, (hi - lo) * k)
+        else:
+            for a, b in zip(self.basis_offsets_[:-1], self.basis_offsets_[1:]):
+                if b > a:
+                    out[:, a:b] = np.linalg.qr(transform @ self.bases_[:, a:b].astype(np.float64))[0]
+        while cache and sum(v.nbytes for v in cache.values()) + out.nbytes > CLUSTER_CACHE_MB * 1e6:
+            cache.popitem(last=False)
+        cache[cluster] = out
+        return out
+
     def _cluster_residuals(self, z: np.ndarray, cluster: int) -> np.ndarray:
         """Residuals of whitened features ``z`` (n, p) against every person's basis of ``cluster``."""
         energy = np.sum(z**2, axis=1)
         offsets = self.basis_offsets_
-        proj = z @ self.bases_[cluster]  # (n, sum of ranks): one product for all persons
+        bases = self.cluster_bases(cluster)
+        proj = (z.astype(bases.dtype) @ bases).astype(np.float64)  # (n, sum of ranks): all persons at once
         widths = np.diff(offsets)
         if widths.size and np.all(widths == widths[0]) and widths[0] > 0:
             blocks = proj.reshape(len(z), len(widths), widths[0])
@@ -446,7 +490,7 @@ class SLRFRClassifier(_Base):
         cluster = int(self.metric_.assign(y)[0])
         t = self.metric_.transforms[cluster]
         lo, hi = self.basis_offsets_[person_index], self.basis_offsets_[person_index + 1]
-        q = self.bases_[cluster][:, lo:hi]
+        q = self.cluster_bases(cluster)[:, lo:hi].astype(np.float64)
         z = y[0] @ t
         f = np.linalg.solve(t, q @ (q.T @ z))
         v = self.pca_mean_ + self.pca_basis_ @ f
@@ -468,16 +512,19 @@ class SLRFRClassifier(_Base):
                 f" {feats}, {metric}, {self.regime_} regime")
 
 
+def _compact(bases: np.ndarray) -> np.ndarray:
+    """Float32 for bases beyond :data:`FLOAT32_ABOVE_MB` (scoring re-orthonormalises per cluster in float64)."""
+    return bases.astype(np.float32) if bases.nbytes > FLOAT32_ABOVE_MB * 1e6 else bases
+
+
 #: Probes scored at a time in :meth:`SLRFRClassifier.residuals` (bounds the temporaries).
 _CHUNK = 1024
+_CACHE_LOCK = threading.Lock()
+#: Memory for the per-light-cluster bases kept at once (at least one cluster is always kept).
+CLUSTER_CACHE_MB = 400
+#: Bases larger than this in float64 are kept in float32 (100,000 persons at 7x6: 168 MB instead of 336).
+FLOAT32_ABOVE_MB = 128
 
-
-def _leading_basis(matrix: np.ndarray, rank: int) -> np.ndarray:
-    """The ``rank`` leading left singular vectors of ``matrix`` (p, k), shape (p, rank)."""
-    if rank == 0:
-        return np.zeros((matrix.shape[0], 0))
-    u, _, _ = np.linalg.svd(matrix, full_matrices=False)
-    return u[:, :rank]
 
 
 class LRPCANearestNeighbour(_Base):

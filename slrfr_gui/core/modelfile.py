@@ -21,7 +21,7 @@ from .errors import ModelFileError
 from .lighting import LightingMetric
 
 FORMAT = "slrfr-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "normalize", "random_state",
            "features", "learned_shading")
 
@@ -155,7 +155,8 @@ def load_model(path):
         model.classes_ = np.array(meta["persons"], dtype=str)
         model.pca_mean_ = arrays["pca_mean"].astype(np.float64)
         model.pca_basis_ = arrays["pca_basis"].astype(np.float64)
-        model.bases_ = arrays["bases"].astype(np.float64)
+        bases = arrays["bases"]
+        model.bases_ = bases if bases.dtype == np.float32 else bases.astype(np.float64)
         model.gamma_ = float(meta["gamma"])
         model.metric_source_ = str(meta.get("metric_source", "given"))
         model.metric_ = LightingMetric(model.resolution_, str(model.features),
@@ -170,11 +171,11 @@ def load_model(path):
         p = model.pca_basis_.shape[1]
         n_clusters = len(model.metric_.templates)
         ok = (model.pca_mean_.shape == (r * c,) and model.pca_basis_.shape[0] == r * c
-              and model.bases_.ndim == 3 and model.bases_.shape[:2] == (n_clusters, p)
+              and model.bases_.ndim == 2 and model.bases_.shape[0] == p
               and model.metric_.templates.shape == (n_clusters, p)
               and model.metric_.transforms.shape == (n_clusters, p, p)
               and len(model.basis_offsets_) == len(model.classes_) + 1
-              and model.basis_offsets_[-1] == model.bases_.shape[2]
+              and model.basis_offsets_[-1] == model.bases_.shape[1]
               and np.all(np.isfinite(model.metric_.transforms)) and np.all(np.isfinite(model.bases_))
               and 0.0 < model.gamma_ <= 1.0)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
