@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("--data", type=Path, metavar="DIR",
                     help="the CroppedYale folder: also time the whole benchmark (evaluate_all, every method)")
     bm.add_argument("--no-window", action="store_true", help="skip timing the window's start-up")
+    bm.add_argument("--scaling-plot", type=Path, metavar="PNG",
+                    help="also time identification against 10 to 100,000 persons and plot time and memory to PNG")
 
     rp = sub.add_parser(
         "report", help="plots (CMC, rank-1 against size) and a results page from evaluate's JSON",
@@ -510,6 +512,14 @@ def cmd_benchmark(args) -> int:
         evaluate_yaleb(args.data, methods=list(METHODS) + list(BASELINES), open_set=True)
         stages["evaluate_all"] = Stage(time.perf_counter() - t0, None, None, 1,
                                        {"note": "yaleb-lr-v1, four sizes, SLRFR and every rival, open set"})
+    scaling_rows = None
+    if args.scaling_plot is not None:
+        from .core.benchmark import scaling
+        from .report import write_scaling_plot
+
+        scaling_rows = scaling(args.resolution, progress=lambda s: print(f"scaling: {s}...", file=sys.stderr,
+                                                                        flush=True))
+        write_scaling_plot(scaling_rows, args.scaling_plot)
     speeds = result["machine"]
     print(f"machine: {speeds['cpus']} CPUs, {speeds['gemm_gflops']:.1f} GFLOP/s (float64 GEMM),"
           f" {speeds['bandwidth_gbs']:.1f} GB/s (copy); probes {result['resolution']}")
@@ -531,11 +541,15 @@ def cmd_benchmark(args) -> int:
         if "skipped" in st.extra:
             notes.append(st.extra["skipped"])
         print(f"{name:18} {med:>11} {lim:>11} {ratio:>8} {ref:>11}  {'; '.join(notes)}")
+    if scaling_rows:
+        print("scaling (one probe): " + ", ".join(f"{r['persons']:,} persons {_seconds(r['median_s'])}"
+                                                 f" / {r['model_mb']:.0f} MB" for r in scaling_rows))
+        print(f"scaling plot written to {args.scaling_plot}")
     if args.json:
         from .core.atomic import atomic_write_bytes
 
         payload = {"stages": {k: v.to_json() for k, v in stages.items()}, "machine": speeds,
-                   "resolution": result["resolution"]}
+                   "resolution": result["resolution"], **({"scaling": scaling_rows} if scaling_rows else {})}
         atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
         print(f"written to {args.json}")
     return EXIT_OK
@@ -557,7 +571,8 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"benchmark": cmd_benchmark, "report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll, "identify": cmd_identify,
+COMMANDS = {"benchmark": cmd_benchmark, "report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll,
+            "identify": cmd_identify,
             "relight": cmd_relight}
 
 

@@ -115,7 +115,8 @@ def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ti
     for i, (name, xs, ys) in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
         dashed = name.startswith("SLRFR ")  # SLRFR's own variants: dashed
-        pen = pg.mkPen(colour, width=3 if i == 0 else 2, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+        pen = pg.mkPen(colour, width=3 if i == 0 else 2, style=style)
         plot.plot(xs, ys, name=name, pen=pen,
                   symbol=SYMBOLS[i % len(SYMBOLS)], symbolBrush=colour, symbolPen=colour, symbolSize=8)
     if x_ticks:
@@ -123,6 +124,45 @@ def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ti
     if not widget.grab().save(str(path), "PNG"):
         raise SLRFRError(f"{path}: could not write the plot")
     widget.close()
+
+
+def write_scaling_plot(rows: list, path) -> Path:
+    """Identification time and memory against persons, two panels, log-log, as PNG.
+
+    ``rows`` come from :func:`slrfr_gui.core.benchmark.scaling`.
+    """
+    import numpy as np
+    import pyqtgraph as pg
+
+    _app()
+    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    widget = pg.GraphicsLayoutWidget()
+    widget.resize(1100, 500)
+    persons = np.array([r["persons"] for r in rows], dtype=float)
+    panels = (("time per probe (ms)", [1e3 * r["median_s"] for r in rows], "median"),
+              ("memory (MB)", [r["model_mb"] for r in rows], "model"))
+    for col, (label, values, name) in enumerate(panels):
+        plot = widget.addPlot(row=0, col=col)
+        plot.setLogMode(x=True, y=True)
+        plot.showGrid(x=True, y=True, alpha=0.3)
+        plot.setLabel("bottom", "persons in the gallery")
+        plot.setLabel("left", label)
+        plot.addLegend(offset=(10, 5))
+        plot.plot(persons, values, name=name, pen=pg.mkPen(COLOURS[0], width=3), symbol="o", symbolBrush=COLOURS[0])
+        if col == 1:
+            peaks = [r["peak_memory_mb"] for r in rows]
+            plot.plot(persons, peaks, name="peak while building and scoring", pen=pg.mkPen(COLOURS[6], width=2),
+                      symbol="s", symbolBrush=COLOURS[6])
+        else:
+            firsts = [1e3 * r["first_probe_s"] for r in rows]
+            plot.plot(persons, firsts, name="first probe of a light cluster", pen=pg.mkPen(COLOURS[6], width=2),
+                      symbol="s", symbolBrush=COLOURS[6])
+        plot.setTitle(f"{label.split(' (')[0]} against gallery size, 7x6 probes")
+    path = Path(path)
+    if not widget.grab().save(str(path), "PNG"):
+        raise SLRFRError(f"{path}: could not write the plot")
+    widget.close()
+    return path
 
 
 def write_report(results_path, out_dir) -> list[Path]:

@@ -184,6 +184,7 @@ def learn_for_classifier(images, subjects, conditions, gallery_rows, synthesized
     features = clf.feature_vectors(degrade(np.asarray(images, dtype=np.float64), (r, c)).reshape(len(images), -1))
     signals = {}
     for row, synth in zip(gallery_rows, synthesized):
-        signals[int(row)] = clf.feature_vectors(degrade(np.asarray(synth, dtype=np.float64), (r, c)).reshape(len(synth), -1))
+        lr = degrade(np.asarray(synth, dtype=np.float64), (r, c)).reshape(len(synth), -1)
+        signals[int(row)] = clf.feature_vectors(lr)
     return learn_lighting_metric(features, subjects, conditions, signals, lambda s: orthonormal_basis(s.T),
                                  resolution=(r, c), feature_name=clf.features, **metric_params)
