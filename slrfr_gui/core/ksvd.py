@@ -12,7 +12,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.linear_model import orthogonal_mp_gram
 
 
 def _normalise_columns(matrix: np.ndarray) -> np.ndarray:
@@ -35,6 +34,8 @@ def sparse_code(dictionary: np.ndarray, signals: np.ndarray, sparsity: int) -> n
     -------
     ndarray of shape (K, N), float64
     """
+    from sklearn.linear_model import orthogonal_mp_gram  # imported here: 1.5 s the window need not wait for
+
     gram = dictionary.T @ dictionary
     xy = dictionary.T @ signals
     t0 = max(1, min(int(sparsity), dictionary.shape[1]))
