@@ -66,3 +66,28 @@ def test_sampled_albedos_are_varied_and_in_range():
     assert a.shape == (5, 48, 40) and a.min() >= 0.02 and a.max() <= 1.5
     assert np.std(a[0] - a[1]) > 0.02
     np.testing.assert_array_equal(sample_albedos(2, seed=3), sample_albedos(2, seed=3))
+
+
+def test_mean_shading_of_lambertian_faces_is_their_shading_and_stands_in_for_near_lights(small_model):
+    """Faces rendered as rho * (max(n.s, 0) + ambient): the learned shading of each training light is that."""
+    model, _ = small_model
+    lights = light_vector([0, 20, -20, 0, 0, 45, -45, 10], [0, 0, 0, 25, -20, 10, 10, 45])
+    assert model.shading.shape == (8, 48, 40) and model.shading_lights.shape == (8, 3)
+    truth = default_face_model().normals
+    ok = model.face_mask
+    for light in lights:
+        k = int(np.argmax(model.shading_lights @ light))
+        expected = np.maximum(truth @ light, 0.0) + 0.03  # render_faces' ambient term
+        lit = ok & (expected > 0.2)
+        # Photometric-stereo albedo absorbs the ambient term as a small overall scale (which a subspace
+        # ignores), and a few bright pixels were clipped at 1 when rendered: the ratio is a constant
+        # within 1.5 % (median deviation) and within 5 % of 1.
+        ratio = model.shading[k][lit] / expected[lit]
+        assert abs(np.median(ratio) - 1) < 0.05
+        assert np.median(np.abs(ratio / np.median(ratio) - 1)) < 0.015
+    # A light 10 degrees from a training light takes its shading; one far from all is Lambertian.
+    near = light_vector([25], [5])[0]
+    np.testing.assert_allclose(model.shading_for(near[None])[0], model.shading[int(np.argmax(model.shading_lights
+                                                                                            @ near))])
+    far = light_vector([0], [-80])[0]
+    np.testing.assert_allclose(model.shading_for(far[None])[0], np.maximum(model.normals @ far, 0.0))
