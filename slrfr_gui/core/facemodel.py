@@ -253,6 +253,16 @@ class FaceModel:
         :data:`SHADING_MATCH_DEG`, else the Lambertian max(n-bar^T s, 0).
         """
         lights = np.asarray(lights, dtype=np.float64).reshape(-1, 3)
+        cache = self.__dict__.setdefault("_shading_cache", {})
+        key = lights.tobytes()
+        if key not in cache:  # the same nine lights serve every gallery image
+            if len(cache) > 16:
+                cache.clear()
+            cache[key] = self._shading_for(lights)
+            cache[key].flags.writeable = False
+        return cache[key]
+
+    def _shading_for(self, lights: np.ndarray) -> np.ndarray:
         unit = lights / np.maximum(np.linalg.norm(lights, axis=1, keepdims=True), 1e-12)
         out = np.maximum(np.einsum("hwa,ka->khw", self.normals, unit), 0.0)
         if len(self.shading_lights):

@@ -68,15 +68,24 @@ def estimate_light(image: np.ndarray, model: FaceModel, n_refine: int = 2) -> np
     use = model.face_mask.ravel() & (values > SHADOW_LEVEL) & (values < SATURATION_LEVEL)
     if use.sum() < 10:  # a nearly black image: any direction; take the camera axis
         use = model.face_mask.ravel()
-    s = np.linalg.lstsq(normals[use], values[use], rcond=None)[0]
+    s = _least_squares_light(normals, values, use)
     for _ in range(n_refine):
         keep = use & (normals @ s > 0)
         if keep.sum() < 10:
             break
-        s = np.linalg.lstsq(normals[keep], values[keep], rcond=None)[0]
+        s = _least_squares_light(normals, values, keep)
     if not np.all(np.isfinite(s)) or np.linalg.norm(s) < 1e-9:
         s = np.array([0.0, 0.0, max(float(values.mean()), 1e-6)])
     return s
+
+
+def _least_squares_light(normals: np.ndarray, values: np.ndarray, use: np.ndarray) -> np.ndarray:
+    """argmin_s sum over ``use`` of (n_p^T s - I_p)^2, by the 3 x 3 normal equations (lstsq when singular)."""
+    a = normals[use]
+    gram = a.T @ a
+    if np.linalg.cond(gram) < 1e10:
+        return np.linalg.solve(gram, a.T @ values[use])
+    return np.linalg.lstsq(a, values[use], rcond=None)[0]
 
 
 def _box_mean(values: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
