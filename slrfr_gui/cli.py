@@ -488,6 +488,12 @@ def cmd_benchmark(args) -> int:
 
     if args.json is not None:
         _check_output_file(args.json, "--json")
+    if args.scaling_plot is not None:
+        _check_output_file(args.scaling_plot, "--scaling-plot")
+    if args.data is not None and not args.data.is_dir():
+        from .core.errors import DataSetError
+
+        raise DataSetError(f"{args.data}: no such folder; give --data the CroppedYale folder of Extended Yale B")
     result = run_benchmark(args.resolution, repeat=args.repeat,
                            progress=lambda name: print(f"timing {name}...", file=sys.stderr, flush=True))
     stages = result["stages"]

@@ -185,3 +185,16 @@ def test_large_cropped_probe_goes_through_the_frame(tmp_path, synthetic_gallery,
     assert main(["identify", str(model), str(tmp_path / "big.png"), "--cropped", "--json", "--top", "1"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out[0]["ranked"][0]["person"] == "person5"
+
+
+def test_benchmark_refuses_bad_output_paths_before_timing_anything(tmp_path, capsys):
+    import time
+
+    start = time.perf_counter()
+    assert main(["benchmark", "--json", str(tmp_path / "missing" / "b.json")]) == 1
+    assert "no such folder for --json" in capsys.readouterr().err
+    assert main(["benchmark", "--scaling-plot", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["benchmark", "--data", str(tmp_path / "nope")]) == 1
+    assert "no such folder" in capsys.readouterr().err
+    assert time.perf_counter() - start < 5  # failed before the minutes of timing
