@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--resolution", type=_resolution, default=(7, 6), metavar="RxC",
                     help="probe resolution, rows x columns, 5x4 to 48x40 (default: 7x6)")
     en.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL_FILE", help="model file to write")
-    en.add_argument("--atoms", type=_positive_int, default=10, help="K, atoms per person (default: %(default)s)")
+    en.add_argument("--atoms", type=_positive_int, default=None,
+                    help="K, atoms per person (default: max(10, pixels / 2); one image per person gives 10 signals)")
     en.add_argument("--sparsity", type=_positive_int, default=3, help="T0, K-SVD sparsity (default: %(default)s)")
     en.add_argument("--iterations", type=_non_negative_int, default=10,
                     help="K-SVD iterations (default: %(default)s)")
@@ -267,7 +268,7 @@ def cmd_enroll(args) -> int:
     from .core.outdoor import make_classifier
     from .core.modelfile import save_model
 
-    if args.sparsity > args.atoms:
+    if args.atoms is not None and args.sparsity > args.atoms:
         print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed --atoms ({args.atoms})",
               file=sys.stderr)
         return EXIT_USAGE
@@ -537,9 +538,9 @@ def cmd_benchmark(args) -> int:
         ref = _seconds(st.reference_s) if st.reference_s is not None else "-"
         notes = []
         if "model_mb" in st.extra:
-            notes.append(f"model {st.extra['model_mb']:.0f} MB")
+            notes.append(f"model {st.extra['model_mb']:.3g} MB")
         if st.extra.get("peak_memory_mb"):
-            notes.append(f"peak {st.extra['peak_memory_mb']:.0f} MB")
+            notes.append(f"peak {st.extra['peak_memory_mb']:.3g} MB")
         if st.extra.get("first_probe_of_a_light_cluster_s"):
             notes.append(f"first probe of a light cluster {_seconds(st.extra['first_probe_of_a_light_cluster_s'])}")
         if "slowest_s" in st.extra:
@@ -556,7 +557,11 @@ def cmd_benchmark(args) -> int:
 
         payload = {"stages": {k: v.to_json() for k, v in stages.items()}, "machine": speeds,
                    "resolution": result["resolution"], **({"scaling": scaling_rows} if scaling_rows else {})}
-        atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
+        try:
+            atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
+        except OSError as exc:
+            print(f"slrfr: error: {args.json}: could not write the figures ({exc.strerror or exc})", file=sys.stderr)
+            return EXIT_ERROR
         print(f"written to {args.json}")
     return EXIT_OK
 

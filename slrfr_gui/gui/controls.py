@@ -132,7 +132,8 @@ class TrainingControls(QWidget):
         self.mode.setToolTip("SLRFR synthesises each person under nine lights; the paper's outdoor variant "
                              "(section 4.3) skips relighting and needs several gallery images per person")
         form.addRow("classifier", self.mode)
-        self.n_atoms = self._spin(1, 200, "K: atoms per person's dictionary")
+        self.n_atoms = self._spin(0, 500, "K: atoms per person's dictionary; 0 (auto): max(10, pixels / 2)")
+        self.n_atoms.setSpecialValueText("auto")
         self.sparsity = self._spin(1, 50, "T0: non-zero coefficients per signal in K-SVD")
         self.n_iter = self._spin(0, 100, "K-SVD iterations")
         self.n_components = self._spin(0, 2000, "PCA features (0: automatic); a number here switches from the"
@@ -183,7 +184,8 @@ class TrainingControls(QWidget):
     def parameters(self) -> dict:
         """Keyword arguments for :func:`~slrfr_gui.core.outdoor.make_classifier` (``mode`` and its parameters)."""
         components = self.n_components.value() or None
-        return {"mode": self.mode.currentData(), "n_atoms": self.n_atoms.value(), "sparsity": self.sparsity.value(),
+        return {"mode": self.mode.currentData(), "n_atoms": self.n_atoms.value() or None,
+                "sparsity": self.sparsity.value(),
                 "n_iter": self.n_iter.value(), "n_components": components,
                 "features": "pca" if components else "sqrt"}
 

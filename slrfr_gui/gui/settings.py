@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 
 _DEFAULTS: dict = {
-    "train/n_atoms": 10,
+    "train/n_atoms": 0,  # auto
     "train/sparsity": 3,
     "train/n_iter": 10,
     "train/n_components": 0,  # 0: keep 99.9 % of the training variance
