@@ -34,23 +34,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .classifier import _Base, _check_labels, check_faces, check_probes
-from .frame import FRAME_SHAPE, check_resolution, degrade
+from .classifier import LRPCANearestNeighbour, _Base, check_faces, check_probes, nearest_by_person, pca
+from .classifier import squared_distances
+from .frame import FRAME_SHAPE, degrade
 
 __all__ = ["RelitPCANearestNeighbour", "BicubicPCANearestNeighbour", "RelitFisherfaces", "LBPNearestNeighbour",
-           "CLPM", "nearest_by_person"]
-
-
-def nearest_by_person(dist: np.ndarray, sample_labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Smallest distance to each person's samples: (n_probes, n_samples) -> (n_probes, n_persons)."""
-    out = np.empty((len(dist), len(classes)))
-    for i, person in enumerate(classes):
-        out[:, i] = dist[:, sample_labels == person].min(axis=1)
-    return out
-
-
-def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.maximum(np.sum(a**2, 1)[:, None] - 2 * a @ b.T + np.sum(b**2, 1)[None], 0.0)
+           "CLPM"]
 
 
 class _Synthesizing(_Base):
@@ -68,29 +57,16 @@ class _Synthesizing(_Base):
         return lr, np.repeat(labels, k)
 
 
-class RelitPCANearestNeighbour(_Synthesizing):
+class RelitPCANearestNeighbour(LRPCANearestNeighbour, _Synthesizing):
     """Eigenfaces nearest neighbour on the degraded relit gallery (the paper's "PCA on relit" rival)."""
 
     def __init__(self, resolution=(7, 6), face_model=None):
-        self.resolution = resolution
+        super().__init__(resolution)
         self.face_model = face_model
 
     def fit(self, faces, labels, synthesized=None):
-        self.resolution_ = check_resolution(self.resolution)
-        faces = check_faces(faces)
-        labels = _check_labels(labels, len(faces))
-        x, self.sample_labels_ = self._signals(faces, labels, synthesized)
-        self.mean_ = x.mean(axis=0)
-        _, s, vt = np.linalg.svd(x - self.mean_, full_matrices=False)
-        self.components_ = vt[: max(int(np.sum(s > 1e-10 * s[0])), 1)]
-        self.gallery_ = (x - self.mean_) @ self.components_.T
-        self.classes_ = np.unique(labels)
-        return self
-
-    def residuals(self, probes):
-        self._check_fitted()
-        y = (check_probes(probes, self.resolution_) - self.mean_) @ self.components_.T
-        return np.sqrt(nearest_by_person(_sq_dist(y, self.gallery_), self.sample_labels_, self.classes_))
+        faces, labels = self._checked_fit_input(faces, labels)
+        return self._fit_vectors(*self._signals(faces, labels, synthesized))
 
 
 class BicubicPCANearestNeighbour(_Base):
@@ -104,9 +80,7 @@ class BicubicPCANearestNeighbour(_Base):
     def fit(self, faces, labels):
         from .facemodel import default_face_model
 
-        self.resolution_ = check_resolution(self.resolution)
-        faces = check_faces(faces)
-        labels = _check_labels(labels, len(faces))
+        faces, labels = self._checked_fit_input(faces, labels)
         model = self.face_model or default_face_model()
         self.mean_ = model.pca_mean
         self.components_ = model.pca_components[: self.n_components]
@@ -121,7 +95,7 @@ class BicubicPCANearestNeighbour(_Base):
         lr = check_probes(probes, self.resolution_).reshape(-1, r, c)
         up = np.stack([cv2.resize(p, (FRAME_SHAPE[1], FRAME_SHAPE[0]), interpolation=cv2.INTER_CUBIC) for p in lr])
         y = (up.reshape(len(up), -1) - self.mean_) @ self.components_.T
-        return np.sqrt(nearest_by_person(_sq_dist(y, self.gallery_), self.sample_labels_, self.classes_))
+        return np.sqrt(nearest_by_person(squared_distances(y, self.gallery_), self.sample_labels_, self.classes_))
 
 
 class RelitFisherfaces(_Synthesizing):
@@ -137,15 +111,10 @@ class RelitFisherfaces(_Synthesizing):
     def fit(self, faces, labels, synthesized=None):
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-        self.resolution_ = check_resolution(self.resolution)
-        faces = check_faces(faces)
-        labels = _check_labels(labels, len(faces))
+        faces, labels = self._checked_fit_input(faces, labels)
         x, y = self._signals(faces, labels, synthesized)
         self.classes_ = np.unique(labels)
-        self.mean_ = x.mean(axis=0)
-        _, s, vt = np.linalg.svd(x - self.mean_, full_matrices=False)
-        p = max(1, min(len(x) - len(self.classes_), int(np.sum(s > 1e-10 * s[0]))))
-        self.components_ = vt[:p]
+        self.mean_, self.components_ = pca(x, max(1, len(x) - len(self.classes_)))
         pcs = (x - self.mean_) @ self.components_.T
         self.lda_ = LinearDiscriminantAnalysis(solver="svd").fit(pcs, y) if len(self.classes_) > 1 else None
         z = self.lda_.transform(pcs) if self.lda_ is not None else pcs
@@ -156,7 +125,7 @@ class RelitFisherfaces(_Synthesizing):
         self._check_fitted()
         pcs = (check_probes(probes, self.resolution_) - self.mean_) @ self.components_.T
         z = self.lda_.transform(pcs) if self.lda_ is not None else pcs
-        return np.sqrt(_sq_dist(z, self.means_))
+        return np.sqrt(squared_distances(z, self.means_))
 
 
 class LBPNearestNeighbour(_Base):
@@ -189,9 +158,7 @@ class LBPNearestNeighbour(_Base):
         return np.array(out)
 
     def fit(self, faces, labels):
-        self.resolution_ = check_resolution(self.resolution)
-        faces = check_faces(faces)
-        labels = _check_labels(labels, len(faces))
+        faces, labels = self._checked_fit_input(faces, labels)
         self.gallery_ = self._histograms(degrade(faces, self.resolution_))
         self.sample_labels_ = labels
         self.classes_ = np.unique(labels)
@@ -237,9 +204,7 @@ class CLPM(_Base):
 
         from .facemodel import default_face_model
 
-        self.resolution_ = check_resolution(self.resolution)
-        faces = check_faces(faces)
-        labels = _check_labels(labels, len(faces))
+        faces, labels = self._checked_fit_input(faces, labels)
         if self.train_faces is None:
             raise ValueError("CLPM needs train_faces (training subjects' HR faces) to learn its mappings")
         train = check_faces(self.train_faces, "train_faces")
@@ -258,7 +223,7 @@ class CLPM(_Base):
         self.hr_basis_ = keep @ self.hr_basis_
         high = keep @ high
         # Weights: each face with itself and its HR nearest neighbours, heat kernel.
-        d2 = _sq_dist(high.T, high.T)
+        d2 = squared_distances(high.T, high.T)
         k = min(self.n_neighbours, len(train) - 1)
         w = np.zeros_like(d2)
         if k > 0:
@@ -285,4 +250,4 @@ class CLPM(_Base):
     def residuals(self, probes):
         self._check_fitted()
         y = ((check_probes(probes, self.resolution_) - self.lr_mean_) @ self.lr_basis_.T) @ self.p_low_
-        return np.sqrt(nearest_by_person(_sq_dist(y, self.gallery_), self.sample_labels_, self.classes_))
+        return np.sqrt(nearest_by_person(squared_distances(y, self.gallery_), self.sample_labels_, self.classes_))

@@ -81,7 +81,42 @@ def orthonormal_basis(matrix: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
     return u[:, s > rtol * s[0]]
 
 
+def pca(x: np.ndarray, n_components: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and principal axes of the rows of ``x`` (n, d), dropping axes below 1e-10 of the largest.
+
+    Returns
+    -------
+    mean : ndarray of shape (d,)
+    components : ndarray of shape (p, d)
+        At least one row; at most ``n_components`` when given.
+    """
+    mean = x.mean(axis=0)
+    _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+    rank = int(np.sum(s > 1e-10 * max(s[0], 1e-300))) if s.size else 0
+    p = rank if n_components is None else min(int(n_components), rank)
+    return mean, vt[:max(p, 1)]
+
+
+def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances between the rows of ``a`` (n, d) and ``b`` (m, d), shape (n, m)."""
+    return np.maximum(np.sum(a**2, 1)[:, None] - 2 * a @ b.T + np.sum(b**2, 1)[None], 0.0)
+
+
+def nearest_by_person(dist: np.ndarray, sample_labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Smallest distance to each person's samples: (n_probes, n_samples) -> (n_probes, n_persons)."""
+    out = np.empty((len(dist), len(classes)))
+    for i, person in enumerate(classes):
+        out[:, i] = dist[:, sample_labels == person].min(axis=1)
+    return out
+
+
 class _Base:
+    def _checked_fit_input(self, faces, labels) -> tuple[np.ndarray, np.ndarray]:
+        """Validate ``resolution`` (set ``resolution_``), the faces (n, 48, 40) and their labels (n,)."""
+        self.resolution_ = check_resolution(self.resolution)
+        faces = check_faces(faces)
+        return faces, _check_labels(labels, len(faces))
+
     def _check_fitted(self):
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(faces, labels) first")
@@ -292,8 +327,6 @@ class SLRFRClassifier(_Base):
             vectors = np.maximum(vectors, 0.0) ** self.gamma_
         return (vectors - self.pca_mean_) @ self.pca_basis_
 
-    _features = feature_vectors
-
     def _resolve_metric(self, p: int):
         from .lighting import LightingMetric
 
@@ -347,9 +380,7 @@ class SLRFRClassifier(_Base):
         Cancelled
             ``should_stop`` returned True.
         """
-        self.resolution_ = check_resolution(self.resolution)
-        faces = check_faces(faces)
-        labels = _check_labels(labels, len(faces))
+        faces, labels = self._checked_fit_input(faces, labels)
         if (self.n_atoms is not None and int(self.n_atoms) < 1) or int(self.sparsity) < 1 or int(self.n_iter) < 0:
             raise ValueError("n_atoms and sparsity must be >= 1 and n_iter >= 0")
         r, c = self.resolution_
@@ -550,28 +581,20 @@ class LRPCANearestNeighbour(_Base):
 
     def fit(self, faces, labels) -> "LRPCANearestNeighbour":
         """Degrade the gallery and learn its PCA. ``faces``: (n, 48, 40); ``labels``: (n,)."""
-        self.resolution_ = check_resolution(self.resolution)
-        faces = check_faces(faces)
-        labels = _check_labels(labels, len(faces))
+        faces, labels = self._checked_fit_input(faces, labels)
         r, c = self.resolution_
-        x = degrade(faces, (r, c)).reshape(len(faces), -1)
-        self.mean_ = x.mean(axis=0)
-        u, s, vt = np.linalg.svd(x - self.mean_, full_matrices=False)
-        keep = s > 1e-10 * max(s[0], 1e-300) if s.size else np.zeros(0, bool)
-        p = int(keep.sum()) if self.n_components is None else min(int(self.n_components), int(keep.sum()))
-        self.components_ = vt[:max(p, 1)]
+        return self._fit_vectors(degrade(faces, (r, c)).reshape(len(faces), -1), labels)
+
+    def _fit_vectors(self, x: np.ndarray, sample_labels: np.ndarray) -> "LRPCANearestNeighbour":
+        """PCA of low-resolution vectors ``x`` (n, r * c), each labelled with its person."""
+        self.mean_, self.components_ = pca(x, self.n_components)
         self.gallery_ = (x - self.mean_) @ self.components_.T
-        self.gallery_labels_ = labels
-        self.classes_ = np.unique(labels)
+        self.sample_labels_ = np.asarray(sample_labels)
+        self.classes_ = np.unique(sample_labels)
         return self
 
     def residuals(self, probes) -> np.ndarray:
         """Smallest Euclidean distance to each person's gallery images in PCA space, (n_probes, n_persons)."""
         self._check_fitted()
         y = (check_probes(probes, self.resolution_) - self.mean_) @ self.components_.T
-        d2 = (np.sum(y**2, 1)[:, None] - 2 * y @ self.gallery_.T + np.sum(self.gallery_**2, 1)[None])
-        dist = np.sqrt(np.maximum(d2, 0.0))
-        out = np.empty((len(y), len(self.classes_)))
-        for i, person in enumerate(self.classes_):
-            out[:, i] = dist[:, self.gallery_labels_ == person].min(axis=1)
-        return out
+        return np.sqrt(nearest_by_person(squared_distances(y, self.gallery_), self.sample_labels_, self.classes_))

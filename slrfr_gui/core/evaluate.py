@@ -192,7 +192,7 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
         gallery_lights = set(directions)
         gallery_rows = [i for i, d in enumerate(test_dirs) if d in gallery_lights]
 
-        variants = {m: _variant_params(m, params) for m in methods if _variant_params(m, params) is not None}
+        variants = {m: v for m in methods if (v := _variant_params(m, params)) is not None}
         needs_synthesis = bool(variants) or any(m in ("LR-PCA relit", "Fisherfaces relit") for m in methods)
         synthesized = {}  # (learned_shading, include_input) -> {row: signals}
         metrics = {}  # (method, resolution) -> LightingMetric or None

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifier import _Base, _check_labels, check_faces, check_probes
-from .frame import check_resolution, degrade, format_resolution
+from .classifier import _Base, check_probes, pca
+from .frame import degrade, format_resolution
 
 __all__ = ["OutdoorClassifier", "PCALDASVM", "l1_project", "make_classifier", "regularized_lda"]
 
@@ -109,9 +109,7 @@ class OutdoorClassifier(_Base):
 
         from .errors import Cancelled
 
-        self.resolution_ = check_resolution(self.resolution)
-        faces = check_faces(faces)
-        labels = _check_labels(labels, len(faces))
+        faces, labels = self._checked_fit_input(faces, labels)
         r, c = self.resolution_
         lr = degrade(faces, (r, c)).reshape(len(faces), -1)
         self.classes_ = np.unique(labels)
@@ -224,15 +222,11 @@ class PCALDASVM(_Base):
     def fit(self, faces, labels):
         from sklearn.svm import LinearSVC
 
-        self.resolution_ = check_resolution(self.resolution)
-        faces = check_faces(faces)
-        labels = _check_labels(labels, len(faces))
+        faces, labels = self._checked_fit_input(faces, labels)
         r, c = self.resolution_
         x = degrade(faces, (r, c)).reshape(len(faces), -1)
         self.classes_ = np.unique(labels)
-        self.mean_ = x.mean(axis=0)
-        _, s, vt = np.linalg.svd(x - self.mean_, full_matrices=False)
-        self.components_ = vt[: max(1, int(np.sum(s > 1e-10 * max(s[0], 1e-300))))]
+        self.mean_, self.components_ = pca(x)
         pcs = (x - self.mean_) @ self.components_.T
         if len(self.classes_) > 1:
             self.lda_ = regularized_lda(pcs, labels, self.shrinkage)
