@@ -254,13 +254,30 @@ def refine(image: np.ndarray, start: Placement, space: FaceSpace | None = None, 
     (Placement, float)
         The best placement found and its distance from the face space.
     """
+    return run_steps(refine_steps(image, start, space, rounds, rotate))
+
+
+def run_steps(steps):
+    """Run a generator of work units (see :func:`refine_steps`) to its end; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def refine_steps(image: np.ndarray, start: Placement, space: FaceSpace | None = None, rounds: int = 3,
+                 rotate: bool = False):
+    """:func:`refine` as a generator that yields after each move of the pattern search (well
+    under a millisecond each) and returns (Placement, float), for searches spread over frames."""
     space = space or face_space()
-    placement, _ = _search(image, start, space, rounds, rotate)
+    placement, _ = yield from _search(image, start, space, rounds, rotate)
     return placement, faceness(np.asarray(image, dtype=np.float32), placement, space)
 
 
 def _search(image, start, space, rounds, rotate):
-    """Pattern search minimising :meth:`FaceSpace.cost`; returns (placement, cost)."""
+    """Pattern search minimising :meth:`FaceSpace.cost`; a generator yielding after each move,
+    returning (placement, cost)."""
     image = np.asarray(image, dtype=np.float32)
     best, best_d = start, face_cost(image, start, space)
     step_xy, step_s, step_a = 1.5, 0.06, 0.06
@@ -279,5 +296,6 @@ def _search(image, start, space, rounds, rotate):
             i = int(np.argmin(d))
             if d[i] < best_d - 1e-6:
                 best, best_d, improved = candidates[i], float(d[i]), True
+            yield
         step_xy, step_s, step_a = step_xy / 2, step_s / 2, step_a / 2
     return best, best_d

@@ -29,12 +29,13 @@ trains the shipped one (``resources/detector.npz``) on the 38 Yale B subjects.
 from __future__ import annotations
 
 import functools
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from .align import COLS, ROWS, FaceSpace, Placement, _warp, align, face_space, refine
+from .align import COLS, ROWS, FaceSpace, Placement, _warp, align, face_space, refine_steps, run_steps
 from .datafile import read_data_file, write_data_file
 from .errors import ResourceError
 from .facemodel import FaceModel
@@ -329,7 +330,23 @@ def _local_maxima(score: np.ndarray, threshold: float, top: int):
     return [(float(values[i]), int(xs[i]), int(ys[i])) for i in order]
 
 
+#: Work units of a stepwise search are kept under about this many output pixels
+#: (a band of a large pyramid level is one unit; see :func:`search_steps`).
+BAND_PIXELS = 120_000
+
+
+def _bands(rows: int, window: int, width: int):
+    """Row ranges [r0, r1) of an image ``rows`` high whose windows (``window`` rows tall)
+    start in [r0, r1 - window], covering every window once, each band about BAND_PIXELS."""
+    starts = rows - window + 1
+    step = max(2, BAND_PIXELS // max(1, width) // 2 * 2)  # even: the cascade scans every other row
+    for r0 in range(0, starts, step):
+        yield r0, min(rows, r0 + step + window - 1)
+
+
 def _template_candidates(image, template, min_width, max_width, per_level, ncc_threshold=0.3):
+    """Peaks of the NCC with the mean face over the image pyramid; a generator that yields
+    between work units and returns the scored candidates."""
     rows, cols = image.shape
     t_rows, t_cols = template.shape
     out = []
@@ -340,13 +357,17 @@ def _template_candidates(image, template, min_width, max_width, per_level, ncc_t
         if size[0] < t_cols or size[1] < t_rows:
             break
         level = cv2.resize(image, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-        ncc = cv2.matchTemplate(level, template, cv2.TM_CCOEFF_NORMED)
+        yield
+        ncc = np.empty((size[1] - t_rows + 1, size[0] - t_cols + 1), np.float32)
+        for r0, r1 in _bands(size[1], t_rows, size[0]):
+            ncc[r0:r1 - t_rows + 1] = cv2.matchTemplate(level[r0:r1], template, cv2.TM_CCOEFF_NORMED)
+            yield
         for value, px, py in _local_maxima(ncc, ncc_threshold, per_level):
             cx = (px + (t_cols - 1) / 2 + 0.5) / f - 0.5
             cy = (py + (t_rows - 1) / 2 + 0.5) / f - 0.5
             out.append((value, Placement(cx, cy, s)))
         s *= SCALE_STEP
-    return _merge_candidates(out)
+    return out
 
 
 def _merge_candidates(scored) -> list[Placement]:
@@ -363,7 +384,15 @@ def _merge_candidates(scored) -> list[Placement]:
 _CASCADE = None
 
 
-def _haar_candidates(image8: np.ndarray, min_width: int) -> list[Placement]:
+def _haar_candidates(image8: np.ndarray, min_width: int):
+    """Boxes of OpenCV's frontal-face cascade; a generator that yields between work units
+    and returns the candidates.
+
+    The cascade's pyramid is run one scale at a time (its raw windows, ``minNeighbors=0``,
+    ``minSize = maxSize`` = that scale's window), then grouped as ``detectMultiScale`` groups
+    them (``groupRectangles`` with 4 neighbours, eps 0.2): the same boxes as one call with
+    ``scaleFactor=1.15, minNeighbors=4``, but a search can be spread over frames.
+    """
     global _CASCADE
     if _CASCADE is None:
         _CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
@@ -373,14 +402,29 @@ def _haar_candidates(image8: np.ndarray, min_width: int) -> list[Placement]:
     # frame is searched at half size: four times fewer windows.
     f = 0.5 if min(image8.shape) >= 240 else 1.0
     small = cv2.resize(image8, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f != 1.0 else image8
-    boxes = _CASCADE.detectMultiScale(small, scaleFactor=1.15, minNeighbors=4, minSize=(24, 24))
+    window, factor = 24, 1.15
+    raw = []
+    scale = 1.0
+    while True:
+        size = int(round(window * scale))  # the window at this scale, as OpenCV rounds it
+        if size > min(small.shape):
+            break
+        boxes = _CASCADE.detectMultiScale(small, scaleFactor=factor, minNeighbors=0, minSize=(size, size),
+                                          maxSize=(size, size))
+        raw += [list(map(int, box)) for box in boxes]
+        yield
+        scale *= factor
+    if not raw:
+        return []
+    boxes, _ = cv2.groupRectangles(raw, 4, 0.2)
     boxes = [(x / f, y / f, w / f, h / f) for x, y, w, h in boxes]
     # A Haar box spans roughly brow to chin and cheek to cheek; refinement settles the rest.
     return [Placement(x + w / 2 - 0.5, y + 0.55 * h, 1.05 * w / COLS) for x, y, w, h in boxes]
 
 
-def _refine_at_scale(image: np.ndarray, start: Placement, space: FaceSpace) -> tuple[Placement, float]:
-    """Refine on a copy of the neighbourhood resized so the face matches the face space's size."""
+def _refine_at_scale(image: np.ndarray, start: Placement, space: FaceSpace):
+    """Refine on a copy of the neighbourhood resized so the face matches the face space's size;
+    a generator of work units returning (Placement, float) (see :func:`search_steps`)."""
     f = (space.shape[1] / COLS) / start.scale
     x, y, w, h = start.box()
     pad_x, pad_y = int(0.6 * w) + 2, int(0.6 * h) + 2
@@ -393,7 +437,7 @@ def _refine_at_scale(image: np.ndarray, start: Placement, space: FaceSpace) -> t
     fx, fy = size[0] / (x1 - x0), size[1] / (y1 - y0)
     local = Placement((start.cx - x0 + 0.5) * fx - 0.5, (start.cy - y0 + 0.5) * fy - 0.5, start.scale * fx,
                       start.angle)
-    best, distance = refine(work, local, space)
+    best, distance = yield from refine_steps(work, local, space)
     return Placement((best.cx + 0.5) / fx - 0.5 + x0, (best.cy + 0.5) / fy - 0.5 + y0, best.scale / fx,
                      best.angle), distance
 
@@ -437,12 +481,31 @@ def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model:
     ValueError
         ``image`` is not a 2-D array of finite grey levels.
     """
+    return run_steps(search_steps(image, detector, model, min_width, max_width, max_faces, use_haar, per_level,
+                                  threshold))
+
+
+def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model: FaceModel | None = None,
+                 min_width: float = MIN_FACE_WIDTH, max_width: float | None = None, max_faces: int = 20,
+                 use_haar: bool = True, per_level: int = 3,
+                 threshold: float | None = None) -> Generator[None, None, list[Detection]]:
+    """Find every face in a frame, one work unit at a time: the generator behind :func:`detect_faces`.
+
+    Each ``next()`` does one unit (a level or band of the template pyramid, a scale band of
+    the Haar cascade, the refinement or alignment of one candidate: a few milliseconds on a
+    640 x 480 frame) and yields None; the detections are the generator's return value
+    (``StopIteration.value``, or ``result = yield from search_steps(...)``). A caller with a
+    time budget per frame (:class:`slrfr_gui.core.faces.FaceTracker`) spreads a search over
+    several frames this way. Parameters, return value and errors as for
+    :func:`detect_faces`; the errors are raised at the first ``next()``.
+    """
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 2 or not np.all(np.isfinite(image)):
         raise ValueError(f"image must be a 2-D array of finite grey levels, got shape {image.shape}")
     rows, cols = image.shape
     if rows < 8 or cols < 8 or image.std() < 1e-4:
         return []
+    yield
     detector = detector or default_detector()
     threshold = detector.threshold if threshold is None else float(threshold)
     space = face_space(model)
@@ -450,12 +513,13 @@ def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model:
     # In a large photo, faces under 1/160 of its long side are not searched (a 4000-pixel photo
     # from 25 pixels on): the pyramid below that costs seconds and finds mostly texture.
     min_width = max(float(min_width), max(rows, cols) / 160.0)
-    starts = _template_candidates(image, space.template, float(min_width), max_width, per_level)
+    starts = yield from _template_candidates(image, space.template, float(min_width), max_width, per_level)
+    starts = _merge_candidates(starts)
     if use_haar:
-        starts += _haar_candidates(np.clip(image * 255, 0, 255).astype(np.uint8), int(min_width))
+        starts += yield from _haar_candidates(np.clip(image * 255, 0, 255).astype(np.uint8), int(min_width))
     found = []
     for start in starts:
-        placement, distance = _refine_at_scale(image, start, space)
+        placement, distance = yield from _refine_at_scale(image, start, space)
         if distance > 0.7 or not (min_width * 0.7 <= COLS * placement.scale <= max_width * 1.3):
             continue
         score = detector.score(image, placement)
@@ -474,6 +538,7 @@ def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model:
             break
     aligned = []
     for det in kept:
+        yield
         placement, score = detector.align(image, det.placement)
         if score >= detector.final_threshold:
             aligned.append(Detection(placement, score))

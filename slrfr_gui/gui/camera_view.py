@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 
 from ..core.camera import FrameSource, describe_source
 from ..core.errors import SLRFRError
-from ..core.faces import FaceTracker
+from ..core.faces import LIVE_SEARCH_BUDGET_S, FaceTracker
 from ..core.frame import probe_problem
 from .common import fit_pixmap
 
@@ -56,7 +56,7 @@ class CameraWorker(QObject):
     def run(self) -> None:
         try:
             self.source = FrameSource(self.spec, loop=self.loop)
-            tracker = FaceTracker()
+            tracker = FaceTracker(budget_s=LIVE_SEARCH_BUDGET_S if self.source.kind == "device" else None)
             times = []
             index = 0
             while not self._stop.is_set():

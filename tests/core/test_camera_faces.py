@@ -152,3 +152,94 @@ def test_cli_options_before_probes_and_unknown_faces(tmp_path, synthetic_gallery
     write_grey(tmp_path / "big.png", big)
     assert main(["identify", str(model), str(tmp_path / "big.png"), "--eyes=-50,-50,-10,-50"]) == 1
     assert "outside" in capsys.readouterr().err
+
+
+def _drifting_face_frames(n, seed=4):
+    import cv2
+
+    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+    from slrfr_gui.core.yale import light_vector
+
+    face = render_faces(sample_albedos(1, seed=seed), light_vector([0], [5]))[0, 0]
+    big = cv2.resize(face, (80, 96), interpolation=cv2.INTER_LINEAR)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        frame = np.clip(0.45 + 0.03 * rng.standard_normal((240, 320)), 0, 1)
+        d = i // 8
+        frame[60 + d:156 + d, 100 + d:180 + d] = big
+        yield frame
+
+
+def test_search_steps_is_detect_faces_one_unit_at_a_time():
+    from slrfr_gui.core.detect import detect_faces, search_steps
+
+    frame = next(_drifting_face_frames(1))
+    steps = search_steps(frame)
+    units = 0
+    try:
+        while True:
+            next(steps)
+            units += 1
+    except StopIteration as done:
+        stepped = done.value
+    whole = detect_faces(frame)
+    assert units > 20  # many small units, not one big one
+    assert len(whole) == 1
+    assert [d.box for d in stepped] == [d.box for d in whole]
+
+
+def test_a_live_tracker_spreads_the_search_over_frames_and_then_follows_the_face():
+    from slrfr_gui.core.detect import detect_faces
+    from slrfr_gui.core.faces import FaceTracker
+
+    frames = list(_drifting_face_frames(400))
+    # A budget far below one unit: every frame does exactly one unit of search.
+    tracker = FaceTracker(budget_s=1e-9)
+    counts, boxes = [], []
+    for frame in frames:
+        faces = tracker.update(frame)
+        counts.append(len(faces))
+        boxes.append(faces[0].box if faces else None)
+    first = counts.index(1)
+    assert first > 100  # the search took many frames (a unit each), none of them a whole search
+    assert all(c == 1 for c in counts[first:])  # found, then followed
+    # The search ran on the first frame; by the frame where it ended the face had moved
+    # first // 8 pixels down and right, and the detection was settled there.
+    assert first // 8 >= 30
+    for i in (first, len(frames) - 1):
+        expected = detect_faces(frames[i])[0].box
+        assert np.abs(np.subtract(boxes[i], expected)).max() <= 3
+
+
+def test_a_tracker_refuses_a_bad_budget():
+    from slrfr_gui.core.faces import FaceTracker
+
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="budget_s"):
+            FaceTracker(budget_s=bad)
+
+
+def test_the_cascade_run_one_scale_at_a_time_gives_detectmultiscale_s_boxes(yale_dir):
+    import cv2
+
+    from slrfr_gui.core import detect
+    from slrfr_gui.core.align import run_steps
+    from slrfr_gui.core.synthetic import pasted_frame
+    from slrfr_gui.core.yale import load_yale
+
+    images = load_yale(yale_dir, subjects=[11]).images
+    rng = np.random.default_rng(0)
+    compared = found = 0
+    for image in images[:12]:
+        face = cv2.resize(image.astype(np.float32), (168, 192), interpolation=cv2.INTER_CUBIC)
+        frame, _ = pasted_frame(face, int(rng.integers(60, 300)), rng, crop_columns=(0, 168))
+        image8 = np.clip(frame * 255, 0, 255).astype(np.uint8)
+        stepped = run_steps(detect._haar_candidates(image8, 12))
+        small = cv2.resize(image8, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        boxes = detect._CASCADE.detectMultiScale(small, scaleFactor=1.15, minNeighbors=4, minSize=(24, 24))
+        expected = sorted((2 * x + w - 0.5, 2 * y + 1.1 * h) for x, y, w, h in boxes)
+        got = sorted((p.cx, p.cy) for p in stepped)
+        assert np.allclose(got, expected) if expected else got == []
+        compared += 1
+        found += len(boxes)
+    assert compared == 12 and found >= 1
