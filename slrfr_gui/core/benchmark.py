@@ -163,6 +163,9 @@ def run_benchmark(resolution=(7, 6), sizes=(38, 1000, 10_000, 100_000), repeat: 
     t, n = _median_time(lambda: SLRFRClassifier(resolution=resolution).fit(faces, labels), max(3, repeat // 5))
     stages["enroll_38"] = Stage(t, 38 * stages["enroll_person"].limit_s, None, n)
 
+    say("enroll_1k")
+    stages["enroll_1k"] = _enroll_many_stage(resolution, 1000, stages["enroll_person"].limit_s, repeat)
+
     probe = degrade(render_faces(albedos[:1], np.array([[-0.3, 0.1, 0.95]]))[0, 0], resolution)
     for size in sizes:
         name = f"identify_{size // 1000}k" if size >= 1000 and size % 1000 == 0 else f"identify_{size}"
@@ -287,3 +290,33 @@ def _webcam_stage(resolution, faces, labels, speeds, repeat) -> Stage:
                   "note": "the camera view's tracker: tracking every frame, the full face search spread over"
                           f" frames ({LIVE_SEARCH_BUDGET_S * 1000:.0f} ms of search per frame); 'slowest_s' is"
                           " the worst frame, 'full_search_frame_s' a whole search done in one frame"})
+
+
+def _enroll_many_stage(resolution, persons: int, person_limit_s: float, repeat: int) -> Stage:
+    """Enroll ``persons`` fictional persons (one gallery image each) with every core, and with
+    one (one relighting thread, one BLAS thread) for the speed-up."""
+    from threadpoolctl import threadpool_limits
+
+    from . import classifier
+    from .synthetic import render_faces, sample_albedos
+
+    faces = render_faces(sample_albedos(persons, seed=2), np.array([[0.15, 0.2, 1.0]]))[:, 0]
+    labels = np.array([f"person{i:05d}" for i in range(persons)])
+
+    def enroll():
+        SLRFRClassifier(resolution=resolution).fit(faces, labels)
+
+    runs = max(3, repeat // 5)
+    t, n = _median_time(enroll, runs)
+    saved = classifier.RELIGHT_WORKERS
+    try:
+        classifier.RELIGHT_WORKERS = 1
+        with threadpool_limits(1):
+            one, _ = _median_time(enroll, runs)
+    finally:
+        classifier.RELIGHT_WORKERS = saved
+    cores = os.cpu_count() or 1
+    return Stage(t, persons * person_limit_s / cores, None, n,
+                 {"persons": persons, "one_core_s": one, "cores": cores, "speedup": one / t,
+                  "note": f"{persons} persons, one gallery image each; one_core_s: one relighting thread and"
+                          " one BLAS thread; the limit divides the one-person limit by the cores"})

@@ -7,8 +7,11 @@ estimator is fitted.
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -16,7 +19,7 @@ from .errors import Cancelled
 from .facemodel import FaceModel, default_face_model
 from .frame import FRAME_SHAPE, check_resolution, degrade, format_resolution, prepare_probe
 from .ksvd import ksvd
-from .relight import points_of_light, relight
+from .relight import points_of_light, relight_batch
 
 __all__ = ["SLRFRClassifier", "LRPCANearestNeighbour", "NotFittedError"]
 
@@ -280,32 +283,71 @@ class SLRFRClassifier(_Base):
     def synthesize(self, faces, progress=None, should_stop=None) -> np.ndarray:
         """The HR signals of each gallery face: itself (if ``include_input``) and its relit copies.
 
+        Faces are relit in chunks of :data:`RELIGHT_CHUNK`
+        (:func:`~slrfr_gui.core.relight.relight_batch`), the chunks spread over the
+        machine's cores by a thread pool (the batched arithmetic releases the GIL).
+
         Parameters
         ----------
         faces : ndarray of shape (n, 48, 40)
             Grey levels in [0, 1].
+        progress : callable(done, total), optional
+            Faces relit so far; called from the calling thread.
+        should_stop : callable() -> bool, optional
+            Polled between chunks; True raises :class:`Cancelled`.
 
         Returns
         -------
         ndarray of shape (n, 10, 48, 40), the input first (or (n, 9, 48, 40) without it)
         """
         faces = check_faces(faces)
+        out = None
+        for lo, part in self._relit_chunks(faces, progress, should_stop):
+            if out is None:
+                out = np.empty((len(faces), part.shape[1], *FRAME_SHAPE))
+            out[lo:lo + len(part)] = part
+        return out
+
+    def _relit_chunks(self, faces, progress=None, should_stop=None):
+        """(start, signals of shape (m, k, 48, 40)) for each chunk of ``faces``, in order;
+        the chunks are relit on a thread pool, two ahead of the consumer at most per core."""
         model = self.face_model or default_face_model()
         lights = points_of_light()
-        k = len(lights) + int(self.include_input)
-        out = np.empty((len(faces), k, *FRAME_SHAPE))
-        for i, face in enumerate(faces):
-            if should_stop is not None and should_stop():
-                raise Cancelled("training was cancelled")
-            result = relight(face, model, lights, learned_shading=self.learned_shading)
-            if self.include_input:
-                out[i, 0] = face
-                out[i, 1:] = result.relit
-            else:
-                out[i] = result.relit
-            if progress is not None:
-                progress(i + 1, len(faces))
-        return out
+
+        def one(chunk):
+            _, _, relit = relight_batch(chunk, model, lights, learned_shading=self.learned_shading)
+            return np.concatenate([chunk[:, None], relit], axis=1) if self.include_input else relit
+
+        starts = list(range(0, len(faces), RELIGHT_CHUNK))
+        workers = min(len(starts), RELIGHT_WORKERS or os.cpu_count() or 1)
+        if workers <= 1:
+            for lo in starts:
+                if should_stop is not None and should_stop():
+                    raise Cancelled("training was cancelled")
+                yield lo, one(faces[lo:lo + RELIGHT_CHUNK])
+                if progress is not None:
+                    progress(min(lo + RELIGHT_CHUNK, len(faces)), len(faces))
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slrfr-relight") as pool:
+            pending = deque()
+            queue = iter(starts)
+            try:
+                for lo in itertools.islice(queue, 2 * workers):
+                    pending.append((lo, pool.submit(one, faces[lo:lo + RELIGHT_CHUNK])))
+                while pending:
+                    if should_stop is not None and should_stop():
+                        raise Cancelled("training was cancelled")
+                    lo, future = pending.popleft()
+                    part = future.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.append((nxt, pool.submit(one, faces[nxt:nxt + RELIGHT_CHUNK])))
+                    yield lo, part
+                    if progress is not None:
+                        progress(min(lo + RELIGHT_CHUNK, len(faces)), len(faces))
+            finally:
+                for _, future in pending:
+                    future.cancel()
 
     # ------------------------------------------------------------ features
     def _setup_features(self, resolution) -> None:
@@ -388,41 +430,63 @@ class SLRFRClassifier(_Base):
         p = self.pca_basis_.shape[1]
         self.n_atoms_ = int(self.n_atoms) if self.n_atoms is not None else max(10, p // 2)
         self.metric_, self.metric_source_ = self._resolve_metric(p)
+        labels_order = np.argsort(labels, kind="stable")
+        self.classes_, first = np.unique(labels[labels_order], return_index=True)
         if synthesized is None:
             relit_progress = None if progress is None else (lambda d, t: progress(d, t, "relight"))
-            synthesized = self.synthesize(faces, relit_progress, should_stop)
-        synthesized = np.asarray(synthesized, dtype=np.float64)
-        if synthesized.ndim != 4 or synthesized.shape[0] != len(faces) or synthesized.shape[2:] != FRAME_SHAPE:
-            raise ValueError(f"synthesized must have shape ({len(faces)}, k, 48, 40), got {synthesized.shape}")
+            chunks = self._relit_chunks(faces, relit_progress, should_stop)
+        else:
+            synthesized = np.asarray(synthesized, dtype=np.float64)
+            if synthesized.ndim != 4 or synthesized.shape[0] != len(faces) or synthesized.shape[2:] != FRAME_SHAPE:
+                raise ValueError(f"synthesized must have shape ({len(faces)}, k, 48, 40), got {synthesized.shape}")
+            chunks = ((lo, synthesized[lo:lo + RELIGHT_CHUNK]) for lo in range(0, len(faces), RELIGHT_CHUNK))
+        lr = None
+        for lo, part in chunks:  # degraded chunk by chunk: the HR signals are never all in memory
+            m, k = part.shape[:2]
+            if lr is None:
+                lr = np.empty((len(faces), k, r * c))
+            lr[lo:lo + m] = degrade(part.reshape(-1, *FRAME_SHAPE), (r, c)).reshape(m, k, r * c)
 
-        k = synthesized.shape[1]
-        lr = degrade(synthesized.reshape(-1, *FRAME_SHAPE), (r, c)).reshape(len(faces), k, r * c)
-
-        self.classes_ = np.unique(labels)
-        dictionaries, bases, offsets = [], [], [0]
+        # Each person's signals as the columns of a (p, N_i) matrix, grouped by N_i so that the
+        # spans of a whole group come from one batched SVD.
+        bounds = np.append(first, len(labels))
+        per_person = [labels_order[bounds[i]:bounds[i + 1]] for i in range(len(self.classes_))]
+        bases: list = [None] * len(self.classes_)
+        dictionaries: list = [None] * len(self.classes_)
         sparse = False
-        for i, person in enumerate(self.classes_):
-            if should_stop is not None and should_stop():
-                raise Cancelled("training was cancelled")
-            signals = self.feature_vectors(lr[labels == person].reshape(-1, r * c)).T  # (p, N_i)
-            span = orthonormal_basis(signals)
-            if span.shape[1] <= self.n_atoms_:
-                # K >= the rank of the signals: the span is all a dictionary can give, and K-SVD's
-                # T0-sparse fit of repeated or dependent signals (a copied image) may lose part of it.
-                dictionary = span
-            else:
-                dictionary, _, _ = ksvd(signals, self.n_atoms_, self.sparsity, self.n_iter,
-                                        random_state=self.random_state)
-                sparse = True
-            basis = orthonormal_basis(dictionary)
-            bases.append(basis)
-            dictionaries.append(dictionary)
-            offsets.append(offsets[-1] + basis.shape[1])
-            if progress is not None:
-                progress(i + 1, len(self.classes_), "train")
+        done = 0
+        by_count: dict[int, list[int]] = {}
+        for i, rows in enumerate(per_person):
+            by_count.setdefault(len(rows), []).append(i)
+        for count, people in by_count.items():
+            for lo in range(0, len(people), _SVD_BATCH):
+                if should_stop is not None and should_stop():
+                    raise Cancelled("training was cancelled")
+                group = people[lo:lo + _SVD_BATCH]
+                rows = np.stack([per_person[i] for i in group])  # (g, count)
+                signals = self.feature_vectors(lr[rows].reshape(-1, r * c)).reshape(len(group), -1, p)
+                signals = signals.transpose(0, 2, 1)  # (g, p, N_i)
+                u, sv, _ = np.linalg.svd(signals, full_matrices=False)
+                for j, i in enumerate(group):
+                    keep = sv[j] > 1e-6 * sv[j, 0] if sv[j, 0] > 0 else np.zeros(sv.shape[1], bool)
+                    span = u[j][:, keep]
+                    if span.shape[1] <= self.n_atoms_:
+                        # K >= the rank of the signals: the span is all a dictionary can give, and
+                        # K-SVD's T0-sparse fit of repeated or dependent signals (a copied image)
+                        # may lose part of it.
+                        dictionaries[i] = bases[i] = span
+                    else:
+                        dictionary, _, _ = ksvd(signals[j], self.n_atoms_, self.sparsity, self.n_iter,
+                                                random_state=self.random_state)
+                        dictionaries[i], bases[i] = dictionary, orthonormal_basis(dictionary)
+                        sparse = True
+                done += len(group)
+                if progress is not None:
+                    progress(done, len(self.classes_), "train")
+        offsets = np.concatenate([[0], np.cumsum([b.shape[1] for b in bases])])
         self.dictionaries_ = dictionaries
         self.bases_ = _compact(np.concatenate(bases, axis=1))
-        self.basis_offsets_ = np.asarray(offsets)
+        self.basis_offsets_ = offsets.astype(np.int64)
         self._cluster_cache = OrderedDict()
         self.regime_ = "sparse" if sparse else "nearest-subspace"
         return self
@@ -555,6 +619,13 @@ def _compact(bases: np.ndarray) -> np.ndarray:
 
 #: Probes scored at a time in :meth:`SLRFRClassifier.residuals` (bounds the temporaries).
 _CHUNK = 1024
+#: Gallery faces relit per batch (:meth:`SLRFRClassifier.synthesize`): small enough for the
+#: batch to stay in cache, large enough to leave Python's overhead behind.
+RELIGHT_CHUNK = 64
+#: Threads relighting gallery chunks; None: one per core.
+RELIGHT_WORKERS: int | None = None
+#: Persons per batched SVD in :meth:`SLRFRClassifier.fit`.
+_SVD_BATCH = 1024
 _CACHE_LOCK = threading.Lock()
 #: Memory for the per-light-cluster bases kept at once (at least one cluster is always kept).
 CLUSTER_CACHE_MB = 400

@@ -9,6 +9,8 @@ model resource (:attr:`slrfr_gui.core.facemodel.FaceModel.eye_centres`).
 
 from __future__ import annotations
 
+import functools
+
 import re
 
 import cv2
@@ -138,15 +140,38 @@ def degrade(images: np.ndarray, resolution) -> np.ndarray:
     if (rows, cols) == (r, c):
         out[:] = arr
     elif rows >= r and cols >= c:
-        sigma_r = 0.5 * rows / r
-        sigma_c = 0.5 * cols / c
-        for i in range(n):
-            blurred = cv2.GaussianBlur(arr[i], (0, 0), sigmaX=sigma_c, sigmaY=sigma_r)
-            out[i] = cv2.resize(blurred, (c, r), interpolation=cv2.INTER_AREA)
+        if n < 8:
+            for i in range(n):
+                out[i] = _blur_and_area_resize(arr[i], (r, c))
+        else:  # the operator is separable: out = L_rows @ image @ L_cols^T, two matrix products for all
+            left, right = _degrade_factors((rows, cols), (r, c))
+            half = (arr.reshape(n * rows, cols) @ right.T).reshape(n, rows, c)
+            np.matmul(left, half, out=out)
     else:
         for i in range(n):
             out[i] = cv2.resize(arr[i], (c, r), interpolation=cv2.INTER_CUBIC)
     return out[0] if single else out
+
+
+def _blur_and_area_resize(image: np.ndarray, resolution) -> np.ndarray:
+    """:func:`degrade` of one image, by OpenCV (Gaussian blur, then area resizing)."""
+    r, c = resolution
+    rows, cols = image.shape
+    blurred = cv2.GaussianBlur(image, (0, 0), sigmaX=0.5 * cols / c, sigmaY=0.5 * rows / r)
+    return cv2.resize(blurred, (c, r), interpolation=cv2.INTER_AREA)
+
+
+@functools.lru_cache(maxsize=64)
+def _degrade_factors(shape, resolution) -> tuple[np.ndarray, np.ndarray]:
+    """The separable factors of :func:`degrade` from ``shape`` to ``resolution``: (r x rows,
+    c x cols) matrices with degrade(X) = L_rows X L_cols^T, read off by degrading impulses
+    that are constant along the other axis (both steps keep constants)."""
+    rows, cols = shape
+    left = np.stack([_blur_and_area_resize(np.repeat(np.eye(rows)[:, j:j + 1], cols, axis=1), resolution)[:, 0]
+                     for j in range(rows)], axis=1)
+    right = np.stack([_blur_and_area_resize(np.repeat(np.eye(cols)[j:j + 1], rows, axis=0), resolution)[0]
+                      for j in range(cols)], axis=1)
+    return left, right
 
 
 def probe_problem(image: np.ndarray) -> str | None:

@@ -44,55 +44,90 @@ MIN_SHADING = 0.1
 WINDOW = 5
 
 
+def _stack(images, name: str) -> tuple[np.ndarray, bool]:
+    """(n, 48, 40) float64 from one image or a stack; whether a single image was given."""
+    arr = np.asarray(images, dtype=np.float64)
+    single = arr.ndim == 2
+    arr = arr[None] if single else arr
+    if arr.ndim != 3 or arr.shape[1:] != FRAME_SHAPE:
+        raise ValueError(f"{name} must have shape (48, 40) or (n, 48, 40) (the canonical frame), got {arr.shape}")
+    return arr, single
+
+
 def estimate_light(image: np.ndarray, model: FaceModel, n_refine: int = 2) -> np.ndarray:
     """Least-squares light vector of a face image: I ~ N-bar s.
 
     Uses the face pixels of ``model`` that are neither in shadow nor saturated
     (assumes roughly constant albedo), then refits after dropping the pixels
-    the fit puts in attached shadow (N-bar s <= 0).
+    the fit puts in attached shadow (N-bar s <= 0). Every image of a stack is
+    fitted on its own, with the stack's arithmetic batched.
 
     Parameters
     ----------
-    image : ndarray of shape (48, 40)
+    image : ndarray of shape (48, 40) or (n, 48, 40)
         Grey levels in [0, 1], in the canonical frame.
     model : FaceModel
 
     Returns
     -------
-    ndarray of shape (3,), float64
+    ndarray of shape (3,) or (n, 3), float64
         Light vector (direction times strength, the strength absorbing the mean
         albedo), in (image-right, image-up, toward-camera) coordinates.
     """
+    images, single = _stack(image, "image")
     normals = model.normals.reshape(-1, 3)
-    values = np.asarray(image, dtype=np.float64).ravel()
-    use = model.face_mask.ravel() & (values > SHADOW_LEVEL) & (values < SATURATION_LEVEL)
-    if use.sum() < 10:  # a nearly black image: any direction; take the camera axis
-        use = model.face_mask.ravel()
+    values = images.reshape(len(images), -1)
+    mask = model.face_mask.ravel()
+    use = mask & (values > SHADOW_LEVEL) & (values < SATURATION_LEVEL)
+    dark = use.sum(axis=1) < 10  # a nearly black image: any direction; take the camera axis
+    use[dark] = mask
     s = _least_squares_light(normals, values, use)
+    active = np.ones(len(images), dtype=bool)
     for _ in range(n_refine):
-        keep = use & (normals @ s > 0)
-        if keep.sum() < 10:
+        keep = use & (s @ normals.T > 0)
+        active &= keep.sum(axis=1) >= 10
+        if not active.any():
             break
-        s = _least_squares_light(normals, values, keep)
-    if not np.all(np.isfinite(s)) or np.linalg.norm(s) < 1e-9:
-        s = np.array([0.0, 0.0, max(float(values.mean()), 1e-6)])
-    return s
+        s[active] = _least_squares_light(normals, values[active], keep[active])
+    bad = ~np.all(np.isfinite(s), axis=1) | (np.linalg.norm(s, axis=1) < 1e-9)
+    if bad.any():
+        s[bad] = 0.0
+        s[bad, 2] = np.maximum(values[bad].mean(axis=1), 1e-6)
+    return s[0] if single else s
 
 
 def _least_squares_light(normals: np.ndarray, values: np.ndarray, use: np.ndarray) -> np.ndarray:
-    """argmin_s sum over ``use`` of (n_p^T s - I_p)^2, by the 3 x 3 normal equations (lstsq when singular)."""
-    a = normals[use]
-    gram = a.T @ a
-    if np.linalg.cond(gram) < 1e10:
-        return np.linalg.solve(gram, a.T @ values[use])
-    return np.linalg.lstsq(a, values[use], rcond=None)[0]
+    """argmin_s sum over ``use`` of (n_p^T s - I_p)^2 for each row of ``values`` (n, P), by the
+    3 x 3 normal equations (lstsq where they are singular). Returns (n, 3)."""
+    weights = use.astype(np.float64)
+    gram = np.stack([(weights * normals[:, j]) @ normals for j in range(3)], axis=1)  # (n, 3, 3)
+    rhs = (weights * values) @ normals
+    out = np.empty((len(values), 3))
+    good = np.linalg.cond(gram) < 1e10
+    if good.any():
+        out[good] = np.linalg.solve(gram[good], rhs[good][:, :, None])[:, :, 0]
+    for i in np.flatnonzero(~good):
+        out[i] = np.linalg.lstsq(normals[use[i]], values[i, use[i]], rcond=None)[0]
+    return out
+
+
+#: Images per call of OpenCV's box filter (it takes up to 512 channels, but is fastest at about 16).
+_CHANNELS = 16
+
+
+def _box_sums(stack: np.ndarray, size: int) -> np.ndarray:
+    """Sum over a size x size window (border reflected) of each image of a (n, rows, columns) stack."""
+    out = np.empty_like(stack)
+    for lo in range(0, len(stack), _CHANNELS):
+        part = np.ascontiguousarray(stack[lo:lo + _CHANNELS].transpose(1, 2, 0))
+        summed = cv2.boxFilter(part, -1, (size, size), normalize=False, borderType=cv2.BORDER_REFLECT)
+        out[lo:lo + _CHANNELS] = summed.reshape(part.shape).transpose(2, 0, 1)
+    return out
 
 
 def _box_mean(values: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-    """Weighted local mean over a size x size window (normalised convolution)."""
-    num = cv2.boxFilter(values * weights, -1, (size, size), normalize=False, borderType=cv2.BORDER_REFLECT)
-    den = cv2.boxFilter(weights, -1, (size, size), normalize=False, borderType=cv2.BORDER_REFLECT)
-    return num, den
+    """Weighted local sums over a size x size window (normalised convolution): (numerator, weight)."""
+    return _box_sums(values * weights, size), _box_sums(weights, size)
 
 
 def estimate_albedo(image: np.ndarray, light: np.ndarray, model: FaceModel,
@@ -117,10 +152,10 @@ def estimate_albedo(image: np.ndarray, light: np.ndarray, model: FaceModel,
 
     Parameters
     ----------
-    image : ndarray of shape (48, 40)
+    image : ndarray of shape (48, 40) or (n, 48, 40)
         Grey levels in [0, 1], in the canonical frame.
-    light : ndarray of shape (3,)
-        From :func:`estimate_light`.
+    light : ndarray of shape (3,) or (n, 3)
+        From :func:`estimate_light`, one per image.
     model : FaceModel
     noise_std : float
         Sensor noise, grey levels.
@@ -129,16 +164,18 @@ def estimate_albedo(image: np.ndarray, light: np.ndarray, model: FaceModel,
 
     Returns
     -------
-    ndarray of shape (48, 40), float64
+    ndarray of shape (48, 40) or (n, 48, 40), float64
         Albedo, in the grey-level units of ``image`` divided by |s|... i.e. such
         that ``albedo * (n-bar^T s)`` reproduces the image where it is lit.
     """
-    image = np.asarray(image, dtype=np.float64)
-    light = np.asarray(light, dtype=np.float64)
-    strength = float(np.linalg.norm(light))
-    shading = model.normals @ light  # (48, 40)
-    reliable = (shading > MIN_SHADING * strength) & (image > SHADOW_LEVEL) & (image < SATURATION_LEVEL)
-    rho0 = np.where(reliable, image / np.where(reliable, shading, 1.0), 0.0)
+    images, single = _stack(image, "image")
+    light = np.asarray(light, dtype=np.float64).reshape(-1, 3)
+    if len(light) != len(images):
+        raise ValueError(f"one light per image: {len(images)} images, light of shape {light.shape}")
+    strength = np.linalg.norm(light, axis=1)[:, None, None]
+    shading = np.einsum("hwa,na->nhw", model.normals, light)
+    reliable = (shading > MIN_SHADING * strength) & (images > SHADOW_LEVEL) & (images < SATURATION_LEVEL)
+    rho0 = np.where(reliable, images / np.where(reliable, shading, 1.0), 0.0)
     w = reliable.astype(np.float64)
 
     num, den = _box_mean(rho0, w, window)
@@ -149,7 +186,7 @@ def estimate_albedo(image: np.ndarray, light: np.ndarray, model: FaceModel,
     var = np.maximum(var, 0.0)
 
     # Variance of the relative error e from the spread of the normals.
-    spread = np.einsum("a,hwab,b->hw", light, model.normal_cov, light)
+    spread = np.einsum("na,hwab,nb->nhw", light, model.normal_cov, light)
     safe_shading = np.maximum(shading, MIN_SHADING * strength)
     var_e = spread / safe_shading**2
     var_w = mu**2 * var_e + (noise_std / safe_shading) ** 2
@@ -163,13 +200,17 @@ def estimate_albedo(image: np.ndarray, light: np.ndarray, model: FaceModel,
     known = (~missing).astype(np.float64)
     while missing.any() and size < 4 * max(FRAME_SHAPE):
         size = 2 * size + 1
-        n2, d2 = _box_mean(albedo, known, size)
-        fill = missing & (d2 > 0.5)
-        albedo[fill] = n2[fill] / d2[fill]
-        missing &= ~fill
-    if missing.any():
-        albedo[missing] = albedo[~missing].mean() if (~missing).any() else 0.0
-    return np.maximum(albedo, 0.0)
+        rows = np.flatnonzero(missing.any(axis=(1, 2)))
+        n2, d2 = _box_mean(albedo[rows], known[rows], size)
+        fill = missing[rows] & (d2 > 0.5)
+        part = albedo[rows]
+        part[fill] = n2[fill] / d2[fill]
+        albedo[rows] = part
+        missing[rows] &= ~fill
+    for i in np.flatnonzero(missing.any(axis=(1, 2))):
+        albedo[i][missing[i]] = albedo[i][~missing[i]].mean() if (~missing[i]).any() else 0.0
+    albedo = np.maximum(albedo, 0.0)
+    return albedo[0] if single else albedo
 
 
 def render(albedo: np.ndarray, normals: np.ndarray, lights: np.ndarray) -> np.ndarray:
@@ -243,13 +284,43 @@ def relight(image: np.ndarray, model: FaceModel, lights: np.ndarray | None = Non
     image = np.asarray(image, dtype=np.float64)
     if image.shape != FRAME_SHAPE:
         raise ValueError(f"image must be 48x40 (the canonical frame), got {image.shape}")
-    if not np.all(np.isfinite(image)):
+    lights = points_of_light() if lights is None else np.asarray(lights, dtype=np.float64)
+    s, albedo, relit = relight_batch(image[None], model, lights, learned_shading)
+    return Relighting(image=image, light=s[0], albedo=albedo[0], relit=relit[0], lights=lights)
+
+
+def relight_batch(images: np.ndarray, model: FaceModel, lights: np.ndarray | None = None,
+                  learned_shading: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`relight` for a stack of faces at once (each relit on its own; the arithmetic of
+    the stack is batched, which is what lets a large gallery use every core).
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, 48, 40)
+        Grey levels in [0, 1].
+    model, lights, learned_shading
+        As for :func:`relight`.
+
+    Returns
+    -------
+    light : ndarray of shape (n, 3)
+    albedo : ndarray of shape (n, 48, 40)
+    relit : ndarray of shape (n, k, 48, 40), float64
+
+    Raises
+    ------
+    ValueError
+        ``images`` is not a stack of 48 x 40 images, or holds non-finite values.
+    """
+    images, _ = _stack(images, "images")
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(f"images must have shape (n, 48, 40) with n >= 1, got {images.shape}")
+    if not np.all(np.isfinite(images)):
         raise ValueError("image holds NaN or infinite values")
     lights = points_of_light() if lights is None else np.asarray(lights, dtype=np.float64)
-    s = estimate_light(image, model)
-    albedo = estimate_albedo(image, s, model)
-    if learned_shading:
-        relit = albedo[None] * model.shading_for(lights) * np.linalg.norm(s)
-    else:
-        relit = render(albedo, model.normals, lights) * np.linalg.norm(s)
-    return Relighting(image=image, light=s, albedo=albedo, relit=relit, lights=lights)
+    s = estimate_light(images, model)
+    albedo = estimate_albedo(images, s, model)
+    shading = model.shading_for(lights) if learned_shading else np.maximum(
+        np.einsum("hwa,ka->khw", model.normals, lights), 0.0)
+    relit = albedo[:, None] * shading[None] * np.linalg.norm(s, axis=1)[:, None, None, None]
+    return s, albedo, relit

@@ -124,3 +124,31 @@ def test_a_copied_gallery_image_changes_nothing():
     probes = degrade(images[:, 1:].reshape(-1, 48, 40), (7, 6))
     np.testing.assert_allclose(twice.residuals(probes), once.residuals(probes), atol=1e-9)
     assert twice.regime_ == "nearest-subspace"
+
+
+def test_degrading_a_stack_is_degrading_each_image():
+    from slrfr_gui.core.frame import _blur_and_area_resize, degrade
+
+    images = np.random.default_rng(0).random((12, 48, 40))
+    for resolution in [(7, 6), (12, 10), (19, 16), (20, 20)]:
+        one_by_one = np.stack([_blur_and_area_resize(x, resolution) for x in images])
+        # OpenCV's area weights are single precision: equal to about 1e-7.
+        np.testing.assert_allclose(degrade(images, resolution), one_by_one, atol=1e-7)
+
+
+def test_enrolment_on_several_threads_equals_one_thread(monkeypatch):
+    from slrfr_gui.core import classifier
+    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+
+    faces = render_faces(sample_albedos(150, seed=5), np.array([[0.3, 0.1, 0.9]]))[:, 0]
+    labels = np.repeat([f"p{i:03d}" for i in range(75)], 2)  # two images each, order shuffled below
+    order = np.random.default_rng(0).permutation(150)
+    faces, labels = faces[order], labels[order]
+    monkeypatch.setattr(classifier, "RELIGHT_WORKERS", 1)
+    one = SLRFRClassifier(resolution=(7, 6)).fit(faces, labels)
+    monkeypatch.setattr(classifier, "RELIGHT_WORKERS", 3)
+    many = SLRFRClassifier(resolution=(7, 6)).fit(faces, labels)
+    probes = degrade(faces[:20], (7, 6))
+    np.testing.assert_allclose(many.residuals(probes), one.residuals(probes), atol=1e-10)
+    # Each person's span is that of their own two images' signals.
+    assert [b.shape[1] for b in many.dictionaries_] == [20] * 75

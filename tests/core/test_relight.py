@@ -104,3 +104,22 @@ def test_relight_rejects_bad_input():
     # An all-black face gives finite (zero) output, not a division by zero.
     out = relight(np.zeros((48, 40)), default_face_model())
     assert np.all(np.isfinite(out.relit))
+
+
+def test_relighting_a_stack_is_relighting_each_face():
+    """Each face of a stack is relit on its own: no mask, fill or fallback leaks across faces."""
+    from slrfr_gui.core.facemodel import default_face_model
+    from slrfr_gui.core.relight import relight_batch
+    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+
+    model = default_face_model()
+    rng = np.random.default_rng(1)
+    base = render_faces(sample_albedos(1, seed=2), np.array([[0.5, 0.2, 0.8]]))[0, 0]
+    # Ordinary, dark (the camera-axis fallback), saturated and noisy faces in one stack.
+    stack = np.stack([base, base * 0.01, np.clip(base * 4, 0, 1), rng.random(base.shape), base[::-1].copy()])
+    lights, albedos, relit = relight_batch(stack, model)
+    for i, image in enumerate(stack):
+        one = relight(image, model)
+        np.testing.assert_allclose(lights[i], one.light, atol=1e-12)
+        np.testing.assert_allclose(albedos[i], one.albedo, atol=1e-10)
+        np.testing.assert_allclose(relit[i], one.relit, atol=1e-10)
