@@ -252,15 +252,22 @@ class Gallery:
                                       "open the gallery folder again")
         try:
             faces = arrays["faces"].astype(np.float64)
-            entries = meta["images"]
-            persons = [str(p) for p in meta["persons"]]
+            entries, persons, root = meta["images"], meta["persons"], meta.get("root")
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                raise ValueError("the image list is not a list of entries")
+            if not isinstance(persons, list) or not all(isinstance(p, str) for p in persons):
+                raise ValueError("the person list is not a list of names")
+            if root is not None and not isinstance(root, str):
+                raise ValueError("the folder it came from is not a path")
             if faces.shape != (len(entries), *FRAME_SHAPE):
                 raise ValueError("faces do not match the image list")
+            if not np.all(np.isfinite(faces)):
+                raise ValueError("faces hold values that are not numbers")
             images = [GalleryImage(str(e["person"]), str(e["name"]), f, str(e.get("source", "")))
                       for e, f in zip(entries, faces)]
         except (KeyError, TypeError, ValueError) as exc:
-            raise GalleryError(f"{path}: gallery file is incomplete ({exc})") from None
-        return cls(images, persons, meta.get("root"))
+            raise GalleryError(f"{path}: gallery file is incomplete ({exc}); open the gallery folder again") from None
+        return cls(images, persons, root)
 
 
 GALLERY_FORMAT = "slrfr-gallery"

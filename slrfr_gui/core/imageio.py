@@ -86,13 +86,16 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     try:
         with warnings.catch_warnings():
+            # Pillow warns about damaged metadata (corrupt EXIF, ...) it then ignores: a folder of such files
+            # must not flood the output, and the pixels are what matters. A decompression bomb is an error.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
-        with image:
-            image.seek(0)
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            grey = to_grey(image)
+            with image:
+                image.seek(0)
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                grey = to_grey(image)
     except FileNotFoundError:
         raise ImageReadError(f"{path}: no such file") from None
     except IsADirectoryError:
