@@ -24,6 +24,7 @@ import io
 import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -336,3 +337,157 @@ def test_edited_gallery_metadata_gives_only_named_errors(seeds, fuzz_dir, data):
 
     _expect_named_error(_gallery, _write(fuzz_dir, _rewrite_meta(seeds["gallery"], edit), ".slrfr-gallery"),
                         GalleryError)
+
+
+# ------------------------------------------------------- the format, point by point
+def _save_gallery(path, trained):
+    gallery = Gallery()
+    for person, stack in zip(["ann", "bob"], trained[1]):
+        gallery.add_face(person, stack[0], name="a.png")
+    return gallery.save(path)
+
+
+def _save_model(path, trained):
+    return save_model(trained[0], path)
+
+
+KINDS = {
+    # kind: (save(path, trained), load(path), exception, what the remedy says)
+    "model": (_save_model, load_model, ModelFileError, "enroll the gallery again"),
+    "gallery": (_save_gallery, Gallery.open, GalleryError, "open the gallery folder again"),
+}
+
+
+def _resave(path: Path, meta_changes=None, array_changes=None) -> None:
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(arrays["metadata"].tobytes())
+    meta.update(meta_changes or {})
+    for name, change in (array_changes or {}).items():
+        arrays[name] = change(arrays[name].copy())
+    arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+
+
+def _bump_first(a):
+    a.flat[0] += 1.0
+    return a
+
+
+FORMAT_CASES = {
+    "unknown-version": (lambda p: _resave(p, {"version": 99}), r"version 99 is not supported"),
+    "checksum-mismatch": (lambda p: _resave(p, array_changes={"faces" if "gallery" in p.name else "bases":
+                                                              _bump_first}), "checksum mismatch"),
+    "no-checksum": (lambda p: _resave(p, {"sha256": None}), "checksum mismatch"),
+    "truncated-half": (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), "truncated or damaged"),
+    "truncated-to-header": (lambda p: p.write_bytes(p.read_bytes()[:30]), "truncated or damaged|not a"),
+    "empty": (lambda p: p.write_bytes(b""), "an empty file"),
+    "text": (lambda p: p.write_text("name,score\nann,1\n"), "another kind of file"),
+    "png": (lambda p: Image.new("L", (8, 8)).save(p, "PNG"), "another kind of file"),
+    "bare-npy": (lambda p: p.write_bytes(_npy_bytes()), "bare NumPy array"),
+    "pickle": (lambda p: p.write_bytes(b"\x80\x04\x95" + b"\x00" * 20), "pickle"),
+    "other-npz": (lambda p: np.savez(p, a=np.zeros(3)), "no metadata"),
+    "zip-of-text": (lambda p: _zip_of_text(p), "not a"),
+    "metadata-not-json": (lambda p: _metadata_bytes(p, b"\xff\xfe not json"), "damaged metadata"),
+    "metadata-not-object": (lambda p: _metadata_bytes(p, b"[1, 2]"), "not a slrfr"),
+}
+
+
+def _npy_bytes():
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros(3))
+    return buffer.getvalue()
+
+
+def _zip_of_text(path):
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+
+
+def _metadata_bytes(path, raw):
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["metadata"] = np.frombuffer(raw, dtype=np.uint8)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("case", sorted(FORMAT_CASES))
+def test_damaged_data_file_gives_one_line_naming_the_file(tmp_path, trained, kind, case):
+    save, load, error, remedy = KINDS[kind]
+    path = save(tmp_path / f"my-{kind}.npz", trained)
+    damage, expected = FORMAT_CASES[case]
+    damage(path)
+    with pytest.raises(error, match=expected) as caught:
+        load(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message
+    if case in ("unknown-version", "checksum-mismatch", "truncated-half", "text", "empty"):
+        assert remedy in message, message
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_data_files_hold_versioned_json_metadata_and_no_pickles(tmp_path, trained, kind):
+    save, load, _, _ = KINDS[kind]
+    path = save(tmp_path / "f.npz", trained)
+    with np.load(path, allow_pickle=False) as data:  # would raise on an object array
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(arrays.pop("metadata").tobytes().decode("utf-8"))
+    assert meta["format"].startswith("slrfr-") and isinstance(meta["version"], int)
+    from slrfr_gui.core.datafile import digest
+
+    assert meta["sha256"] == digest(arrays)
+    assert all(a.dtype != object for a in arrays.values())
+    load(path)
+
+
+class _DiskFullAfter:
+    """A file object that writes ``limit`` bytes, then fails as a full disk does."""
+
+    def __init__(self, fh, limit):
+        self._fh, self._limit = fh, limit
+
+    def write(self, data):
+        self._fh.write(data[: self._limit])
+        self._fh.flush()
+        raise OSError(28, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._fh.close()
+        return False
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS) + ["csv"])
+@pytest.mark.parametrize("where", ["write-part-way", "fsync", "rename"])
+def test_failed_save_leaves_the_previous_file_intact(tmp_path, trained, monkeypatch, kind, where):
+    import slrfr_gui.core.atomic as atomic
+    from slrfr_gui.core.batch import BatchRow, write_csv
+
+    if kind == "csv":
+        def save(path, _):
+            return write_csv([BatchRow("p.png", "ann", 0.1, "bob", 0.2, 0.5, "ann")], path)
+        error = OSError
+    else:
+        save, _, error, _ = KINDS[kind]
+    path = save(tmp_path / "file", trained)
+    before = path.read_bytes()
+    real_fdopen = atomic.os.fdopen
+    if where == "write-part-way":
+        monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: _DiskFullAfter(real_fdopen(fd, mode), 100))
+    else:
+        def fail(*args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(atomic.os, "fsync" if where == "fsync" else "replace", fail)
+    with pytest.raises(error) as caught:
+        save(path, trained)
+    if error is not OSError:
+        assert "previous file there is unchanged" in str(caught.value) and str(path) in str(caught.value)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["file"], "no temporary file is left behind"
