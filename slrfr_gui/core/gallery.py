@@ -6,6 +6,7 @@ canonical frame (any size: it is resized to 48 x 40).
 
 from __future__ import annotations
 
+import errno
 import os
 import warnings
 from dataclasses import dataclass
@@ -270,6 +271,16 @@ class Gallery:
         return cls(images, persons, root)
 
 
+def _broken_link_reason(path: Path) -> str:
+    """Why a symbolic link that leads nowhere was skipped."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop; remove the link"
+    return "a broken symbolic link (its target is missing)"
+
+
 GALLERY_FORMAT = "slrfr-gallery"
 GALLERY_VERSION = 1
 
@@ -314,11 +325,23 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
     skipped: list = []
     jobs: list = []
     person_dirs = []
+    real_root = root.resolve()
+    seen_names: dict = {}
     for entry in entries:
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            person_dirs.append(entry)
+            target = entry.resolve()
+            if target == real_root or target in real_root.parents:
+                skipped.append((entry, "a symbolic link back to the gallery folder (a loop), not followed"))
+            elif entry.name.casefold() in seen_names:
+                skipped.append((entry, f"person folder differs from {seen_names[entry.name.casefold()]!r} only in"
+                                       " upper/lower case; merge or rename one of them"))
+            else:
+                seen_names[entry.name.casefold()] = entry.name
+                person_dirs.append(entry)
+        elif entry.is_symlink() and not entry.exists():
+            skipped.append((entry, _broken_link_reason(entry)))
         else:
             skipped.append((entry, "not inside a person folder"))
     if not person_dirs:
@@ -334,6 +357,11 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
             continue
         for path in files:
             if path.is_dir():
+                if path.is_symlink():
+                    skipped.append((path, "a symbolic link to a folder, not followed"))
+                continue
+            if path.is_symlink() and not path.exists():
+                skipped.append((path, _broken_link_reason(path)))
                 continue
             jobs.append((person_dir.name, path))
     images = []

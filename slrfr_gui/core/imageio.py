@@ -7,6 +7,7 @@ by Pillow and only then handed to NumPy/OpenCV.
 
 from __future__ import annotations
 
+import errno
 import os
 import warnings
 from pathlib import Path
@@ -107,7 +108,13 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(f"{path}: image is too large to be a face image "
                              f"(over {Image.MAX_IMAGE_PIXELS // 1_000_000} million pixels)") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ImageReadError(f"{path}: a symbolic link loop; remove the link") from None
+        if exc.errno is not None:
+            raise ImageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
+    except (ValueError, SyntaxError, EOFError) as exc:
         raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
     if grey.ndim != 2 or grey.size == 0:
         raise ImageReadError(f"{path}: image has no pixels")
