@@ -375,6 +375,8 @@ def cmd_identify(args) -> int:
             print(f"slrfr: error: {path}: cannot identify: {problem}", file=sys.stderr)
         if not identified:
             failed += 1
+            if not problems:  # exit status 1 always comes with a line on stderr saying why
+                print(f"slrfr: error: {path}: cannot identify: {search.note}", file=sys.stderr)
         results.append((path, image.shape, search, identified, problems))
     if args.json:
         out = []
