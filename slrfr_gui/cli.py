@@ -45,8 +45,13 @@ def _eyes(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _int_at_least(lowest: int):
-    """An argparse type: a whole number no smaller than ``lowest``."""
+def _int_at_least(lowest: int, highest: int = 1_000_000):
+    """An argparse type: a whole number from ``lowest`` to ``highest``.
+
+    The upper bound turns a slip of the keyboard (``--iterations 10000000``) into a usage
+    error instead of hours of work. ``lowest`` and ``highest`` are kept on the function so
+    that tests can enumerate the wrong values of every option.
+    """
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -54,13 +59,15 @@ def _int_at_least(lowest: int):
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < lowest:
             raise argparse.ArgumentTypeError(f"{value} must be {lowest} or more")
+        if value > highest:
+            raise argparse.ArgumentTypeError(f"{value} is too large (at most {highest:,})")
         return value
 
+    parse.lowest, parse.highest = lowest, highest
     return parse
 
 
 _positive_int = _int_at_least(1)
-_non_negative_int = _int_at_least(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
     bm.add_argument("--resolution", type=_resolution, default=(7, 6), metavar="RxC",
                     help="probe size of the identification stages (default: 7x6)")
-    bm.add_argument("--repeat", type=_positive_int, default=20, help="runs per stage (default: %(default)s)")
+    bm.add_argument("--repeat", type=_int_at_least(1, 10_000), default=20,
+                    help="runs per stage (default: %(default)s)")
     bm.add_argument("--data", type=Path, metavar="DIR",
                     help="the CroppedYale folder: also time the whole benchmark (evaluate_all, every method)")
     bm.add_argument("--no-window", action="store_true", help="skip timing the window's start-up")
@@ -130,12 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--resolution", type=_resolution, default=(7, 6), metavar="RxC",
                     help="probe resolution, rows x columns, 5x4 to 48x40 (default: 7x6)")
     en.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL_FILE", help="model file to write")
-    en.add_argument("--atoms", type=_positive_int, default=None,
+    en.add_argument("--atoms", type=_int_at_least(1, 10_000), default=None,
                     help="K, atoms per person (default: max(10, pixels / 2); one image per person gives 10 signals)")
-    en.add_argument("--sparsity", type=_positive_int, default=3, help="T0, K-SVD sparsity (default: %(default)s)")
-    en.add_argument("--iterations", type=_non_negative_int, default=10,
+    en.add_argument("--sparsity", type=_int_at_least(1, 1_000), default=3,
+                    help="T0, K-SVD sparsity (default: %(default)s)")
+    en.add_argument("--iterations", type=_int_at_least(0, 10_000), default=10,
                     help="K-SVD iterations (default: %(default)s)")
-    en.add_argument("--components", type=_positive_int, default=None,
+    en.add_argument("--components", type=_int_at_least(1, 48 * 40), default=None,
                     help="use the paper's PCA features with this many components instead of the square-root "
                          "features (default: square-root features)")
     en.add_argument("--mode", choices=["slrfr", "outdoor"], default="slrfr",
@@ -375,6 +384,8 @@ def cmd_identify(args) -> int:
             print(f"slrfr: error: {path}: cannot identify: {problem}", file=sys.stderr)
         if not identified:
             failed += 1
+            if not problems:  # exit status 1 always comes with a line on stderr saying why
+                print(f"slrfr: error: {path}: cannot identify: {search.note}", file=sys.stderr)
         results.append((path, image.shape, search, identified, problems))
     if args.json:
         out = []
@@ -491,10 +502,10 @@ def cmd_benchmark(args) -> int:
         _check_output_file(args.json, "--json")
     if args.scaling_plot is not None:
         _check_output_file(args.scaling_plot, "--scaling-plot")
-    if args.data is not None and not args.data.is_dir():
-        from .core.errors import DataSetError
+    if args.data is not None:
+        from .core.yale import check_yale_dir
 
-        raise DataSetError(f"{args.data}: no such folder; give --data the CroppedYale folder of Extended Yale B")
+        check_yale_dir(args.data)  # a wrong --data fails now, not after minutes of timing
     result = run_benchmark(args.resolution, repeat=args.repeat,
                            progress=lambda name: print(f"timing {name}...", file=sys.stderr, flush=True))
     stages = result["stages"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Cancelled, GalleryError, ImageReadError
+from .errors import Cancelled, GalleryError, ImageReadError, ProbeError
 from .imageio import read_grey
 
 
@@ -68,11 +68,12 @@ def identify_files(model, paths, threshold: float, progress=None, should_stop=No
         if should_stop is not None and should_stop():
             raise Cancelled("batch identification was cancelled")
         try:
-            image = read_grey(path)
+            ranked, ratio = model.rank_probe(read_grey(path), top=2)
         except ImageReadError as exc:
             rows.append(BatchRow(str(path), error=str(exc).split(": ", 1)[-1]))
+        except ProbeError as exc:  # blank, too small: no face to name
+            rows.append(BatchRow(str(path), error=str(exc)))
         else:
-            ranked, ratio = model.rank_probe(image, top=2)
             (best, residual), second = ranked[0], (ranked[1] if len(ranked) > 1 else ("", float("nan")))
             rows.append(BatchRow(str(path), best, residual, second[0], second[1], ratio,
                                  "unknown" if ratio > threshold else best))

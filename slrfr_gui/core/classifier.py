@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .errors import Cancelled
+from .errors import Cancelled, ProbeError
 from .facemodel import FaceModel, default_face_model
 from .frame import FRAME_SHAPE, check_resolution, degrade, format_resolution, prepare_probe
 from .ksvd import ksvd
@@ -161,9 +161,18 @@ class _Base:
         ratio : float
             Smallest residual over the second smallest (:func:`~slrfr_gui.core.openset.margin_ratio`);
             the open-set score, "unknown" above a threshold.
+
+        Raises
+        ------
+        ProbeError
+            The image is too small, blank or not finite (:func:`~slrfr_gui.core.frame.probe_problem`).
         """
+        from .frame import probe_problem
         from .openset import margin_ratio
 
+        problem = probe_problem(image)
+        if problem:
+            raise ProbeError(f"cannot identify the probe: {problem}")
         res = self.residuals(prepare_probe(image, self.resolution_)[None])
         order = np.argsort(res[0], kind="stable")
         if top is not None:

@@ -15,6 +15,13 @@ class GalleryError(SLRFRError):
     """A gallery folder is missing, empty, or has no usable person."""
 
 
+class ProbeError(SLRFRError, ValueError):
+    """A probe image cannot be identified: too small, blank (constant) or holding values that are not numbers.
+
+    Also a ``ValueError``, as scikit-learn raises for bad input to ``predict``.
+    """
+
+
 class ModelFileError(SLRFRError):
     """A model file is missing, truncated, of another kind or of an unknown version."""
 

@@ -6,6 +6,7 @@ canonical frame (any size: it is resized to 48 x 40).
 
 from __future__ import annotations
 
+import errno
 import os
 import warnings
 from dataclasses import dataclass
@@ -252,15 +253,32 @@ class Gallery:
                                       "open the gallery folder again")
         try:
             faces = arrays["faces"].astype(np.float64)
-            entries = meta["images"]
-            persons = [str(p) for p in meta["persons"]]
+            entries, persons, root = meta["images"], meta["persons"], meta.get("root")
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                raise ValueError("the image list is not a list of entries")
+            if not isinstance(persons, list) or not all(isinstance(p, str) for p in persons):
+                raise ValueError("the person list is not a list of names")
+            if root is not None and not isinstance(root, str):
+                raise ValueError("the folder it came from is not a path")
             if faces.shape != (len(entries), *FRAME_SHAPE):
                 raise ValueError("faces do not match the image list")
+            if not np.all(np.isfinite(faces)):
+                raise ValueError("faces hold values that are not numbers")
             images = [GalleryImage(str(e["person"]), str(e["name"]), f, str(e.get("source", "")))
                       for e, f in zip(entries, faces)]
         except (KeyError, TypeError, ValueError) as exc:
-            raise GalleryError(f"{path}: gallery file is incomplete ({exc})") from None
-        return cls(images, persons, meta.get("root"))
+            raise GalleryError(f"{path}: gallery file is incomplete ({exc}); open the gallery folder again") from None
+        return cls(images, persons, root)
+
+
+def _broken_link_reason(path: Path) -> str:
+    """Why a symbolic link that leads nowhere was skipped."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop; remove the link"
+    return "a broken symbolic link (its target is missing)"
 
 
 GALLERY_FORMAT = "slrfr-gallery"
@@ -307,11 +325,23 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
     skipped: list = []
     jobs: list = []
     person_dirs = []
+    real_root = root.resolve()
+    seen_names: dict = {}
     for entry in entries:
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            person_dirs.append(entry)
+            target = entry.resolve()
+            if target == real_root or target in real_root.parents:
+                skipped.append((entry, "a symbolic link back to the gallery folder (a loop), not followed"))
+            elif entry.name.casefold() in seen_names:
+                skipped.append((entry, f"person folder differs from {seen_names[entry.name.casefold()]!r} only in"
+                                       " upper/lower case; merge or rename one of them"))
+            else:
+                seen_names[entry.name.casefold()] = entry.name
+                person_dirs.append(entry)
+        elif entry.is_symlink() and not entry.exists():
+            skipped.append((entry, _broken_link_reason(entry)))
         else:
             skipped.append((entry, "not inside a person folder"))
     if not person_dirs:
@@ -327,6 +357,11 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
             continue
         for path in files:
             if path.is_dir():
+                if path.is_symlink():
+                    skipped.append((path, "a symbolic link to a folder, not followed"))
+                continue
+            if path.is_symlink() and not path.exists():
+                skipped.append((path, _broken_link_reason(path)))
                 continue
             jobs.append((person_dir.name, path))
     images = []

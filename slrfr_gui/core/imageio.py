@@ -7,6 +7,7 @@ by Pillow and only then handed to NumPy/OpenCV.
 
 from __future__ import annotations
 
+import errno
 import os
 import warnings
 from pathlib import Path
@@ -86,13 +87,16 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     try:
         with warnings.catch_warnings():
+            # Pillow warns about damaged metadata (corrupt EXIF, ...) it then ignores: a folder of such files
+            # must not flood the output, and the pixels are what matters. A decompression bomb is an error.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
-        with image:
-            image.seek(0)
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            grey = to_grey(image)
+            with image:
+                image.seek(0)
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                grey = to_grey(image)
     except FileNotFoundError:
         raise ImageReadError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -104,7 +108,13 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(f"{path}: image is too large to be a face image "
                              f"(over {Image.MAX_IMAGE_PIXELS // 1_000_000} million pixels)") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ImageReadError(f"{path}: a symbolic link loop; remove the link") from None
+        if exc.errno is not None:
+            raise ImageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
+    except (ValueError, SyntaxError, EOFError) as exc:
         raise ImageReadError(f"{path}: damaged or truncated image ({exc})") from None
     if grey.ndim != 2 or grey.size == 0:
         raise ImageReadError(f"{path}: image has no pixels")

@@ -109,6 +109,39 @@ class YaleB:
         )
 
 
+def _protocol_entries(root: Path, wanted) -> tuple[list, list]:
+    """(path, parsed name) of every protocol image under ``root`` (of subjects ``wanted``), and the others."""
+    if not root.is_dir():
+        what = "is a file, not a folder" if root.exists() else "no such folder"
+        raise DataSetError(f"{root}: {what}; give the CroppedYale folder of the Extended Yale B data set")
+    entries, skipped = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for path in sorted(folder.iterdir()):
+            parsed = parse_name(path.name)
+            if parsed is None:
+                skipped.append((path, "not a protocol image name"))
+                continue
+            if wanted is not None and parsed[0] not in wanted:
+                continue
+            entries.append((path, parsed))
+    if not entries:
+        raise DataSetError(
+            f"{root}: no image named yaleBxx_P00AsaaaEsee.pgm found; is this the CroppedYale folder?"
+        )
+    return entries, skipped
+
+
+def check_yale_dir(root: str | os.PathLike) -> None:
+    """Fail at once, reading no image, when ``root`` is not a CroppedYale folder.
+
+    Raises
+    ------
+    DataSetError
+        The folder is missing, is a file, or holds no protocol image name.
+    """
+    _protocol_entries(Path(root), None)
+
+
 def load_yale(root: str | os.PathLike, subjects=None, progress=None) -> YaleB:
     """Load the usable images of a cropped Extended Yale B folder.
 
@@ -130,24 +163,7 @@ def load_yale(root: str | os.PathLike, subjects=None, progress=None) -> YaleB:
         The folder is missing or holds no protocol image.
     """
     root = Path(root)
-    if not root.is_dir():
-        what = "is a file, not a folder" if root.exists() else "no such folder"
-        raise DataSetError(f"{root}: {what}; give the CroppedYale folder of the Extended Yale B data set")
-    wanted = None if subjects is None else {int(s) for s in subjects}
-    entries, skipped = [], []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        for path in sorted(folder.iterdir()):
-            parsed = parse_name(path.name)
-            if parsed is None:
-                skipped.append((path, "not a protocol image name"))
-                continue
-            if wanted is not None and parsed[0] not in wanted:
-                continue
-            entries.append((path, parsed))
-    if not entries:
-        raise DataSetError(
-            f"{root}: no image named yaleBxx_P00AsaaaEsee.pgm found; is this the CroppedYale folder?"
-        )
+    entries, skipped = _protocol_entries(root, None if subjects is None else {int(s) for s in subjects})
     images = np.empty((len(entries), 48, 40))
     for i, (path, _) in enumerate(entries):
         try:

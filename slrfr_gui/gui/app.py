@@ -761,13 +761,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
+    """Usage errors that can be told before a window opens (exit status 2, as argparse does)."""
+    for option, path, want_file in (("--gallery", args.gallery, None), ("--model", args.model, True),
+                                    ("--probe", args.probe, True)):
+        if path is None:
+            continue
+        if not path.exists():
+            parser.error(f"argument {option}: {path}: no such file or folder")
+        if want_file and path.is_dir():
+            parser.error(f"argument {option}: {path}: is a folder; give a file")
+    for option, path in (("--screenshot", args.screenshot), ("--json", args.json)):
+        if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
+            parser.error(f"argument {option}: {path.parent}: no such folder")
+    if args.json is not None and args.screenshot is None:
+        parser.error("argument --json: goes with --screenshot")
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    if args.resolution:
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    _check_arguments(parser, args)
+    if args.resolution is not None:
         try:
             resolution = parse_resolution(args.resolution)
         except ValueError as exc:
-            build_parser().error(f"argument --resolution: {exc}")
+            parser.error(f"argument --resolution: {exc}")
     else:
         resolution = None
     app = QApplication.instance() or QApplication([sys.argv[0]])
