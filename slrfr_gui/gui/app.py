@@ -34,7 +34,7 @@ from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
 from ..core.modelfile import load_model, save_model
 from ..core.openset import OpenSetDefaults
-from . import settings
+from . import dialogs, settings
 from .batch_panel import BatchPanel
 from .common import apply_palette_to_pyqtgraph
 from .camera_view import CameraView
@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self):
         super().__init__()
+        self.settings_notices = settings.check()  # before anything reads a setting
         self.setWindowTitle("slrfr-gui: low-resolution face recognition")
         self.setAcceptDrops(True)
         self.gallery: Gallery | None = None
@@ -126,6 +127,9 @@ class MainWindow(QMainWindow):
         self._resolution_changed(self.resolution_bar.resolution)
         self._update_state()
         self.resize(1400, 900)
+        if self.settings_notices:
+            self.notice = dialogs.notify(self, "slrfr-gui: settings reset", "\n".join(self.settings_notices))
+            self.statusBar().showMessage(self.settings_notices[0])
 
     # ---------------------------------------------------------------- build
     @staticmethod
@@ -426,7 +430,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ resolution
     def _resolution_changed(self, resolution):
-        settings.write("view/resolution", format_resolution(resolution))
+        if settings.standard_resolution(resolution):  # a typed odd size is for this session only
+            settings.write("view/resolution", format_resolution(resolution))
         self.relight_view.set_resolution(resolution)
         self._show_probe()
         if self.threshold_is_default:
