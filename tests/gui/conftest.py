@@ -48,6 +48,12 @@ def answers(monkeypatch):
     def show_crash(parent, text, details):
         state.crashes.append((text, details))
 
+    import sys
+    import threading
+
+    # main() installs the crash hooks; they must not outlive the test that ran it.
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     monkeypatch.setattr(dialogs, "ask_unsaved", ask_unsaved)
     monkeypatch.setattr(dialogs, "ask_restore", ask_restore)
     monkeypatch.setattr(dialogs, "ask_save_path", ask_save_path)
