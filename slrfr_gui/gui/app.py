@@ -12,13 +12,14 @@ import argparse
 import json
 import logging
 import sys
+import threading
 import time
 import traceback
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter,
                                QVBoxLayout, QWidget)
@@ -34,7 +35,7 @@ from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
 from ..core.modelfile import load_model, save_model
 from ..core.openset import OpenSetDefaults
-from . import settings
+from . import dialogs, recovery, settings
 from .batch_panel import BatchPanel
 from .common import apply_palette_to_pyqtgraph
 from .camera_view import CameraView
@@ -68,19 +69,33 @@ def log_folder() -> Path:
     return Path(base or Path.home() / ".slrfr-gui") / "logs"
 
 
-def setup_logging() -> Path | None:
-    """Log to stderr and to a rotating file in the platform's data folder; returns the file."""
+_log_handler: RotatingFileHandler | None = None
+
+
+def setup_logging(folder=None) -> Path | None:
+    """Log to stderr and to a rotating file (1 MB, 3 old files kept) in ``folder`` (by default
+    :func:`log_folder`); returns the file, or None when it cannot be written. Calling it again moves
+    the log rather than adding a second file handler."""
+    global _log_handler
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    if _log_handler is not None:
+        root.removeHandler(_log_handler)
+        _log_handler.close()
+        _log_handler = None
     try:
-        folder = log_folder()
+        folder = Path(folder) if folder is not None else log_folder()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "slrfr-gui.log"
         handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.getLogger().addHandler(handler)
-        return path
     except OSError:
         return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    _log_handler = handler
+    return path
 
 
 def qimage_to_grey(image: QImage) -> np.ndarray:
@@ -105,6 +120,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self):
         super().__init__()
+        self.settings_notices = settings.check()  # before anything reads a setting
         self.setWindowTitle("slrfr-gui: low-resolution face recognition")
         self.setAcceptDrops(True)
         self.gallery: Gallery | None = None
@@ -120,12 +136,19 @@ class MainWindow(QMainWindow):
         self.result = None
         self.defaults = OpenSetDefaults.load()
         self.threshold_is_default = True
+        self.gallery_dirty = False  # edited since opened or saved
+        self.unsaved_models: set = set()  # resolutions trained and not saved
+        self.confirm_close = True  # ask before unsaved work is lost (off for --screenshot runs)
+        self.keeper: recovery.SessionKeeper | None = None  # autosave, see enable_recovery
         self._build()
         self._build_menus()
         self.resolution_bar.set_resolution(self._initial_resolution(), emit=False)
         self._resolution_changed(self.resolution_bar.resolution)
         self._update_state()
         self.resize(1400, 900)
+        if self.settings_notices:
+            self.notice = dialogs.notify(self, "slrfr-gui: settings reset", "\n".join(self.settings_notices))
+            self.statusBar().showMessage(self.settings_notices[0])
 
     # ---------------------------------------------------------------- build
     @staticmethod
@@ -150,6 +173,7 @@ class MainWindow(QMainWindow):
         self.camera_view = CameraView()
         self.camera_view.captured.connect(lambda face, source: self.set_probe_image(face, source))
         self.camera_view.enroll.connect(self.enroll_faces)
+        self.camera_view.failed.connect(self._camera_failed)
         self.camera_dock = self._dock("Camera", self.camera_view, Qt.DockWidgetArea.BottomDockWidgetArea, False)
 
         central = QWidget()
@@ -371,6 +395,8 @@ class MainWindow(QMainWindow):
         self.gallery = gallery
         self.models.clear()
         self.stale.clear()
+        self.gallery_dirty = False
+        self.unsaved_models.clear()
         self.gallery_panel.set_gallery(gallery)
         self.gallery_panel.select_first_image()
         self._refresh_thumbnails()
@@ -392,6 +418,7 @@ class MainWindow(QMainWindow):
         self.results.thumbnails = thumbs
 
     def _gallery_edited(self):
+        self.gallery_dirty = True
         self.stale.update(self.models)
         self._refresh_thumbnails()
         self._update_state()
@@ -412,21 +439,24 @@ class MainWindow(QMainWindow):
         if path:
             self.save_gallery(path)
 
-    def save_gallery(self, path):
+    def save_gallery(self, path) -> bool:
         try:
             self.gallery.save(path)
         except SLRFRError as exc:
             self._on_error(str(exc), "")
-            return
+            return False
+        self.gallery_dirty = False
         settings.add_recent("recent/galleries", str(path))
         self.statusBar().showMessage(f"Gallery saved to {path}.")
+        return True
 
     def undo(self):
         self.gallery_panel.undo()
 
     # ------------------------------------------------------------ resolution
     def _resolution_changed(self, resolution):
-        settings.write("view/resolution", format_resolution(resolution))
+        if settings.standard_resolution(resolution):  # a typed odd size is for this session only
+            settings.write("view/resolution", format_resolution(resolution))
         self.relight_view.set_resolution(resolution)
         self._show_probe()
         if self.threshold_is_default:
@@ -462,8 +492,11 @@ class MainWindow(QMainWindow):
         res = tuple(clf.resolution_)
         self.models[res] = clf
         self.stale.discard(res)
+        self.unsaved_models.add(res)
         self.statusBar().showMessage(f"Trained: {clf.describe()}.")
         self._update_state()
+        if self.keeper is not None:
+            self.keeper.autosave()
         if res == self.resolution:
             self.identify()
         self.model_ready.emit()
@@ -483,6 +516,7 @@ class MainWindow(QMainWindow):
         res = tuple(clf.resolution_)
         self.models[res] = clf
         self.stale.discard(res)
+        self.unsaved_models.discard(res)
         if thumbs is not None:
             self.model_thumbnails.update({str(p): t for p, t in zip(clf.classes_, thumbs)})
             self._refresh_thumbnails()
@@ -504,14 +538,17 @@ class MainWindow(QMainWindow):
         if path:
             self.save_model(path)
 
-    def save_model(self, path) -> bool:
-        clf = self.model
+    def save_model(self, path, resolution=None) -> bool:
+        """Save the model of ``resolution`` (the current one by default)."""
+        res = self.resolution if resolution is None else tuple(resolution)
+        clf = self.models[res]
         thumbs = [self.results.thumbnails.get(str(p), np.zeros(FRAME_SHAPE)) for p in clf.classes_]
         try:
             save_model(clf, path, thumbnails=thumbs)
         except SLRFRError as exc:
             self._on_error(str(exc), "")
             return False
+        self.unsaved_models.discard(res)
         settings.add_recent("recent/models", str(path))
         self.statusBar().showMessage(f"Model saved to {path}.")
         return True
@@ -720,7 +757,53 @@ class MainWindow(QMainWindow):
         self._gallery_edited()
         self.statusBar().showMessage(f"{len(faces)} faces of {name} added to the gallery: train to use them.")
 
+    # ------------------------------------------------------- unsaved work
+    def has_unsaved_work(self) -> bool:
+        return (self.gallery_dirty and self.gallery is not None) or bool(self.unsaved_models & set(self.models))
+
+    def unsaved_description(self) -> str:
+        parts = ["The gallery was edited and not saved."] if self.gallery_dirty and self.gallery is not None else []
+        unsaved = sorted(self.unsaved_models & set(self.models))
+        if unsaved:
+            parts.append(f"The model(s) trained at {', '.join(format_resolution(r) for r in unsaved)} are not saved.")
+        return " ".join(parts)
+
+    def session(self) -> recovery.Session:
+        """A snapshot of the work worth keeping, for the autosave."""
+        thumbs = {res: recovery.thumbnails_for(clf, self.results.thumbnails) for res, clf in self.models.items()}
+        return recovery.Session(recovery.snapshot_gallery(self.gallery), self.gallery_dirty, dict(self.models),
+                                thumbs, sorted(self.unsaved_models & set(self.models)))
+
+    def restore_session(self, session: recovery.Session) -> None:
+        """Bring back autosaved work (after a crash); it stays unsaved until saved."""
+        if session.gallery is not None:
+            self._gallery_done(session.gallery)
+            self.gallery_dirty = session.gallery_dirty
+        for res, clf in session.models.items():
+            self.models[res] = clf
+            thumbs = session.thumbnails.get(res)
+            if thumbs is not None:
+                self.model_thumbnails.update({str(p): t for p, t in zip(clf.classes_, thumbs)})
+        self.unsaved_models = set(session.unsaved) & set(self.models)
+        self._refresh_thumbnails()
+        self.identify()
+        self._update_state()
+        self.statusBar().showMessage(f"Restored the work autosaved at {session.saved_at}: "
+                                     f"{self.unsaved_description() or 'nothing unsaved'}")
+
+    def enable_recovery(self, store: recovery.RecoveryStore, interval_ms: int = 60_000) -> None:
+        """Autosave unsaved work into ``store`` every ``interval_ms`` and after training."""
+        self.keeper = recovery.SessionKeeper(self, store, interval_ms)
+        self.keeper.failed.connect(lambda message: self.statusBar().showMessage(f"Autosave failed: {message}"))
+
+    def _camera_failed(self, message: str) -> None:
+        log.warning("camera: %s", message)
+        self.statusBar().showMessage(f"Camera: {message}")
+
     def closeEvent(self, event):
+        if self.confirm_close and not recovery.confirm_close(self):
+            event.ignore()
+            return
         self.camera_view.stop()
         self.close_timed_out = False
         if self.busy():
@@ -728,23 +811,57 @@ class MainWindow(QMainWindow):
             if not self.task.wait(10_000):
                 self.close_timed_out = True
                 log.warning("the worker did not stop within 10 s")
+        if self.keeper is not None:
+            self.keeper.finish()
+            self.keeper = None
         self.save_layout()
         super().closeEvent(event)
 
 
-def install_excepthook(log_path):
-    """Log unexpected exceptions and show a crash dialog with the log's path instead of vanishing."""
-    def hook(kind, value, tb):
-        text = "".join(traceback.format_exception(kind, value, tb))
-        log.critical("unexpected error\n%s", text)
-        app = QApplication.instance()
-        if app is not None and QApplication.activeWindow() is not None:
-            box = QMessageBox(QMessageBox.Icon.Critical, "slrfr-gui: unexpected error",
-                              f"{kind.__name__}: {value}\n\nThe details are in the log: {log_path}")
-            box.setDetailedText(text)
-            box.exec()
+class _CrashReporter(QObject):
+    """Carries an unexpected error from any thread to the GUI thread, where the crash dialog is shown."""
 
-    sys.excepthook = hook
+    crashed = Signal(str, str)  # message, traceback
+
+    def __init__(self, log_path):
+        super().__init__()
+        self.log_path = log_path
+        self.showing = False
+        self.crashed.connect(self._show)
+
+    def _show(self, message, details):
+        if self.showing:  # an error while the dialog is up is logged, not stacked
+            return
+        self.showing = True
+        try:
+            where = f"The details are in the log: {self.log_path}" if self.log_path else \
+                "The log could not be written; the details follow."
+            parent = next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()),
+                          None)
+            dialogs.show_crash(parent, f"{message}\n\n{where}", details)
+        finally:
+            self.showing = False
+
+
+def install_excepthook(log_path):
+    """Log unexpected exceptions (in slots, event handlers and threads) and show a crash dialog with the
+    log's path instead of vanishing. Returns the reporter (it must live as long as the hook)."""
+    reporter = _CrashReporter(log_path)
+
+    def report(kind, value, tb, where=""):
+        text = "".join(traceback.format_exception(kind, value, tb))
+        log.critical("unexpected error%s\n%s", where, text)
+        if QApplication.instance() is not None:
+            reporter.crashed.emit(f"{kind.__name__}: {value}", text)  # queued when not on the GUI thread
+
+    def thread_hook(args):
+        if args.exc_type is not SystemExit:
+            report(args.exc_type, args.exc_value, args.exc_traceback,
+                   f" in thread {args.thread.name if args.thread else '?'}")
+
+    sys.excepthook = report
+    threading.excepthook = thread_hook
+    return reporter
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -775,7 +892,8 @@ def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
         if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
             parser.error(f"argument {option}: {path.parent}: no such folder")
     if args.json is not None and args.screenshot is None:
-        parser.error("argument --json: goes with --screenshot")
+        parser.error("argument --json: only with --screenshot (the ranked persons are written when the "
+                     "screenshot is taken)")
 
 
 def main(argv=None) -> int:
@@ -794,13 +912,20 @@ def main(argv=None) -> int:
     app.setOrganizationName("slrfr-gui")
     app.setApplicationVersion(__version__)
     log_path = setup_logging()
-    install_excepthook(log_path)
+    app._crash_reporter = install_excepthook(log_path)
     apply_palette_to_pyqtgraph()
     window = MainWindow()
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     if args.screenshot is None:
         window.restore_layout()
+        try:
+            window.enable_recovery(recovery.RecoveryStore(recovery.recovery_folder()))
+        except OSError as exc:
+            log.warning("no autosave this session: %s", exc)
+        else:
+            QTimer.singleShot(0, window.keeper.offer_restore)
     else:
+        window.confirm_close = False  # a scripted run ends without questions, and keeps no autosave
         window.resize(1500, 950)
     if resolution:
         window.resolution_bar.set_resolution(resolution)

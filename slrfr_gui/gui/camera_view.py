@@ -27,7 +27,10 @@ from .common import fit_pixmap
 
 
 class CameraWorker(QObject):
-    """Reads a :class:`FrameSource` until stopped; emits ``frame(dict)``, ``failed(str)``, ``stopped()``.
+    """Reads a :class:`FrameSource` until stopped; emits ``frame(dict)``, ``failed(str)``, ``ended(str)``, ``stopped()``.
+
+    ``failed`` carries why the source could not be opened or stopped sending (a device that sends no
+    frame for its timeout counts as disconnected); ``ended`` says a video file or folder ran out.
 
     Each ``frame`` dict holds ``image`` (grey array), ``faces`` (list of
     FoundFace), ``ranked`` (a ranked list per face, empty when not
@@ -36,6 +39,7 @@ class CameraWorker(QObject):
 
     frame = Signal(object)
     failed = Signal(str)
+    ended = Signal(str)
     stopped = Signal()
 
     def __init__(self, spec, loop: bool = True):
@@ -62,6 +66,7 @@ class CameraWorker(QObject):
             while not self._stop.is_set():
                 image = self.source.read()
                 if image is None:
+                    self.ended.emit(f"{describe_source(self.spec)} ended after {index} frame(s)")
                     break
                 faces = tracker.update(image) if self.detect else []
                 ranked, unknown = [], []
@@ -106,6 +111,7 @@ class CameraView(QWidget):
 
     captured = Signal(object, str)
     enroll = Signal(str, list)
+    failed = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -198,6 +204,7 @@ class CameraView(QWidget):
         self.thread.started.connect(self.worker.run)
         self.worker.frame.connect(self._frame)
         self.worker.failed.connect(self._failed)
+        self.worker.ended.connect(lambda message: self.status.setText(f"{message}; Start to run it again."))
         self.worker.stopped.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self.thread.finished.connect(self._update_buttons)
         self.status.setText(f"Opening {describe_source(spec)}…")
@@ -237,6 +244,7 @@ class CameraView(QWidget):
     def _failed(self, message: str) -> None:
         self.status.setText(f"⚠ {message}")
         self.last_error = message
+        self.failed.emit(message)
 
     def _frame(self, data: dict) -> None:
         self.last = data
