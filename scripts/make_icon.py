@@ -28,6 +28,7 @@ ICONS = ROOT / "resources" / "icons"
 SVG = ICONS / "slrfr-gui.svg"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
+_QT_APP: list = []  # keeps the QGuiApplication alive while painting
 
 
 def render(size: int):
@@ -78,7 +79,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QGuiApplication
 
-    app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])  # noqa: F841 (Qt needs one)
+    _QT_APP.append(QGuiApplication.instance() or QGuiApplication([sys.argv[0]]))  # QPainter needs one
     stale = []
     for name, data in outputs().items():
         path = ICONS / name
