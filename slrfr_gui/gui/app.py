@@ -42,6 +42,7 @@ from .camera_view import CameraView
 from .controls import ResolutionBar, TrainingControls
 from .eyes_dialog import EyesDialog
 from .gallery_panel import GalleryPanel
+from .icon import app_icon
 from .relight_view import RelightView
 from .results import ResultsPanel, identify
 from .worker import Task
@@ -911,6 +912,7 @@ def main(argv=None) -> int:
     app.setApplicationName("slrfr-gui")
     app.setOrganizationName("slrfr-gui")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
     log_path = setup_logging()
     app._crash_reporter = install_excepthook(log_path)
     apply_palette_to_pyqtgraph()
