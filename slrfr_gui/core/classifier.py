@@ -317,15 +317,23 @@ class SLRFRClassifier(_Base):
             out[lo:lo + len(part)] = part
         return out
 
-    def _relit_chunks(self, faces, progress=None, should_stop=None):
-        """(start, signals of shape (m, k, 48, 40)) for each chunk of ``faces``, in order;
-        the chunks are relit on a thread pool, two ahead of the consumer at most per core."""
+    def _relit_chunks(self, faces, progress=None, should_stop=None, resolution=None):
+        """(start, signals) for each chunk of ``faces``, in order: shape (m, k, 48, 40), or
+        (m, k, r * c) degraded to ``resolution`` when given. The chunks are relit (and degraded)
+        on a thread pool, one thread per core and two chunks ahead per thread at most; BLAS
+        keeps to one thread meanwhile, so that its threads do not compete with the pool."""
+        from threadpoolctl import threadpool_limits
+
         model = self.face_model or default_face_model()
         lights = points_of_light()
 
         def one(chunk):
             _, _, relit = relight_batch(chunk, model, lights, learned_shading=self.learned_shading)
-            return np.concatenate([chunk[:, None], relit], axis=1) if self.include_input else relit
+            signals = np.concatenate([chunk[:, None], relit], axis=1) if self.include_input else relit
+            if resolution is None:
+                return signals
+            m, k = signals.shape[:2]
+            return degrade(signals.reshape(-1, *FRAME_SHAPE), resolution).reshape(m, k, -1)
 
         starts = list(range(0, len(faces), RELIGHT_CHUNK))
         workers = min(len(starts), RELIGHT_WORKERS or os.cpu_count() or 1)
@@ -337,7 +345,7 @@ class SLRFRClassifier(_Base):
                 if progress is not None:
                     progress(min(lo + RELIGHT_CHUNK, len(faces)), len(faces))
             return
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slrfr-relight") as pool:
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slrfr-relight") as pool:
             pending = deque()
             queue = iter(starts)
             try:
@@ -443,18 +451,19 @@ class SLRFRClassifier(_Base):
         self.classes_, first = np.unique(labels[labels_order], return_index=True)
         if synthesized is None:
             relit_progress = None if progress is None else (lambda d, t: progress(d, t, "relight"))
-            chunks = self._relit_chunks(faces, relit_progress, should_stop)
+            chunks = self._relit_chunks(faces, relit_progress, should_stop, resolution=(r, c))
         else:
             synthesized = np.asarray(synthesized, dtype=np.float64)
             if synthesized.ndim != 4 or synthesized.shape[0] != len(faces) or synthesized.shape[2:] != FRAME_SHAPE:
                 raise ValueError(f"synthesized must have shape ({len(faces)}, k, 48, 40), got {synthesized.shape}")
-            chunks = ((lo, synthesized[lo:lo + RELIGHT_CHUNK]) for lo in range(0, len(faces), RELIGHT_CHUNK))
+            chunks = ((lo, degrade(part.reshape(-1, *FRAME_SHAPE), (r, c)).reshape(len(part), part.shape[1], -1))
+                      for lo in range(0, len(faces), RELIGHT_CHUNK)
+                      for part in [synthesized[lo:lo + RELIGHT_CHUNK]])
         lr = None
         for lo, part in chunks:  # degraded chunk by chunk: the HR signals are never all in memory
-            m, k = part.shape[:2]
             if lr is None:
-                lr = np.empty((len(faces), k, r * c))
-            lr[lo:lo + m] = degrade(part.reshape(-1, *FRAME_SHAPE), (r, c)).reshape(m, k, r * c)
+                lr = np.empty((len(faces), part.shape[1], r * c))
+            lr[lo:lo + len(part)] = part
 
         # Each person's signals as the columns of a (p, N_i) matrix, grouped by N_i so that the
         # spans of a whole group come from one batched SVD.

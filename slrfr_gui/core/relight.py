@@ -322,5 +322,6 @@ def relight_batch(images: np.ndarray, model: FaceModel, lights: np.ndarray | Non
     albedo = estimate_albedo(images, s, model)
     shading = model.shading_for(lights) if learned_shading else np.maximum(
         np.einsum("hwa,ka->khw", model.normals, lights), 0.0)
-    relit = albedo[:, None] * shading[None] * np.linalg.norm(s, axis=1)[:, None, None, None]
+    relit = np.multiply(albedo[:, None], shading[None])
+    relit *= np.linalg.norm(s, axis=1)[:, None, None, None]
     return s, albedo, relit
