@@ -22,7 +22,7 @@ import numpy as np
 from PySide6.QtCore import QByteArray, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from .. import __version__
 from ..core.batch import identify_files, probe_files, write_csv
@@ -40,11 +40,13 @@ from .batch_panel import BatchPanel
 from .common import apply_palette_to_pyqtgraph
 from .camera_view import CameraView
 from .controls import ResolutionBar, TrainingControls
+from .demo_panel import DemoProbesPanel
 from .eyes_dialog import EyesDialog
 from .gallery_panel import GalleryPanel
 from .icon import app_icon
 from .relight_view import RelightView
 from .results import ResultsPanel, identify
+from .welcome import WelcomePanel
 from .worker import Task
 
 log = logging.getLogger("slrfr_gui")
@@ -138,6 +140,7 @@ class MainWindow(QMainWindow):
         self.defaults = OpenSetDefaults.load()
         self.threshold_is_default = True
         self.gallery_dirty = False  # edited since opened or saved
+        self.gallery_is_demo = False  # the built-in demo's persons: nothing to save unless edited
         self.unsaved_models: set = set()  # resolutions trained and not saved
         self.confirm_close = True  # ask before unsaved work is lost (off for --screenshot runs)
         self.keeper: recovery.SessionKeeper | None = None  # autosave, see enable_recovery
@@ -146,6 +149,7 @@ class MainWindow(QMainWindow):
         self.resolution_bar.set_resolution(self._initial_resolution(), emit=False)
         self._resolution_changed(self.resolution_bar.resolution)
         self._update_state()
+        self.welcome.set_recent(settings.read("recent/galleries"), settings.read("recent/models"))
         self.resize(1400, 900)
         if self.settings_notices:
             self.notice = dialogs.notify(self, "slrfr-gui: settings reset", "\n".join(self.settings_notices))
@@ -177,6 +181,11 @@ class MainWindow(QMainWindow):
         self.camera_view.failed.connect(self._camera_failed)
         self.camera_dock = self._dock("Camera", self.camera_view, Qt.DockWidgetArea.BottomDockWidgetArea, False)
 
+        self.demo_panel = DemoProbesPanel()
+        self.demo_panel.setMaximumHeight(170)
+        self.demo_panel.probe_chosen.connect(self._demo_probe_chosen)
+        self.demo_dock = self._dock("Demo probes", self.demo_panel, Qt.DockWidgetArea.BottomDockWidgetArea, False)
+
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -196,9 +205,19 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.results)
         self.splitter.setSizes([700, 600])
         layout.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        self.welcome = WelcomePanel()
+        self.welcome.open_gallery_requested.connect(self.choose_gallery)
+        self.welcome.demo_requested.connect(self.open_demo)
+        self.welcome.webcam_requested.connect(self.start_webcam_enrolment)
+        self.welcome.recent_chosen.connect(lambda kind, path: self.open_gallery(path) if kind == "gallery"
+                                           else self.open_model(path))
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(central)
+        self.main_page = central
+        self.setCentralWidget(self.pages)
         self.model_state = self.statusBar()
-        self.statusBar().showMessage("Open a gallery folder (Ctrl+G) to begin.")
+        self.statusBar().showMessage("Open a gallery folder (Ctrl+G) or try the demo to begin.")
 
     def _dock(self, title, widget, area, visible) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -260,6 +279,9 @@ class MainWindow(QMainWindow):
         t.addAction(self._action("&Reset training parameters", self.training.reset_parameters))
 
         v = bar.addMenu("&View")
+        v.addAction(self._action("&Start page", self.show_start_page, None,
+                                 "Open a gallery, try the demo, enroll from the webcam, reopen recent work"))
+        v.addAction(self.demo_dock.toggleViewAction())
         v.addAction(self.gallery_dock.toggleViewAction())
         v.addAction(self.batch_dock.toggleViewAction())
         camera = self.camera_dock.toggleViewAction()
@@ -268,6 +290,7 @@ class MainWindow(QMainWindow):
         v.addAction(self._action("Reset relighting &zoom", self.relight_view.reset_zoom, "Ctrl+0"))
 
         h = bar.addMenu("&Help")
+        h.addAction(self._action("Try the &demo", self.open_demo, None, "Fictional persons and probes to identify"))
         h.addAction(self._action("&About slrfr-gui", self.about))
         h.addAction(self._action("Show &log folder", lambda: QMessageBox.information(
             self, "Log folder", f"The log is written to\n{log_folder()}")))
@@ -296,6 +319,8 @@ class MainWindow(QMainWindow):
     def _update_state(self):
         busy = self.busy()
         has_gallery = self.gallery is not None and len(self.gallery.images) > 0
+        if self.pages.currentWidget() is self.welcome and (self.gallery is not None or self.models or busy):
+            self.pages.setCurrentWidget(self.main_page)
         self.training.set_busy(busy, has_gallery)
         self.act_train.setEnabled(has_gallery and not busy)
         self.act_cancel.setEnabled(busy)
@@ -392,8 +417,11 @@ class MainWindow(QMainWindow):
                                                              warn=False),
                          f"Loading {path}…", self._gallery_done, "load gallery")
 
-    def _gallery_done(self, gallery: Gallery):
+    def _gallery_done(self, gallery: Gallery, demo: bool = False):
         self.gallery = gallery
+        self.gallery_is_demo = demo
+        if not demo:
+            self.demo_dock.setVisible(False)
         self.models.clear()
         self.stale.clear()
         self.gallery_dirty = False
@@ -493,7 +521,8 @@ class MainWindow(QMainWindow):
         res = tuple(clf.resolution_)
         self.models[res] = clf
         self.stale.discard(res)
-        self.unsaved_models.add(res)
+        if not (self.gallery_is_demo and not self.gallery_dirty):
+            self.unsaved_models.add(res)
         self.statusBar().showMessage(f"Trained: {clf.describe()}.")
         self._update_state()
         if self.keeper is not None:
@@ -742,6 +771,43 @@ class MainWindow(QMainWindow):
             if isinstance(value, (QByteArray, bytes)):
                 fn(value)
 
+    # --------------------------------------------------------- start page
+    def show_start_page(self) -> None:
+        """The start page, with the recent galleries and models brought up to date."""
+        self.welcome.set_recent(settings.read("recent/galleries"), settings.read("recent/models"))
+        self.pages.setCurrentWidget(self.welcome)
+
+    def open_demo(self, persons: int = 12, probes_per_person: int = 2) -> None:
+        """Open the built-in demo: fictional persons (:mod:`slrfr_gui.core.demo`), trained at once,
+        and their probes in the "Demo probes" panel."""
+        from ..core.demo import make_demo
+
+        if self.busy():
+            self.task.cancel()
+            self.task.wait()
+        demo = make_demo(persons, probes_per_person)
+        self._gallery_done(demo.gallery, demo=True)
+        self.demo_panel.set_probes(demo.probes)
+        self.demo_dock.setVisible(True)
+        self.statusBar().showMessage(f"Demo: {len(demo.gallery.persons)} fictional persons. Training; then click "
+                                     "a probe in the Demo probes panel.")
+        if self.model is None and not self.busy():
+            self.train()
+
+    def _demo_probe_chosen(self, probe) -> None:
+        self.set_probe_image(probe.image, f"demo probe: {probe.label}")
+
+    def start_webcam_enrolment(self) -> None:
+        """The main page with the camera panel open and started, ready to enroll."""
+        self.pages.setCurrentWidget(self.main_page)
+        self.camera_dock.setVisible(True)
+        self.camera_dock.raise_()
+        if not self.camera_view.running():
+            self.camera_view.start()
+        self.camera_view.enroll_name.setFocus()
+        self.statusBar().showMessage("Type a name in the camera panel and press Enroll; faces of that person "
+                                     "are kept as they are seen.")
+
     def enroll_faces(self, name: str, faces: list) -> None:
         """Add faces (from the camera) to a person of the gallery, creating the person if needed."""
         if not name or not faces:
@@ -870,6 +936,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"slrfr-gui {__version__}")
     parser.add_argument("--gallery", type=Path, help="open this gallery folder (or saved gallery file)")
     parser.add_argument("--model", type=Path, help="open this model file")
+    parser.add_argument("--demo", action="store_true", help="open the built-in demo: fictional persons, trained, "
+                        "with probes to identify (no data needed)")
     parser.add_argument("--probe", type=Path, help="identify this probe image")
     parser.add_argument("--resolution", type=str, help="probe resolution, e.g. 7x6")
     parser.add_argument("--train", action="store_true", help="train after opening the gallery (implied when a "
@@ -892,6 +960,8 @@ def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
     for option, path in (("--screenshot", args.screenshot), ("--json", args.json)):
         if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
             parser.error(f"argument {option}: {path.parent}: no such folder")
+    if args.demo and (args.gallery is not None or args.model is not None):
+        parser.error("argument --demo: opens its own gallery; give it without --gallery and --model")
     if args.json is not None and args.screenshot is None:
         parser.error("argument --json: only with --screenshot (the ranked persons are written when the "
                      "screenshot is taken)")
@@ -973,7 +1043,18 @@ def main(argv=None) -> int:
         else:
             after_model()
 
-    if args.gallery:
+    def after_demo_model():
+        window.model_ready.disconnect(after_demo_model)
+        if args.probe:
+            return after_model()
+        window.demo_panel.choose(0)
+        if args.screenshot is not None:
+            QTimer.singleShot(200, finish)
+
+    if args.demo:
+        window.model_ready.connect(after_demo_model)
+        window.open_demo()
+    elif args.gallery:
         window.gallery_loaded.connect(after_gallery)
         window.open_gallery(args.gallery)
     elif args.model:

@@ -70,15 +70,7 @@ def light_arrow(light: np.ndarray) -> str:
 
 
 def sample_gallery(n_persons: int = 6, seed: int = 0):
-    """A small in-memory gallery of fictional persons, for running a widget on its own."""
-    from ..core.gallery import Gallery
-    from ..core.synthetic import render_faces, sample_albedos
-    from ..core.yale import light_vector
+    """A small in-memory gallery of the demo's fictional persons, for running a widget on its own."""
+    from ..core.demo import make_demo
 
-    albedos = sample_albedos(n_persons, seed=seed)
-    faces = render_faces(albedos, light_vector([0, 15], [5, -5]))
-    gallery = Gallery()
-    for i, pair in enumerate(faces):
-        for k, face in enumerate(pair):
-            gallery.add_face(f"Person {i + 1}", face, name=f"image{k + 1}")
-    return gallery
+    return make_demo(n_persons, 0, seed).gallery

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from pathlib import Path
+
 from PySide6.QtCore import QSettings
 
 from ..core.frame import format_resolution, parse_resolution
@@ -169,8 +171,9 @@ def check() -> list[str]:
 
 
 def add_recent(key: str, path: str) -> list[str]:
-    """Put ``path`` first in the recent list ``key``; returns the list."""
-    items = [p for p in read(key) if p != str(path)]
-    items.insert(0, str(path))
+    """Put ``path`` (made absolute) first in the recent list ``key``; returns the list."""
+    path = str(Path(path).absolute())
+    items = [p for p in read(key) if p != path]
+    items.insert(0, path)
     write(key, items[:RECENT_MAX])
     return items[:RECENT_MAX]
