@@ -7,7 +7,8 @@ Run it with a Python that has the project installed (the build's venv): it makes
 gallery with scripts/make_synthetic_gallery.py, then starts the executable three times with
 QT_QPA_PLATFORM=offscreen:
 
-1. ``--screenshot empty.png``: the window starts and writes its PNG;
+1. ``--demo --screenshot demo.png --json demo.json``: the window starts the built-in demo (twelve
+   fictional persons, trained), identifies its first probe as Ada and writes its PNG;
 2. ``--gallery G --probe Esme__2.png --resolution 7x6 --screenshot --json``: trains (scikit-learn's
    OMP, SciPy, the shipped face model and lighting metrics) and ranks Esme first;
 3. the same with a 640x480 frame in which Esme's face is 120 pixels wide: face detection (the shipped
@@ -79,9 +80,10 @@ def main(argv=None) -> int:
     frame, _ = pasted_frame(big, 120, np.random.default_rng(1), crop_columns=(0, 168))
     write_grey(out / "frame.png", np.clip(frame, 0, 1))
 
-    s = run(args.exe, ["--screenshot", str(out / "empty.png")], "1 (start)")
-    check_png(out / "empty.png", "1 (start)")
-    print(f"1. window started and wrote {out / 'empty.png'} ({s:.1f} s)")
+    s = run(args.exe, ["--demo", "--screenshot", str(out / "demo.png"), "--json", str(out / "demo.json")], "1 (demo)")
+    check_png(out / "demo.png", "1 (demo)")
+    check_first(out / "demo.json", "Ada", "1 (demo)")
+    print(f"1. the demo started, trained, ranked Ada first and wrote {out / 'demo.png'} ({s:.1f} s)")
 
     s = run(args.exe, ["--gallery", str(demo / "gallery"), "--probe", str(demo / "probes" / "Esme__2.png"),
                        "--resolution", "7x6", "--screenshot", str(out / "probe.png"), "--json", str(out / "probe.json")],

@@ -805,8 +805,8 @@ class MainWindow(QMainWindow):
         if not self.camera_view.running():
             self.camera_view.start()
         self.camera_view.enroll_name.setFocus()
-        self.statusBar().showMessage("Type a name in the camera panel and press Enroll; faces of that person "
-                                     "are kept as they are seen.")
+        self.statusBar().showMessage("Type a name in the camera panel and press Capture for enrolment; faces "
+                                     "of that person are kept as they are seen.")
 
     def enroll_faces(self, name: str, faces: list) -> None:
         """Add faces (from the camera) to a person of the gallery, creating the person if needed."""
