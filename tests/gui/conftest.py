@@ -59,3 +59,17 @@ def answers(monkeypatch):
     monkeypatch.setattr(dialogs, "ask_save_path", ask_save_path)
     monkeypatch.setattr(dialogs, "show_crash", show_crash)
     return state
+
+
+@pytest.fixture
+def window(qtbot):
+    """A shown main window; a task still running at the end is cancelled and waited for."""
+    from slrfr_gui.gui.app import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    if win.busy():
+        win.task.cancel()
+        win.task.wait(10_000)

@@ -23,17 +23,6 @@ from slrfr_gui.gui.recovery import RecoveryStore
 pytestmark = pytest.mark.timeout(180)
 
 
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    if win.busy():
-        win.task.cancel()
-        win.task.wait(10_000)
-
-
 def small_gallery(n=4, seed=3):
     from slrfr_gui.core.synthetic import render_faces, sample_albedos
     from slrfr_gui.core.yale import light_vector

@@ -18,17 +18,6 @@ from slrfr_gui.gui.controls import slider_steps
 from slrfr_gui.gui.results import ResidualBars
 
 
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    if win.busy():
-        win.task.cancel()
-        win.task.wait(10_000)
-
-
 def load(window, qtbot, folder):
     with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
         window.open_gallery(folder)
