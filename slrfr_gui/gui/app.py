@@ -1,9 +1,10 @@
 """The analyst's window: gallery, relighting preview, resolution slider, training, probes, ranked matches.
 
-``slrfr-gui [--gallery DIR|FILE] [--model FILE] [--probe IMAGE] [--resolution 7x6] [--screenshot OUT.png]
-[--json OUT.json]`` opens with that state, trains if needed, identifies the probe and, with
-``--screenshot``, saves an image of the whole window and exits (with ``--json``, the ranked persons too,
-in the form ``slrfr identify --json`` uses).
+``slrfr-gui [--demo | --gallery DIR|FILE] [--model FILE] [--probe IMAGE] [--resolution 7x6] [--camera SOURCE]
+[--screenshot OUT.png] [--json OUT.json]`` opens with that state, trains if needed, identifies the probe,
+starts the camera panel on SOURCE and, with ``--screenshot``, saves an image of the whole window and exits
+(with ``--json``, the ranked persons too, in the form ``slrfr identify --json`` uses). Without a screen
+(Linux, no ``DISPLAY``/``WAYLAND_DISPLAY``, no ``QT_QPA_PLATFORM``) it says so and exits with status 1.
 """
 
 from __future__ import annotations
