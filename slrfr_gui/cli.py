@@ -272,16 +272,29 @@ def _check_output_file(path: Path, option: str) -> None:
         raise SLRFRError(f"{parent}: no such folder for {option} {path}")
 
 
+def _default_atoms(resolution, components) -> int:
+    """K when --atoms is not given: max(10, features / 2), as :class:`SLRFRClassifier` chooses it."""
+    features = components if components else int(resolution[0]) * int(resolution[1])
+    return max(10, features // 2)
+
+
 def cmd_enroll(args) -> int:
     from .core.gallery import SkippedFilesWarning, load_gallery
     from .core.outdoor import make_classifier
-    from .core.modelfile import save_model
+    from .core.modelfile import check_model_output, save_model
 
     if args.atoms is not None and args.sparsity > args.atoms:
         print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed --atoms ({args.atoms})",
               file=sys.stderr)
         return EXIT_USAGE
+    default_atoms = _default_atoms(args.resolution, args.components)
+    if args.atoms is None and args.mode == "slrfr" and args.sparsity > default_atoms:
+        print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed the atoms per person ({default_atoms}"
+              f" at {args.resolution[0]}x{args.resolution[1]}, the default max(10, pixels / 2)); lower --sparsity or"
+              " give --atoms", file=sys.stderr)
+        return EXIT_USAGE
     _check_output_file(args.output, "-o")
+    check_model_output(args.output)  # never overwrite an image, a gallery or anything but a model
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SkippedFilesWarning)
         gallery = load_gallery(args.gallery)
@@ -333,9 +346,23 @@ def _identify_faces(model, search, top, threshold):
     return out, problems
 
 
-def _face_json(face, ranked, ratio, threshold):
-    return {"box": [int(v) for v in face.box], "how": face.how, "ranked": _ranked_json(ranked),
-            "ratio": round(ratio, 4), "unknown": bool(ratio > threshold)}
+def _upsampled(face, model) -> str | None:
+    """The warning for a face smaller than the model's resolution (it is up-sampled), with the remedy."""
+    from .core.frame import format_resolution, upsampling_warning
+
+    warning = upsampling_warning(face.aligned.shape, model.resolution_)
+    if warning is None:
+        return None
+    return f"{warning} (slrfr enroll GALLERY --resolution {format_resolution(face.aligned.shape)} -o MODEL)"
+
+
+def _face_json(face, ranked, ratio, threshold, model=None):
+    out = {"box": [int(v) for v in face.box], "how": face.how, "ranked": _ranked_json(ranked),
+           "ratio": round(ratio, 4), "unknown": bool(ratio > threshold)}
+    warning = _upsampled(face, model) if model is not None else None
+    if warning:
+        out["warning"] = warning
+    return out
 
 
 def cmd_identify(args) -> int:
@@ -348,6 +375,9 @@ def cmd_identify(args) -> int:
 
     if not args.probes and not args.camera:
         print("slrfr identify: error: give PROBE files or --camera SOURCE", file=sys.stderr)
+        return EXIT_USAGE
+    if args.probes and args.camera:
+        print("slrfr identify: error: give PROBE files or --camera SOURCE, not both", file=sys.stderr)
         return EXIT_USAGE
     if args.frames is not None and not args.camera:
         print("slrfr identify: error: --frames goes with --camera", file=sys.stderr)
@@ -382,6 +412,8 @@ def cmd_identify(args) -> int:
         identified, problems = _identify_faces(model, search, args.top, threshold)
         for problem in problems:
             print(f"slrfr: error: {path}: cannot identify: {problem}", file=sys.stderr)
+        for warning in dict.fromkeys(filter(None, (_upsampled(face, model) for face, _, _ in identified))):
+            print(f"slrfr: warning: {path}: {warning}", file=sys.stderr)
         if not identified:
             failed += 1
             if not problems:  # exit status 1 always comes with a line on stderr saying why
@@ -392,7 +424,11 @@ def cmd_identify(args) -> int:
         for path, shape, search, identified, problems in results:
             entry = {"probe": str(path), "ranked": _ranked_json(identified[0][1]) if identified else [],
                      "alignment": search.note if search else "",
-                     "faces": [_face_json(face, ranked, ratio, threshold) for face, ranked, ratio in identified]}
+                     "faces": [_face_json(face, ranked, ratio, threshold, model)
+                               for face, ranked, ratio in identified]}
+            warnings_ = [f["warning"] for f in entry["faces"] if "warning" in f]
+            if warnings_:
+                entry["warning"] = warnings_[0]
             if problems or not identified:
                 entry["error"] = "; ".join(problems) or (search.note if search else "")
             out.append(entry)
@@ -418,6 +454,15 @@ def cmd_identify(args) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
+def _camera_line(identified, threshold, top) -> str:
+    """One frame's faces: each one's ``top`` persons with residuals ("unknown" first when it is), and where."""
+    parts = []
+    for face, ranked, ratio in identified:
+        names = ", ".join(f"{person} ({residual:.3f})" for person, residual in ranked[:top])
+        parts.append(("unknown; ranked " if ratio > threshold else "") + names + f" at {list(face.box)}")
+    return "; ".join(parts) or "no face"
+
+
 def _identify_camera(model, args, mode, threshold) -> int:
     import time
 
@@ -436,12 +481,10 @@ def _identify_camera(model, args, mode, threshold) -> int:
                 break
             search = FaceSearch(tracker.update(frame)) if tracker is not None else find_faces(frame, mode="crop")
             identified, _ = _identify_faces(model, search, args.top, threshold)
-            frames_out.append({"frame": count, "faces": [_face_json(face, ranked, ratio, threshold)
+            frames_out.append({"frame": count, "faces": [_face_json(face, ranked, ratio, threshold, model)
                                                          for face, ranked, ratio in identified]})
             if not args.json:
-                names = ", ".join(("unknown" if ratio > threshold else f"{ranked[0][0]} ({ranked[0][1]:.3f})")
-                                  + f" at {list(face.box)}" for face, ranked, ratio in identified) or "no face"
-                print(f"frame {count}: {names}")
+                print(f"frame {count}: {_camera_line(identified, threshold, args.top)}")
             count += 1
         seconds = time.perf_counter() - start
     if count == 0:

@@ -223,7 +223,7 @@ def _path_argv(command, dest, bad: Path, tmp: Path, good: dict) -> list[str]:
                 action.required or not action.option_strings):
             value = good[(command, action.dest)]
         elif action.required and PATH_ROLES.get((command, action.dest)) == "file-out":
-            value = tmp / "out.file"
+            value = tmp / "out.npz"  # a model file name: enroll refuses other names
         else:
             continue
         if action.option_strings:

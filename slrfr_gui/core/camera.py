@@ -23,6 +23,17 @@ def describe_source(spec) -> str:
     return f"camera {spec}" if str(spec).isdigit() else str(spec)
 
 
+def quiet_opencv() -> None:
+    """Keep OpenCV's own ``[ WARN:0@...]`` lines (a device probed and missing, a backend it lacks)
+    off the terminal: failures reach the user as :class:`CameraError` messages instead."""
+    import cv2
+
+    try:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    except AttributeError:  # a build without the logging module
+        pass
+
+
 class FrameSource:
     """Frames from a device index (``0``), a video file, or a folder of images.
 
@@ -71,6 +82,7 @@ class FrameSource:
     def _open_capture(self, target) -> None:
         import cv2
 
+        quiet_opencv()
         capture = cv2.VideoCapture(target)
         if not capture.isOpened():
             capture.release()

@@ -194,6 +194,35 @@ def probe_problem(image: np.ndarray) -> str | None:
     return None
 
 
+def upsampling_warning(shape, resolution) -> str | None:
+    """Why the answer for a probe of ``shape`` is unreliable at ``resolution``, or None.
+
+    :func:`prepare_probe` enlarges (bicubically) a probe smaller than the model's
+    resolution along either axis: the enlarged probe holds no detail the
+    dictionaries were learned from, so a model trained at the probe's own size
+    should be used. The numbers are not changed; this only says so.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        The probe's (aligned face's) rows and columns, pixels.
+    resolution : (int, int)
+        The model's resolution, rows x columns.
+
+    Returns
+    -------
+    str or None
+        One sentence naming both sizes, without advice on how to train (the
+        command line and the window each add theirs).
+    """
+    rows, cols = int(shape[0]), int(shape[1])
+    r, c = int(resolution[0]), int(resolution[1])
+    if (rows > FRAME_SHAPE[0] and cols > FRAME_SHAPE[1]) or (rows >= r and cols >= c):
+        return None  # reduced to the frame, then degraded: no up-sampling
+    return (f"the probe ({rows}x{cols}) is smaller than the model's resolution ({r}x{c}) and was up-sampled,"
+            f" so the answer is unreliable; use a model trained at the probe's size ({rows}x{cols})")
+
+
 def prepare_probe(image: np.ndarray, resolution) -> np.ndarray:
     """Bring a probe, taken to be a face cropped to the canonical frame, to ``resolution``.
 
@@ -201,7 +230,8 @@ def prepare_probe(image: np.ndarray, resolution) -> np.ndarray:
     gallery images are); then, as for the gallery, the degradation operator
     (:func:`degrade`: blur sigma = 0.5 x the scale factor, then area
     down-sampling) brings it to r x c. A probe of exactly r x c is used as it
-    is; a smaller one is enlarged bicubically.
+    is; a smaller one is enlarged bicubically (:func:`upsampling_warning` says
+    so in words).
 
     Parameters
     ----------

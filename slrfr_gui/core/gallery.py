@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import Cancelled, GalleryError, ImageReadError
-from .frame import FRAME_SHAPE, to_frame
+from .frame import FRAME_SHAPE, probe_problem, to_frame
 from .imageio import IMAGE_SUFFIXES, read_grey
 
 
@@ -194,6 +194,9 @@ class Gallery:
         face = np.asarray(face, dtype=np.float64)
         if face.ndim != 2 or not np.all(np.isfinite(face)):
             raise GalleryError(f"{name or source or 'image'}: not a finite 2-D grey image")
+        problem = gallery_image_problem(face)
+        if problem:
+            raise GalleryError(f"{name or source or 'image'}: {problem}")
         image = GalleryImage(person, name or (Path(source).name if source else f"image{len(self.images) + 1}"),
                              to_frame(face), str(source))
         self.images.append(image)
@@ -208,6 +211,10 @@ class Gallery:
                 image = read_grey(path)
             except ImageReadError as exc:
                 skipped.append((path, str(exc).split(": ", 1)[-1]))
+                continue
+            problem = gallery_image_problem(image)
+            if problem:
+                skipped.append((path, problem))
                 continue
             added.append(self.add_face(person, image, path.name, str(path)))
         return added, skipped
@@ -271,6 +278,17 @@ class Gallery:
         return cls(images, persons, root)
 
 
+def gallery_image_problem(image: np.ndarray) -> str | None:
+    """Why an image cannot be enrolled (the reason it is skipped), or None.
+
+    The rule probes follow (:func:`~slrfr_gui.core.frame.probe_problem`): an image
+    smaller than 5 x 4 pixels, blank (constant) or holding values that are not
+    numbers holds no face, and enrolling it would only teach a person a blank.
+    """
+    problem = probe_problem(image)
+    return None if problem is None else f"{problem}: not enrolled"
+
+
 def _broken_link_reason(path: Path) -> str:
     """Why a symbolic link that leads nowhere was skipped."""
     try:
@@ -289,7 +307,9 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
     """Read a gallery folder: one sub-folder per person, named after the person.
 
     Images may be in any format Pillow reads (recognised by content). Files that
-    are not images or cannot be read are skipped and listed in one
+    are not images or cannot be read, images that hold no face (blank, smaller
+    than 5 x 4 pixels, see :func:`gallery_image_problem`) and files in
+    sub-folders of a person folder are skipped and listed in one
     :class:`SkippedFilesWarning` (and in ``Gallery.skipped``); hidden files are
     ignored; a person left with no image is reported in ``empty_persons``.
 
@@ -360,6 +380,10 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
                 if path.is_symlink():
                     skipped.append((path, "a symbolic link to a folder, not followed"))
                 continue
+            if path.parent != person_dir:
+                skipped.append((path, "in a sub-folder: not read (put the person's images directly in "
+                                      f"{person_dir.name}/)"))
+                continue
             if path.is_symlink() and not path.exists():
                 skipped.append((path, _broken_link_reason(path)))
                 continue
@@ -376,7 +400,11 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
                 reason = "not an image"
             skipped.append((path, reason))
         else:
-            images.append(GalleryImage(person, path.name, to_frame(image), str(path)))
+            problem = gallery_image_problem(image)
+            if problem:
+                skipped.append((path, problem))
+            else:
+                images.append(GalleryImage(person, path.name, to_frame(image), str(path)))
         if progress is not None:
             progress(i + 1, len(jobs))
     used = {im.person for im in images}

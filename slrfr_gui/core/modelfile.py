@@ -194,6 +194,41 @@ def _checked_thumbnails(path, model, arrays):
     return None if thumbs is None else thumbs.astype(np.float64)
 
 
+def check_model_output(path) -> Path:
+    """Refuse, before any work, to write a model where it would destroy something else.
+
+    A model file name must end in ``.npz``; an existing file is overwritten only
+    when it is itself a slrfr model file (it is read with :func:`load_model`).
+
+    Parameters
+    ----------
+    path : path
+        Where the model is to be written.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ModelFileError
+        The name does not end in ``.npz``, names a folder, or names an existing
+        file that is not a slrfr model file (an image, a gallery, a damaged model).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a folder; give a model file name ending in .npz")
+    if path.suffix.lower() != ".npz":
+        raise ModelFileError(f"{path}: model files end in .npz; give a name such as {path.stem or 'model'}.npz")
+    if path.exists():
+        try:
+            load_model(path)
+        except ModelFileError:
+            raise ModelFileError(f"{path}: exists and is not a slrfr model file; it was not overwritten (give "
+                                 "another name, or remove the file first)") from None
+    return path
+
+
 def read_metadata(path) -> dict:
     """The JSON metadata of a model file (validated as :func:`load_model` does)."""
     model, _ = load_model(path)

@@ -125,8 +125,11 @@ def _protocol_entries(root: Path, wanted) -> tuple[list, list]:
                 continue
             entries.append((path, parsed))
     if not entries:
+        loose = any(parse_name(p.name) for p in root.iterdir() if p.is_file())
+        where = ("it holds Yale B images directly; " if loose else "")
         raise DataSetError(
-            f"{root}: no image named yaleBxx_P00AsaaaEsee.pgm found; is this the CroppedYale folder?"
+            f"{root}: no Extended Yale B subject folder found ({where}give the CroppedYale folder, which holds one"
+            " sub-folder per subject, yaleB01 ... yaleB39, of images named yaleBxx_P00AsaaaEsee.pgm)"
         )
     return entries, skipped
 

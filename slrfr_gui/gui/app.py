@@ -1,9 +1,10 @@
 """The analyst's window: gallery, relighting preview, resolution slider, training, probes, ranked matches.
 
-``slrfr-gui [--gallery DIR|FILE] [--model FILE] [--probe IMAGE] [--resolution 7x6] [--screenshot OUT.png]
-[--json OUT.json]`` opens with that state, trains if needed, identifies the probe and, with
-``--screenshot``, saves an image of the whole window and exits (with ``--json``, the ranked persons too,
-in the form ``slrfr identify --json`` uses).
+``slrfr-gui [--demo | --gallery DIR|FILE] [--model FILE] [--probe IMAGE] [--resolution 7x6] [--camera SOURCE]
+[--screenshot OUT.png] [--json OUT.json]`` opens with that state, trains if needed, identifies the probe,
+starts the camera panel on SOURCE and, with ``--screenshot``, saves an image of the whole window and exits
+(with ``--json``, the ranked persons too, in the form ``slrfr identify --json`` uses). Without a screen
+(Linux, no ``DISPLAY``/``WAYLAND_DISPLAY``, no ``QT_QPA_PLATFORM``) it says so and exits with status 1.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
 import threading
 import time
@@ -30,10 +33,10 @@ from ..core.classifier import SLRFRClassifier
 from ..core.outdoor import make_classifier
 from ..core.errors import SLRFRError
 from ..core.faces import find_faces
-from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem
+from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem, upsampling_warning
 from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
-from ..core.modelfile import load_model, save_model
+from ..core.modelfile import check_model_output, load_model, save_model
 from ..core.openset import OpenSetDefaults
 from . import dialogs, recovery, settings
 from .batch_panel import BatchPanel
@@ -74,6 +77,15 @@ def log_folder() -> Path:
 
 _log_handler: RotatingFileHandler | None = None
 
+#: ``extra`` for log records of messages the user is shown (dialog, status bar, and ``slrfr-gui: error:``
+#: on the terminal by :func:`main`): they go to the log file, not a second time to the terminal.
+SHOWN = {"shown": True}
+
+
+class _NotShownFilter(logging.Filter):
+    def filter(self, record):
+        return not getattr(record, "shown", False)
+
 
 def setup_logging(folder=None) -> Path | None:
     """Log to stderr and to a rotating file (1 MB, 3 old files kept) in ``folder`` (by default
@@ -82,6 +94,9 @@ def setup_logging(folder=None) -> Path | None:
     global _log_handler
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     root = logging.getLogger()
+    for handler in root.handlers:
+        if type(handler) is logging.StreamHandler and not any(isinstance(f, _NotShownFilter) for f in handler.filters):
+            handler.addFilter(_NotShownFilter())
     if _log_handler is not None:
         root.removeHandler(_log_handler)
         _log_handler.close()
@@ -120,6 +135,7 @@ class MainWindow(QMainWindow):
     identified = Signal(list)
     batch_done = Signal()
     task_failed = Signal(str)
+    warned = Signal(str)  # a warning the user should read (also on the status bar)
 
     def __init__(self):
         super().__init__()
@@ -135,6 +151,7 @@ class MainWindow(QMainWindow):
         self.probe_given: np.ndarray | None = None  # the image as given
         self.probe_source = ""
         self.probe_note = ""
+        self.probe_failure: tuple[str, str] | None = None  # (source, why) of the last probe that failed
         self.eye_memory: dict[str, tuple] = {}  # eye centres placed by hand, per probe source
         self.result = None
         self.defaults = OpenSetDefaults.load()
@@ -382,9 +399,9 @@ class MainWindow(QMainWindow):
 
     def _on_error(self, message, details):
         if details:
-            log.error("%s\n%s", message, details)
+            log.error("%s\n%s", message, details, extra=SHOWN)
         else:
-            log.warning("%s", message)
+            log.warning("%s", message, extra=SHOWN)
         box = QMessageBox(QMessageBox.Icon.Warning, "slrfr-gui", message, QMessageBox.StandardButton.Ok, self)
         if details:
             box.setDetailedText(details)
@@ -552,13 +569,34 @@ class MainWindow(QMainWindow):
             self._refresh_thumbnails()
         settings.add_recent("recent/models", str(path))
         self.statusBar().showMessage(f"Opened {path}: {clf.describe()}.")
+        mismatch = self._persons_mismatch(clf, path)
         if res != self.resolution:
             self.resolution_bar.set_resolution(res)
         else:
             self.identify()
         self._update_state()
+        if mismatch:
+            log.warning("%s", mismatch, extra=SHOWN)
+            self.statusBar().showMessage(mismatch)
+            self.warned.emit(mismatch)
         self.model_ready.emit()
         return True
+
+    def _persons_mismatch(self, clf, path) -> str:
+        """A warning when the open gallery's persons are not the model's, else ""."""
+        if self.gallery is None or self.gallery_is_demo:
+            return ""
+        in_gallery = {p for p in self.gallery.persons if self.gallery.count(p)}
+        in_model = {str(p) for p in clf.classes_}
+        if in_gallery == in_model:
+            return ""
+        def few(names):
+            names = sorted(names)
+            return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        parts = [f"only in the model: {few(in_model - in_gallery)}" if in_model - in_gallery else "",
+                 f"only in the gallery: {few(in_gallery - in_model)}" if in_gallery - in_model else ""]
+        return (f"the model {Path(path).name}'s persons are not the gallery's ({'; '.join(filter(None, parts))}): "
+                "its answers name the model's persons; train (Ctrl+T) for this gallery")
 
     def choose_save_model(self):
         if self.model is None:
@@ -566,14 +604,18 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save model", f"model_{format_resolution(self.resolution)}.npz",
                                               "slrfr models (*.npz)")
         if path:
+            if not Path(path).suffix:
+                path += ".npz"
             self.save_model(path)
 
     def save_model(self, path, resolution=None) -> bool:
-        """Save the model of ``resolution`` (the current one by default)."""
+        """Save the model of ``resolution`` (the current one by default). A name not ending in ``.npz``, or an
+        existing file that is not a model, is refused (:func:`~slrfr_gui.core.modelfile.check_model_output`)."""
         res = self.resolution if resolution is None else tuple(resolution)
         clf = self.models[res]
         thumbs = [self.results.thumbnails.get(str(p), np.zeros(FRAME_SHAPE)) for p in clf.classes_]
         try:
+            check_model_output(path)
             save_model(clf, path, thumbnails=thumbs)
         except SLRFRError as exc:
             self._on_error(str(exc), "")
@@ -597,6 +639,7 @@ class MainWindow(QMainWindow):
             image = read_grey(path)
         except SLRFRError as exc:
             self._clear_probe()
+            self.probe_failure = (str(path), str(exc).split(": ", 1)[-1])
             self._on_error(str(exc), "")
             return False
         return self.set_probe_image(image, str(path))
@@ -606,6 +649,7 @@ class MainWindow(QMainWindow):
         problem = probe_problem(image)
         if problem:
             self._clear_probe()
+            self.probe_failure = (source, problem)
             self._on_error(f"{source or 'The probe'}: cannot identify: {problem}", "")
             return False
         image = np.asarray(image, dtype=np.float64)
@@ -614,8 +658,10 @@ class MainWindow(QMainWindow):
         try:
             search = find_faces(image, eyes=eyes)
         except ValueError as exc:
+            self.probe_failure = (source, str(exc))
             self._on_error(f"{source or 'The probe'}: {exc}", "")
             return False
+        self.probe_failure = None if search.faces else (source, f"no face found ({search.note})")
         self.probe_given, self.probe_source, self.probe_note = image, source, search.note
         self.probe_image = search.faces[0].aligned if search.faces else None
         self.results.btn_eyes.setEnabled(True)
@@ -629,6 +675,7 @@ class MainWindow(QMainWindow):
     def _clear_probe(self):
         """Forget the current probe, so nothing shown belongs to an image that failed to load."""
         self.probe_given = self.probe_image = None
+        self.probe_failure = None
         self.probe_source = self.probe_note = ""
         self.results.btn_eyes.setEnabled(False)
         for label in (self.results.given, self.results.aligned, self.results.lowres):
@@ -674,15 +721,26 @@ class MainWindow(QMainWindow):
             self.results.show_result(None)
             return
         self.result = identify(model, self.probe_image, self.results.threshold, settings.read("results/top"))
+        warning = upsampling_warning(self.probe_image.shape, model.resolution_)
+        if warning:
+            size = format_resolution(self.probe_image.shape)
+            self.result.warning = f"{warning}: set the probe resolution to {size} and train (Ctrl+T)."
         self.results.show_result(self.result)
         self.identified.emit(self.result.ranked)
 
     def ranked_json(self) -> list:
-        """The current result in the form ``slrfr identify --json`` prints."""
+        """The current result in the form ``slrfr identify --json`` prints: the ranked persons, or an
+        ``"error"`` saying why the probe could not be identified, and any ``"warning"``."""
+        if self.probe_failure is not None:
+            source, why = self.probe_failure
+            return [{"probe": source, "ranked": [], "error": why}]
         if self.result is None:
             return []
-        return [{"probe": self.probe_source,
-                 "ranked": [{"person": p, "residual": round(r, 6)} for p, r in self.result.ranked]}]
+        entry = {"probe": self.probe_source,
+                 "ranked": [{"person": p, "residual": round(r, 6)} for p, r in self.result.ranked]}
+        if self.result.warning:
+            entry["warning"] = self.result.warning
+        return [entry]
 
     # ----------------------------------------------------------------- batch
     def choose_batch_folder(self):
@@ -797,12 +855,16 @@ class MainWindow(QMainWindow):
     def _demo_probe_chosen(self, probe) -> None:
         self.set_probe_image(probe.image, f"demo probe: {probe.label}")
 
-    def start_webcam_enrolment(self) -> None:
-        """The main page with the camera panel open and started, ready to enroll."""
+    def start_webcam_enrolment(self, source=None) -> None:
+        """The main page with the camera panel open and started (on ``source``: a device number, a video
+        file or a folder of images; by default the panel's choice), ready to enroll."""
         self.pages.setCurrentWidget(self.main_page)
         self.camera_dock.setVisible(True)
         self.camera_dock.raise_()
-        if not self.camera_view.running():
+        if source is not None:
+            self.camera_view.source.setCurrentText(str(source))
+            self.camera_view.start(str(source))
+        elif not self.camera_view.running():
             self.camera_view.start()
         self.camera_view.enroll_name.setFocus()
         self.statusBar().showMessage("Type a name in the camera panel and press Capture for enrolment; faces "
@@ -864,7 +926,7 @@ class MainWindow(QMainWindow):
         self.keeper.failed.connect(lambda message: self.statusBar().showMessage(f"Autosave failed: {message}"))
 
     def _camera_failed(self, message: str) -> None:
-        log.warning("camera: %s", message)
+        log.warning("camera: %s", message, extra=SHOWN)
         self.statusBar().showMessage(f"Camera: {message}")
 
     def closeEvent(self, event):
@@ -944,6 +1006,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "probe is given without a model)")
     parser.add_argument("--screenshot", type=Path, help="save a PNG of the whole window when the work is done, then exit")
     parser.add_argument("--json", type=Path, help="with --screenshot: write the ranked persons as JSON too")
+    parser.add_argument("--camera", metavar="SOURCE", help="open the camera panel on this source: a device number "
+                        "(0, 1, ...), a video file or a folder of images (with --screenshot, taken after a few frames)")
     return parser
 
 
@@ -965,6 +1029,77 @@ def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
     if args.json is not None and args.screenshot is None:
         parser.error("argument --json: only with --screenshot (the ranked persons are written when the "
                      "screenshot is taken)")
+    if args.json is not None and args.probe is not None and not (args.gallery or args.model or args.demo):
+        parser.error("argument --json: nothing to rank the probe against; give --gallery, --model or --demo too")
+    if args.camera is not None:
+        source = args.camera.strip()
+        if not source or not (source.isdigit() or Path(source).exists()):
+            parser.error(f"argument --camera: {args.camera!r}: no such video file or folder; give a device number "
+                         "(0, 1, ...), a video file or a folder of images")
+
+
+def _check_model_resolution(parser: argparse.ArgumentParser, args, resolution) -> None:
+    """--model with a --resolution the model is not for is a usage error (it used to be ignored)."""
+    if args.model is None or resolution is None:
+        return
+    from ..core.modelfile import read_metadata
+
+    try:
+        trained = tuple(read_metadata(args.model)["resolution"])
+    except SLRFRError:
+        return  # the window reports a bad model file itself
+    if trained != tuple(resolution):
+        size = format_resolution(trained)
+        parser.error(f"argument --resolution: {args.model} is a model for {size}, not "
+                     f"{format_resolution(resolution)}; give --resolution {size} or leave it out"
+                     + (" (or leave out --model to train the gallery at that size)" if args.gallery else ""))
+
+
+def no_screen_message() -> str | None:
+    """Why no window can open here (Linux without a display and no Qt platform chosen), or None.
+
+    Qt would otherwise abort (exit status 134) saying that reinstalling the application may help."""
+    if not sys.platform.startswith("linux") or QApplication.instance() is not None:
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    return ("no screen: neither DISPLAY nor WAYLAND_DISPLAY is set, so no window can open. For a scripted run use "
+            "Qt's offscreen platform, e.g. QT_QPA_PLATFORM=offscreen slrfr-gui --demo --screenshot shot.png; "
+            "otherwise run slrfr-gui on a desktop")
+
+
+def install_sigint_handler(app: QApplication, window_of):
+    """Ctrl+C (SIGINT) closes the window as its close button does: unsaved work is asked about (or not,
+    when ``confirm_close`` is False) and the autosave ends cleanly, instead of a KeyboardInterrupt raised
+    in whichever slot runs. Qt's event loop holds the interpreter in C++, so a timer wakes Python every
+    200 ms to let it run the handler. ``window_of()`` gives the window (None before it exists: then the
+    application just quits). Returns the previous handler (for :func:`signal.signal`)."""
+    pending = {"on": False}
+
+    def close_window():
+        pending["on"] = False
+        window = window_of()
+        try:
+            visible = window is not None and window.isVisible()
+        except RuntimeError:  # already deleted (closed)
+            visible = False
+        if visible:
+            log.info("interrupted (SIGINT): closing the window")
+            window.close()
+        else:
+            app.quit()
+
+    def on_sigint(signum, frame):
+        if not pending["on"]:
+            pending["on"] = True
+            QTimer.singleShot(0, close_window)  # not inside the handler: a question may need an event loop
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    app._sigint_timer = timer
+    return previous
 
 
 def main(argv=None) -> int:
@@ -978,7 +1113,22 @@ def main(argv=None) -> int:
             parser.error(f"argument --resolution: {exc}")
     else:
         resolution = None
+    _check_model_resolution(parser, args, resolution)
+    no_screen = no_screen_message()
+    if no_screen:
+        print(f"slrfr-gui: error: {no_screen}", file=sys.stderr)
+        return 1
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    holder = {}
+    previous_sigint = install_sigint_handler(app, lambda: holder.get("window"))
+    try:
+        return _run(app, args, resolution, holder)
+    finally:
+        signal.signal(signal.SIGINT, previous_sigint)
+
+
+def _run(app: QApplication, args, resolution, holder: dict) -> int:
+    """The window of :func:`main`, from the checked arguments, until the application quits."""
     app.setApplicationName("slrfr-gui")
     app.setOrganizationName("slrfr-gui")
     app.setApplicationVersion(__version__)
@@ -987,6 +1137,7 @@ def main(argv=None) -> int:
     app._crash_reporter = install_excepthook(log_path)
     apply_palette_to_pyqtgraph()
     window = MainWindow()
+    holder["window"] = window
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     if args.screenshot is None:
         window.restore_layout()
@@ -1002,10 +1153,28 @@ def main(argv=None) -> int:
     if resolution:
         window.resolution_bar.set_resolution(resolution)
     window.show()
-    status = {"code": 0, "finished": False}
+    status = {"code": 0, "finished": False, "camera_failed": False, "camera_deadline": time.monotonic() + 30}
+    if args.camera is not None:
+        window.start_webcam_enrolment(args.camera.strip())
+
+    def camera_waits() -> bool:
+        """True while the camera of --camera has shown fewer than three frames (the screenshot waits)."""
+        if args.camera is None or status["camera_failed"]:
+            return False
+        last = window.camera_view.last
+        if last is not None and last["index"] >= 2:
+            return False
+        if time.monotonic() > status["camera_deadline"]:
+            print(f"slrfr-gui: error: {args.camera}: no frame shown within 30 s", file=sys.stderr)
+            status["code"] = 1
+            return False
+        return True
 
     def finish():
         if status["finished"]:
+            return
+        if args.screenshot is not None and camera_waits():
+            QTimer.singleShot(100, finish)
             return
         status["finished"] = True
         if args.screenshot is not None:
@@ -1016,8 +1185,15 @@ def main(argv=None) -> int:
                       "and does the name end in .png?)", file=sys.stderr)
                 status["code"] = 1
             if args.json is not None:
-                args.json.write_text(json.dumps(window.ranked_json(), indent=2) + "\n")
+                ranked = window.ranked_json()
+                args.json.write_text(json.dumps(ranked, indent=2) + "\n")
                 print(f"ranked persons written to {args.json}")
+                failed = [e for e in ranked if "error" in e]
+                if failed and not status["code"]:  # a failure fail() has not printed (no face found)
+                    for entry in failed:
+                        print(f"slrfr-gui: error: {entry['probe']}: cannot identify: {entry['error']}",
+                              file=sys.stderr)
+                    status["code"] = 1
             window.close()
             app.quit()
 
@@ -1028,6 +1204,14 @@ def main(argv=None) -> int:
             QTimer.singleShot(100, finish)
 
     window.task_failed.connect(fail)
+    window.warned.connect(lambda message: print(f"slrfr-gui: warning: {message}", file=sys.stderr))
+
+    def camera_failed(message):
+        status["camera_failed"] = True
+        fail(f"camera: {message}")
+
+    if args.camera is not None:
+        window.camera_view.failed.connect(camera_failed)
 
     def after_model():
         if args.probe and not window.set_probe(args.probe):

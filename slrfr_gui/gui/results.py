@@ -5,6 +5,7 @@ Run on its own with fictional persons: ``python -m slrfr_gui.gui.results``.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ class Identification:
     ratio: float  # smallest / second-smallest residual
     threshold: float
     reconstructions: list  # [(person, ndarray (r, c))] for the top three
+    warning: str = ""  # e.g. the probe was up-sampled to the model's resolution
 
     @property
     def unknown(self) -> bool:
@@ -259,6 +261,8 @@ class ResultsPanel(QWidget):
         else:
             self.verdict.setText(f"Best match: <b>{best}</b> (residual {res:.4f}{margin}; ratio {r.ratio:.3f} "
                                  f"≤ {r.threshold:.3f}).")
+        if r.warning:
+            self.verdict.setText(self.verdict.text() + f"<br>⚠ <b>Warning</b>: {html.escape(r.warning)}")
 
     def clear(self) -> None:
         self.show_result(None)

@@ -171,8 +171,8 @@ def check() -> list[str]:
 
 
 def add_recent(key: str, path: str) -> list[str]:
-    """Put ``path`` (made absolute) first in the recent list ``key``; returns the list."""
-    path = str(Path(path).absolute())
+    """Put ``path`` (resolved: absolute, without ``..`` or links) first in the recent list ``key``; returns the list."""
+    path = str(Path(path).resolve())
     items = [p for p in read(key) if p != path]
     items.insert(0, path)
     write(key, items[:RECENT_MAX])

@@ -202,3 +202,36 @@ def test_gallery_path_is_a_file_or_missing(tmp_path):
         load_gallery(tmp_path / "file.png")
     with pytest.raises(GalleryError, match="no such folder"):
         load_gallery(tmp_path / "nope")
+
+
+def test_blank_and_tiny_images_are_skipped_with_the_reason(tmp_path):
+    """Images that hold no face (constant, 2x1 pixels) are refused as probes are, not enrolled silently."""
+    from slrfr_gui.core.gallery import Gallery
+
+    face(tmp_path / "Alice" / "a.png")
+    Image.fromarray(np.zeros((48, 40), np.uint8)).save(tmp_path / "Alice" / "black.png")
+    (tmp_path / "Bob").mkdir()
+    Image.fromarray(np.array([[10], [200]], np.uint8)).save(tmp_path / "Bob" / "tiny.png")
+    with pytest.warns(SkippedFilesWarning, match="blank"):
+        gallery = load_gallery(tmp_path)
+    reasons = skipped(gallery)
+    assert gallery.count("Alice") == 1 and gallery.empty_persons == ["Bob"]
+    assert "blank" in reasons[os.path.join("Alice", "black.png")]
+    assert "too small" in reasons[os.path.join("Bob", "tiny.png")]
+    assert all("not enrolled" in r for r in reasons.values())
+    added, refused = Gallery().add_files("Carol", [tmp_path / "Alice" / "black.png", tmp_path / "Alice" / "a.png"])
+    assert len(added) == 1 and "blank" in refused[0][1]
+    with pytest.raises(GalleryError, match="blank"):
+        Gallery().add_face("Dan", np.full((48, 40), 0.5))
+
+
+def test_images_in_nested_sub_folders_are_skipped_not_read(tmp_path):
+    face(tmp_path / "Alice" / "a.png")
+    face(tmp_path / "Alice" / "old" / "b.png")
+    face(tmp_path / "Alice" / "old" / "deeper" / "c.png")
+    with pytest.warns(SkippedFilesWarning, match="in a sub-folder"):
+        gallery = load_gallery(tmp_path)
+    assert gallery.count("Alice") == 1
+    reasons = skipped(gallery)
+    assert set(reasons) == {os.path.join("Alice", "old", "b.png"), os.path.join("Alice", "old", "deeper", "c.png")}
+    assert all(r.startswith("in a sub-folder: not read") for r in reasons.values())

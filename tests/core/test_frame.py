@@ -69,3 +69,14 @@ def test_probe_problem():
 def test_large_probe_goes_through_the_frame_like_the_gallery():
     big = np.random.default_rng(1).random((480, 400))
     np.testing.assert_allclose(prepare_probe(big, (7, 6)), degrade(to_frame(big), (7, 6)))
+
+
+def test_upsampling_warning_names_both_sizes_only_when_the_probe_is_enlarged():
+    from slrfr_gui.core.frame import upsampling_warning
+
+    message = upsampling_warning((7, 6), (12, 10))
+    assert "7x6" in message and "12x10" in message and "up-sampled" in message
+    assert upsampling_warning((12, 9), (12, 10)) is not None  # one axis is enough
+    assert upsampling_warning((7, 6), (7, 6)) is None
+    assert upsampling_warning((48, 40), (12, 10)) is None
+    assert upsampling_warning((200, 41), (12, 10)) is None  # reduced to the frame first

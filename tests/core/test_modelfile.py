@@ -150,3 +150,24 @@ def test_duplicate_persons_and_bad_thumbnails_are_refused(tmp_path, trained):
     write_data_file(tmp_path / "dup.npz", arrays, meta, fmt, version, ModelFileError)
     with pytest.raises(ModelFileError, match="twice"):
         load_model(tmp_path / "dup.npz")
+
+
+def test_output_check_refuses_to_overwrite_what_is_not_a_model(tmp_path, trained):
+    from slrfr_gui.core.modelfile import check_model_output
+
+    clf, _ = trained
+    assert check_model_output(tmp_path / "new.npz") == tmp_path / "new.npz"  # not there yet: fine
+    model = save_model(clf, tmp_path / "old.npz")
+    assert check_model_output(model) == model  # a model file may be replaced
+    image = tmp_path / "alice.png"
+    image.write_bytes(b"\x89PNG not really")
+    with pytest.raises(ModelFileError, match="model files end in .npz") as caught:
+        check_model_output(image)
+    assert str(image) in str(caught.value)
+    gallery = tmp_path / "g.npz"
+    gallery.write_bytes(b"precious")
+    with pytest.raises(ModelFileError, match="not a slrfr model file; it was not overwritten"):
+        check_model_output(gallery)
+    assert gallery.read_bytes() == b"precious"
+    with pytest.raises(ModelFileError, match="is a folder"):
+        check_model_output(tmp_path)

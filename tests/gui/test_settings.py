@@ -109,3 +109,12 @@ def test_a_typed_odd_resolution_is_for_this_session_only(qtbot):
     win = open_window(qtbot)
     assert win.resolution == (7, 6)
     assert any("31x29" in n and "slider" in n for n in win.settings_notices)
+
+
+def test_recent_paths_are_resolved_so_one_folder_is_listed_once(tmp_path, monkeypatch):
+    (tmp_path / "g").mkdir()
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    settings.add_recent("recent/galleries", "../g")
+    items = settings.add_recent("recent/galleries", str(tmp_path / "g"))
+    assert items == [str((tmp_path / "g").resolve())]
