@@ -34,7 +34,8 @@ from slrfr_gui.core.yale import training_faces_2x  # noqa: E402
 
 
 def write_lighting_metrics(yale, model, path) -> None:
-    """Learn the lighting metric of every slider resolution (and the protocol's) from all subjects."""
+    """Learn the lighting metrics of every slider resolution (and the protocol's) from all subjects: the
+    learned relighting (log features, the default) and the physical relighting's (square-root features)."""
     from slrfr_gui.core.classifier import SLRFRClassifier
     from slrfr_gui.core.lighting import learn_for_classifier
     from slrfr_gui.core.lighting_resources import save_metrics
@@ -43,8 +44,10 @@ def write_lighting_metrics(yale, model, path) -> None:
     rows = np.flatnonzero(yale.subsets <= 1)  # the gallery lights of the protocol: S1, S2
     synthesized = SLRFRClassifier(face_model=model).synthesize(yale.images[rows])
     conditions = yale.azimuth * 1000 + yale.elevation
-    metrics = [learn_for_classifier(yale.images, yale.subjects, conditions, rows, synthesized, size)
-               for size in sizes]
+    metrics = [learn_for_classifier(yale.images, yale.subjects, conditions, rows, synthesized, size, params)
+               for size in sizes
+               for params in ({"relighting": "learned", "features": "log"},
+                              {"relighting": "physical", "features": "sqrt"})]
     save_metrics(path, metrics, {"subjects": model.subjects, "sizes": [f"{r}x{c}" for r, c in sizes]})
     print(f"lighting metrics for {len(sizes)} sizes -> {path}")
 
@@ -56,10 +59,17 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "resources", help="output folder (default: %(default)s)")
     parser.add_argument("--components", type=int, default=400, help="PCA components kept (default: %(default)s)")
     parser.add_argument("--no-detector", action="store_true", help="keep the existing detector.npz")
+    parser.add_argument("--metrics-only", action="store_true",
+                        help="only rewrite lighting_metrics.npz, with the face model already in --out")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     yale = load_yale(args.data)
+    if args.metrics_only:
+        model = FaceModel.load(args.out / "face_model.npz")
+        write_lighting_metrics(yale, model, args.out / "lighting_metrics.npz")
+        print(f"in {time.perf_counter() - start:.1f} s")
+        return 0
     model = FaceModel.from_training(yale.images, yale.subjects, yale.lights, n_pca=args.components)
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / "face_model.npz")

@@ -226,7 +226,17 @@ class SLRFRClassifier(_Base):
         model by default.
     random_state : int or None
         Seed of K-SVD's atom order.
-    features : {"sqrt", "pca"}
+    relighting : {"learned", "physical"}
+        ``"learned"`` (the default): each gallery image is relit to the probe's
+        kind of light by the mean log ratio the training subjects show between
+        that light and a gallery light, and scored by the whitened distance to
+        it (:func:`slrfr_gui.core.lighting.learn_ratio_metric`; the quotient
+        image, learned): each person's dictionary is their gallery images, in
+        the log domain. ``"physical"``: the paper's synthesis, nine Lambertian
+        relit images per gallery image and a K-SVD dictionary of them.
+    features : {"log", "sqrt", "pca"}
+        ``"log"``: log(x + 0.005) of each low-resolution grey level x (the
+        learned relighting needs it: a change of light is a sum there);
         ``"sqrt"``: the square root of each low-resolution grey level (a
         variance-stabilising map that weighs the shadowed half of a side-lit
         face as much as the lit half); ``"pca"``: the paper's W^T (x - mu)
@@ -274,7 +284,8 @@ class SLRFRClassifier(_Base):
     def __init__(self, resolution=(7, 6), n_atoms: int | None = None, sparsity: int = 3, n_iter: int = 10,
                  n_components: int | None = None, include_input: bool = True, normalize: bool = True,
                  face_model: FaceModel | None = None, random_state: int | None = 0,
-                 features: str = "sqrt", metric="learned", learned_shading: bool = True):
+                 features: str = "log", metric="learned", learned_shading: bool = True,
+                 relighting: str = "learned"):
         self.resolution = resolution
         self.n_atoms = n_atoms
         self.sparsity = sparsity
@@ -287,6 +298,7 @@ class SLRFRClassifier(_Base):
         self.features = features
         self.metric = metric
         self.learned_shading = learned_shading
+        self.relighting = relighting
 
     # ----------------------------------------------------------- synthesis
     def synthesize(self, faces, progress=None, should_stop=None) -> np.ndarray:
@@ -368,21 +380,29 @@ class SLRFRClassifier(_Base):
 
     # ------------------------------------------------------------ features
     def _setup_features(self, resolution) -> None:
-        """Set ``pca_mean_``, ``pca_basis_`` and ``gamma_`` for the feature map."""
+        """Set ``pca_mean_``, ``pca_basis_`` and ``gamma_`` (0: the log) for the feature map."""
         r, c = resolution
-        if self.features == "pca":
+        if self.relighting not in ("learned", "physical"):
+            raise ValueError(f"relighting must be 'learned' or 'physical', got {self.relighting!r}")
+        if self.relighting == "learned" and self.features != "log":
+            raise ValueError(f"the learned relighting works on log features, not {self.features!r}")
+        if self.features == "log":
+            self.pca_mean_, self.pca_basis_, self.gamma_ = np.zeros(r * c), np.eye(r * c), 0.0
+        elif self.features == "pca":
             model = self.face_model or default_face_model()
             self.pca_mean_, self.pca_basis_, _ = model.lr_pca((r, c), self.n_components)
             self.gamma_ = 1.0
         elif self.features == "sqrt":
             self.pca_mean_, self.pca_basis_, self.gamma_ = np.zeros(r * c), np.eye(r * c), 0.5
         else:
-            raise ValueError(f"features must be 'sqrt' or 'pca', got {self.features!r}")
+            raise ValueError(f"features must be 'log', 'sqrt' or 'pca', got {self.features!r}")
 
     def feature_vectors(self, vectors: np.ndarray) -> np.ndarray:
         """Features of low-resolution vectors of shape (n, r * c): (phi(x) - mu) @ W, shape (n, p)."""
         vectors = np.asarray(vectors, dtype=np.float64)
-        if self.gamma_ != 1.0:
+        if self.gamma_ == 0.0:
+            vectors = np.log(np.maximum(vectors, 0.0) + LOG_OFFSET)
+        elif self.gamma_ != 1.0:
             vectors = np.maximum(vectors, 0.0) ** self.gamma_
         return (vectors - self.pca_mean_) @ self.pca_basis_
 
@@ -400,9 +420,9 @@ class SLRFRClassifier(_Base):
         if self.metric == "learned":
             from .lighting_resources import shipped_metric
 
-            if self.features != "sqrt" or self.n_components is not None:
+            if self.features not in ("sqrt", "log") or self.n_components is not None:
                 return (LightingMetric.identity(self.resolution_, self.features, p),
-                        "none (metrics ship for the square-root features only)")
+                        "none (metrics ship for the log and square-root features only)")
             metric = shipped_metric(self.resolution_, self.features)
             if metric is not None and metric.transforms.shape[1:] == (p, p):
                 return metric, "learned"
@@ -447,6 +467,8 @@ class SLRFRClassifier(_Base):
         p = self.pca_basis_.shape[1]
         self.n_atoms_ = int(self.n_atoms) if self.n_atoms is not None else max(10, p // 2)
         self.metric_, self.metric_source_ = self._resolve_metric(p)
+        if self.relighting == "learned":
+            return self._fit_references(faces, labels, progress, should_stop)
         labels_order = np.argsort(labels, kind="stable")
         self.classes_, first = np.unique(labels[labels_order], return_index=True)
         if synthesized is None:
@@ -509,6 +531,26 @@ class SLRFRClassifier(_Base):
         self.regime_ = "sparse" if sparse else "nearest-subspace"
         return self
 
+    def _fit_references(self, faces, labels, progress, should_stop) -> "SLRFRClassifier":
+        """The learned relighting's dictionaries: each person's gallery images as log features."""
+        r, c = self.resolution_
+        order = np.argsort(labels, kind="stable")
+        self.classes_, counts = np.unique(labels[order], return_counts=True)
+        refs = np.empty((r * c, len(faces)))
+        for lo in range(0, len(faces), 4096):
+            if should_stop is not None and should_stop():
+                raise Cancelled("training was cancelled")
+            rows = order[lo:lo + 4096]
+            refs[:, lo:lo + len(rows)] = self.feature_vectors(degrade(faces[rows], (r, c)).reshape(len(rows), -1)).T
+            if progress is not None:
+                progress(min(lo + 4096, len(faces)), len(faces), "train")
+        self.basis_offsets_ = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.bases_ = _compact(refs)
+        self.dictionaries_ = [refs[:, a:b] for a, b in zip(self.basis_offsets_[:-1], self.basis_offsets_[1:])]
+        self._cluster_cache = OrderedDict()
+        self.regime_ = "nearest-reference"
+        return self
+
     # --------------------------------------------------------- identify
     def residuals(self, probes) -> np.ndarray:
         """Residual of each probe against each person's dictionary (section 3.3).
@@ -533,10 +575,17 @@ class SLRFRClassifier(_Base):
         out = np.empty((len(y), len(self.classes_)))
         for cluster in np.unique(clusters):
             rows = np.flatnonzero(clusters == cluster)
+            shift = self._shift(cluster)
             for lo in range(0, len(rows), _CHUNK):  # bounded temporaries for large batches
                 part = rows[lo:lo + _CHUNK]
-                out[part] = self._cluster_residuals(y[part] @ self.metric_.transforms[cluster], cluster)
+                out[part] = self._cluster_residuals((y[part] - shift) @ self.metric_.transforms[cluster], cluster)
         return out
+
+    def _shift(self, cluster: int):
+        """The learned relighting to ``cluster`` (the mean log ratio; 0 for the physical relighting)."""
+        if self.relighting == "learned" and self.metric_.means is not None:
+            return self.metric_.means[cluster]
+        return 0.0
 
     def cluster_bases(self, cluster: int) -> np.ndarray:
         """Orthonormal bases of span(T_c Q_i) for every person, stacked: shape (p, sum of ranks).
@@ -558,7 +607,10 @@ class SLRFRClassifier(_Base):
         dtype = np.float32 if self.bases_.size * 8 > FLOAT32_ABOVE_MB * 1e6 else np.float64
         out = np.empty(self.bases_.shape, dtype=dtype)
         p = self.bases_.shape[0]
-        if widths.size and np.all(widths == widths[0]) and widths[0] > 0:
+        if self.relighting == "learned":  # whitened references, no subspace to orthonormalise
+            for lo in range(0, self.bases_.shape[1], 65536):
+                out[:, lo:lo + 65536] = transform @ self.bases_[:, lo:lo + 65536].astype(np.float64)
+        elif widths.size and np.all(widths == widths[0]) and widths[0] > 0:
             k = int(widths[0])
             for lo in range(0, len(widths), 4096):  # batched QR in chunks: bounded temporaries
                 hi = min(lo + 4096, len(widths))
@@ -576,6 +628,8 @@ class SLRFRClassifier(_Base):
 
     def _cluster_residuals(self, z: np.ndarray, cluster: int) -> np.ndarray:
         """Residuals of whitened features ``z`` (n, p) against every person's basis of ``cluster``."""
+        if self.relighting == "learned":
+            return self._reference_residuals(z, cluster)
         energy = np.sum(z**2, axis=1)
         offsets = self.basis_offsets_
         bases = self.cluster_bases(cluster)
@@ -597,6 +651,24 @@ class SLRFRClassifier(_Base):
             res2 = res2 / np.maximum(energy, 1e-300)[:, None]
         return np.sqrt(res2)
 
+    def _reference_residuals(self, z: np.ndarray, cluster: int) -> np.ndarray:
+        """||z - T_c a|| for the nearest of each person's references a (the learned relighting)."""
+        energy = np.sum(z**2, axis=1)
+        refs = self.cluster_bases(cluster)
+        d2 = energy[:, None] - 2.0 * (z.astype(refs.dtype) @ refs).astype(np.float64)
+        d2 += np.einsum("pk,pk->k", refs, refs, dtype=np.float64)[None]
+        widths = np.diff(self.basis_offsets_)
+        if widths.size and np.all(widths == 1):
+            nearest = d2
+        elif widths.size and np.all(widths == widths[0]):
+            nearest = d2.reshape(len(z), len(widths), widths[0]).min(axis=2)
+        else:
+            nearest = np.minimum.reduceat(d2, self.basis_offsets_[:-1], axis=1)
+        nearest = np.maximum(nearest, 0.0)
+        if self.normalize:
+            nearest = nearest / np.maximum(energy, 1e-300)[:, None]
+        return np.sqrt(nearest)
+
     def reconstruct(self, probe, person_index: int) -> np.ndarray:
         """The probe as person ``person_index``'s dictionary reconstructs it, shape (r, c), grey levels.
 
@@ -608,19 +680,29 @@ class SLRFRClassifier(_Base):
         cluster = int(self.metric_.assign(y)[0])
         t = self.metric_.transforms[cluster]
         lo, hi = self.basis_offsets_[person_index], self.basis_offsets_[person_index + 1]
+        if self.relighting == "learned":  # the nearest reference relit to the probe's light cluster
+            z = (y[0] - self._shift(cluster)) @ t
+            refs = self.cluster_bases(cluster)[:, lo:hi].astype(np.float64)
+            best = int(np.argmin(np.sum((refs - z[:, None]) ** 2, axis=0)))
+            v = self.bases_[:, lo + best].astype(np.float64) + self._shift(cluster)
+            return np.maximum(np.exp(v) - LOG_OFFSET, 0.0).reshape(self.resolution_)
         q = self.cluster_bases(cluster)[:, lo:hi].astype(np.float64)
         z = y[0] @ t
         f = np.linalg.solve(t, q @ (q.T @ z))
         v = self.pca_mean_ + self.pca_basis_ @ f
-        if self.gamma_ != 1.0:
+        if self.gamma_ == 0.0:
+            v = np.maximum(np.exp(v) - LOG_OFFSET, 0.0)
+        elif self.gamma_ != 1.0:
             v = np.maximum(v, 0.0) ** (1.0 / self.gamma_)
         return v.reshape(self.resolution_)
 
     def describe(self) -> str:
         """One line: resolution, persons, features, metric, regime."""
         self._check_fitted()
-        feats = (f"{self.pca_basis_.shape[1]} PCA features" if self.features == "pca"
-                 else f"{self.pca_basis_.shape[1]} square-root features")
+        kind = {"pca": "PCA", "sqrt": "square-root", "log": "log"}.get(self.features, str(self.features))
+        feats = f"{self.pca_basis_.shape[1]} {kind} features"
+        if self.relighting == "learned":
+            feats = "learned relighting, " + feats
         if self.metric_source_.startswith("none"):
             reason = self.metric_source_[len("none"):].strip(" ()")
             metric = "no lighting metric" + (f" ({reason})" if reason else "")
@@ -635,6 +717,8 @@ def _compact(bases: np.ndarray) -> np.ndarray:
     return bases.astype(np.float32) if bases.nbytes > FLOAT32_ABOVE_MB * 1e6 else bases
 
 
+#: Added to grey levels (in [0, 1]) before the log of ``features="log"``.
+LOG_OFFSET = 0.005
 #: Probes scored at a time in :meth:`SLRFRClassifier.residuals` (bounds the temporaries).
 _CHUNK = 1024
 #: Gallery faces relit per batch (:meth:`SLRFRClassifier.synthesize`): small enough for the

@@ -42,18 +42,29 @@ class LightingMetric:
         Unit-norm mean feature vector of each light cluster.
     transforms : ndarray of shape (n_clusters, p, p), float64
         Symmetric whitening C_c^(-1/2) of each cluster.
+    means : ndarray of shape (n_clusters, p), float64, or None
+        The learned relighting (:func:`learn_ratio_metric`): the mean log ratio
+        between a face under the cluster's lights and the same face under a
+        gallery light. None for the metric of the physical relighting.
+    centred : bool
+        Templates (and so the assignment) use feature vectors minus their own
+        mean (in the log domain: free of the exposure).
     """
 
     resolution: tuple
     features: str
     templates: np.ndarray
     transforms: np.ndarray
+    means: np.ndarray | None = None
+    centred: bool = False
 
     def assign(self, features: np.ndarray) -> np.ndarray:
         """Light cluster of each feature vector, shape (n,), int (best template by cosine)."""
         f = np.asarray(features, dtype=np.float64)
         if len(self.templates) == 1:
             return np.zeros(len(f), dtype=int)
+        if self.centred:
+            f = f - f.mean(axis=1, keepdims=True)
         return np.argmax(f @ self.templates.T, axis=1)
 
     @classmethod
@@ -67,6 +78,87 @@ def whitening(cov: np.ndarray, ridge: float) -> np.ndarray:
     p = cov.shape[0]
     w, v = np.linalg.eigh(cov + ridge * max(np.trace(cov), 1e-12) / p * np.eye(p))
     return (v * np.maximum(w, 1e-12) ** -0.5) @ v.T
+
+
+def learn_ratio_metric(features, subjects, conditions, gallery_rows, n_clusters: int = 16, mix: float = 0.8,
+                       ridge: float = 0.003, resolution=(0, 0), random_state: int = 0) -> LightingMetric:
+    """Learn the relighting of a gallery image to each light cluster, and its error, from training subjects.
+
+    Under the Lambertian model I = rho S, log I_t - log I_g = log(S_t / S_g): the
+    log ratio between a face under light t and under the gallery light g does not
+    depend on the albedo, and its mean over people is a relighting learned from
+    real faces (their shapes and cast shadows included; the quotient image of
+    Shashua and Riklin-Raviv, TPAMI 2001, learned per light). For every
+    training image under a gallery light and every other image of the same
+    subject, the difference of their log features is taken; the differences
+    are grouped by the light cluster of the second image (k-means on the mean
+    centred, unit log image of each light condition). Per cluster c, mu_c is
+    their mean and C_c the covariance of what mu_c misses (the person's own
+    shape, exposure, noise), mixed with the pooled one and ridged. A gallery
+    image a is then relit to cluster c as a + mu_c, and a probe y of that
+    cluster is scored by ||C_c^(-1/2) (y - a - mu_c)||.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n, p)
+        Log features (:meth:`SLRFRClassifier.feature_vectors` with ``features="log"``)
+        of every training image at the probe resolution.
+    subjects, conditions : ndarray of shape (n,)
+        Subject and light condition of each image.
+    gallery_rows : sequence of int
+        Images taken as gallery images (lit like a gallery: S1-S2 on Yale B).
+    n_clusters : int
+        Light clusters (at most the number of conditions).
+    mix : float
+        Weight of a cluster's own covariance against the pooled one.
+    ridge : float
+        Added to each covariance as a fraction of its mean eigenvalue.
+
+    Returns
+    -------
+    LightingMetric
+        With ``means`` and ``centred=True``, ``features="log"``.
+
+    Raises
+    ------
+    ValueError
+        No gallery row with another image of its subject.
+    """
+    from scipy.cluster.vq import kmeans2
+
+    features = np.asarray(features, dtype=np.float64)
+    subjects = np.asarray(subjects)
+    conditions = np.asarray(conditions)
+    centred = features - features.mean(axis=1, keepdims=True)
+    unit = centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
+    labels, cond_index = np.unique(conditions, return_inverse=True)
+    templates = np.stack([unit[cond_index == i].mean(axis=0) for i in range(len(labels))])
+    templates /= np.maximum(np.linalg.norm(templates, axis=1, keepdims=True), 1e-12)
+    k = int(min(max(n_clusters, 1), len(templates)))
+    if k == 1:
+        cluster_of = np.zeros(len(templates), dtype=int)
+    else:
+        _, cluster_of = kmeans2(templates, k, seed=random_state, minit="++")
+    centres = np.stack([templates[cluster_of == c].mean(axis=0) for c in np.unique(cluster_of)])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    cluster = np.argmax(unit @ centres.T, axis=1)  # each image as a probe is assigned
+    pairs = [(g, q) for g in gallery_rows for q in np.flatnonzero(subjects == subjects[g]) if q != g]
+    if not pairs:
+        raise ValueError("learn_ratio_metric needs a gallery row with another image of the same subject")
+    g_rows, q_rows = np.array(pairs).T
+    diffs = features[q_rows] - features[g_rows]
+    p = features.shape[1]
+    pooled_mean = diffs.mean(axis=0)
+    means = np.stack([diffs[cluster[q_rows] == c].mean(axis=0) if np.any(cluster[q_rows] == c) else pooled_mean
+                      for c in range(len(centres))])
+    missed = diffs - means[cluster[q_rows]]
+    pooled = missed.T @ missed / len(missed)
+    transforms = []
+    for c in range(len(centres)):
+        own = missed[cluster[q_rows] == c]
+        cov = mix * (own.T @ own / len(own)) + (1 - mix) * pooled if len(own) > p else pooled
+        transforms.append(whitening(cov, ridge))
+    return LightingMetric(tuple(resolution), "log", centres, np.stack(transforms), means, True)
 
 
 def learn_lighting_metric(features, subjects, conditions, gallery_signals: dict, basis_fn,
@@ -150,9 +242,12 @@ def learn_for_classifier(images, subjects, conditions, gallery_rows, synthesized
                          classifier_params=None, **metric_params) -> LightingMetric:
     """Learn the metric of an :class:`~slrfr_gui.core.classifier.SLRFRClassifier` from training subjects.
 
-    Each training image in ``gallery_rows`` is enrolled on its own, exactly as
-    a gallery image would be (same synthesis, features and dictionary), and
-    the subject's other images are its probes.
+    With the physical relighting, each training image in ``gallery_rows`` is
+    enrolled on its own, exactly as a gallery image would be (same synthesis,
+    features and dictionary), and the subject's other images are its probes.
+    With the learned relighting (``relighting="learned"``), the relighting
+    itself is learned from the same pairs (:func:`learn_ratio_metric`;
+    ``synthesized`` is not used).
 
     Parameters
     ----------
@@ -182,6 +277,9 @@ def learn_for_classifier(images, subjects, conditions, gallery_rows, synthesized
     clf = SLRFRClassifier(resolution=(r, c), metric=None, **params)
     clf._setup_features((r, c))
     features = clf.feature_vectors(degrade(np.asarray(images, dtype=np.float64), (r, c)).reshape(len(images), -1))
+    if clf.relighting == "learned":
+        return learn_ratio_metric(features, subjects, conditions, list(gallery_rows), resolution=(r, c),
+                                  **{k: v for k, v in metric_params.items() if k in ("n_clusters", "mix", "ridge")})
     signals = {}
     for row, synth in zip(gallery_rows, synthesized):
         lr = degrade(np.asarray(synth, dtype=np.float64), (r, c)).reshape(len(synth), -1)

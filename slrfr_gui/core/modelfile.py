@@ -21,9 +21,9 @@ from .errors import ModelFileError
 from .lighting import LightingMetric
 
 FORMAT = "slrfr-model"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "normalize", "random_state",
-           "features", "learned_shading")
+           "features", "learned_shading", "relighting")
 
 
 def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
@@ -58,6 +58,7 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
         "bases": model.bases_,
         "metric_templates": model.metric_.templates,
         "metric_transforms": model.metric_.transforms,
+        **({} if model.metric_.means is None else {"metric_means": model.metric_.means}),
         "basis_offsets": model.basis_offsets_.astype(np.int64),
         "dictionaries": np.concatenate(model.dictionaries_, axis=1),
         "atom_offsets": np.cumsum([0] + [d.shape[1] for d in model.dictionaries_]).astype(np.int64),
@@ -74,6 +75,7 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
         "regime": model.regime_,
         "gamma": model.gamma_,
         "metric_source": model.metric_source_,
+        "metric_centred": bool(model.metric_.centred),
     }
     return write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError)
 
@@ -159,9 +161,12 @@ def load_model(path):
         model.bases_ = bases if bases.dtype == np.float32 else bases.astype(np.float64)
         model.gamma_ = float(meta["gamma"])
         model.metric_source_ = str(meta.get("metric_source", "given"))
+        means = arrays.get("metric_means")
         model.metric_ = LightingMetric(model.resolution_, str(model.features),
                                        arrays["metric_templates"].astype(np.float64),
-                                       arrays["metric_transforms"].astype(np.float64))
+                                       arrays["metric_transforms"].astype(np.float64),
+                                       None if means is None else means.astype(np.float64),
+                                       bool(meta.get("metric_centred", False)))
         model.basis_offsets_ = arrays["basis_offsets"].astype(np.int64)
         atom_offsets = arrays["atom_offsets"].astype(np.int64)
         dicts = arrays["dictionaries"].astype(np.float64)
@@ -177,7 +182,10 @@ def load_model(path):
               and len(model.basis_offsets_) == len(model.classes_) + 1
               and model.basis_offsets_[-1] == model.bases_.shape[1]
               and np.all(np.isfinite(model.metric_.transforms)) and np.all(np.isfinite(model.bases_))
-              and 0.0 < model.gamma_ <= 1.0)
+              and (model.metric_.means is None or (model.metric_.means.shape == (n_clusters, p)
+                                                   and np.all(np.isfinite(model.metric_.means))))
+              and model.relighting in ("learned", "physical")
+              and 0.0 <= model.gamma_ <= 1.0 and (model.gamma_ == 0.0) == (model.features == "log"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: model file is incomplete ({exc})") from None
     if not ok:

@@ -13,10 +13,53 @@ def fitted():
     _, images = synthetic_faces(5, lights, seed=4)
     gallery = images[:, 0]
     labels = np.array([f"p{i}" for i in range(5)])
-    clf = SLRFRClassifier(resolution=(10, 8)).fit(gallery, labels)
+    clf = SLRFRClassifier(resolution=(10, 8), relighting="physical", features="sqrt").fit(gallery, labels)
     probes = degrade(images[:, 1:].reshape(-1, 48, 40), (10, 8))
     truth = np.repeat(labels, 4)
     return clf, probes, truth
+
+
+@pytest.fixture(scope="module")
+def fitted_learned():
+    lights = light_vector([0, 25, -20, 10, -5], [0, 5, -10, 30, -25])
+    _, images = synthetic_faces(5, lights, seed=4)
+    labels = np.array(["p0", "p0", "p1", "p2", "p3"])  # p0 has two gallery images
+    gallery = np.stack([images[0, 0], images[0, 3], images[1, 0], images[2, 0], images[3, 0]])
+    clf = SLRFRClassifier(resolution=(10, 8)).fit(gallery, labels)
+    probes = degrade(images[:4, 1:3].reshape(-1, 48, 40), (10, 8))
+    return clf, gallery, labels, probes
+
+
+def test_learned_relighting_residuals_are_whitened_distances_to_the_relit_references(fitted_learned):
+    """r_i = min over person i's images a of ||T_c (y - a - mu_c)|| / ||T_c (y - mu_c)||, y = log(x + 0.005)."""
+    clf, gallery, labels, probes = fitted_learned
+    assert clf.relighting == "learned" and clf.features == "log" and clf.regime_ == "nearest-reference"
+    assert clf.metric_.means is not None and len(clf.metric_.templates) > 1  # the shipped learned relighting
+    res = clf.residuals(probes)
+    y = np.log(probes.reshape(len(probes), -1) + 0.005)
+    refs = np.log(degrade(gallery, (10, 8)).reshape(len(gallery), -1) + 0.005)
+    centred = y - y.mean(axis=1, keepdims=True)
+    clusters = np.argmax(centred @ clf.metric_.templates.T, axis=1)
+    for n, (vec, c) in enumerate(zip(y, clusters)):
+        t, mu = clf.metric_.transforms[c], clf.metric_.means[c]
+        energy = np.linalg.norm(t @ (vec - mu))
+        for i, person in enumerate(clf.classes_):
+            direct = min(np.linalg.norm(t @ (vec - a - mu)) for a in refs[labels == person]) / energy
+            assert res[n, i] == pytest.approx(direct, rel=1e-6, abs=1e-9)
+    # The reconstruction is the nearest reference relit by the learned mean log ratio.
+    c = clusters[0]
+    expected = np.exp(refs[0] + clf.metric_.means[c]) - 0.005
+    recon = clf.reconstruct(probes[0], 0).ravel()
+    assert np.allclose(recon, np.maximum(expected, 0)) or np.allclose(
+        recon, np.maximum(np.exp(refs[1] + clf.metric_.means[c]) - 0.005, 0))
+
+
+def test_the_learned_relighting_needs_log_features_and_a_known_relighting():
+    faces = np.full((2, 48, 40), 0.5)
+    with pytest.raises(ValueError, match="log features"):
+        SLRFRClassifier(features="sqrt").fit(faces, ["a", "b"])
+    with pytest.raises(ValueError, match="relighting"):
+        SLRFRClassifier(relighting="magic").fit(faces, ["a", "b"])
 
 
 def test_residuals_match_a_direct_least_squares_solve(fitted):
@@ -39,7 +82,7 @@ def test_residuals_match_a_direct_least_squares_solve(fitted):
 
 def test_unnormalised_residuals_and_reconstruction(fitted):
     clf, probes, _ = fitted
-    raw = SLRFRClassifier(resolution=(10, 8), normalize=False)
+    raw = SLRFRClassifier(resolution=(10, 8), normalize=False, relighting="physical", features="sqrt")
     raw.__dict__.update({k: v for k, v in clf.__dict__.items() if k.endswith("_")})
     y = clf.feature_vectors(probes.reshape(len(probes), -1))
     clusters = clf.metric_.assign(y)
@@ -54,7 +97,7 @@ def test_reconstruction_residual_equals_the_persons_residual():
     """Without the square root (PCA features) the map back to grey levels is exact."""
     lights = light_vector([0, 25, -20], [0, 5, -10])
     _, images = synthetic_faces(3, lights, seed=6)
-    clf = SLRFRClassifier(resolution=(10, 8), features="pca").fit(images[:, 0], ["a", "b", "c"])
+    clf = SLRFRClassifier(resolution=(10, 8), features="pca", relighting="physical").fit(images[:, 0], ["a", "b", "c"])
     probe = degrade(images[0, 1], (10, 8))
     rec = clf.reconstruct(probe, 0)
     y = clf.feature_vectors(probe.reshape(1, -1))[0]
@@ -74,7 +117,7 @@ def test_identifies_synthetic_persons_under_new_lights(fitted):
 def test_sparse_regime_when_atoms_fewer_than_signals():
     lights = light_vector([0, 25, -20], [0, 5, -10])
     _, images = synthetic_faces(3, lights, seed=5)
-    clf = SLRFRClassifier(resolution=(12, 10), n_atoms=4, sparsity=2).fit(images[:, :2].reshape(-1, 48, 40),
+    clf = SLRFRClassifier(resolution=(12, 10), n_atoms=4, sparsity=2, relighting="physical", features="sqrt").fit(images[:, :2].reshape(-1, 48, 40),
                                                                           np.repeat(["a", "b", "c"], 2))
     assert clf.regime_ == "sparse"
     assert all(d.shape[1] == 4 for d in clf.dictionaries_)
@@ -118,8 +161,8 @@ def test_a_copied_gallery_image_changes_nothing():
     lights = light_vector([0, 25, -20], [0, 5, -10])
     _, images = synthetic_faces(4, lights, seed=8)
     labels = np.array(["a", "b", "c", "d"])
-    once = SLRFRClassifier(resolution=(7, 6)).fit(images[:, 0], labels)
-    twice = SLRFRClassifier(resolution=(7, 6)).fit(np.concatenate([images[:, 0], images[:1, 0]]),
+    once = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(images[:, 0], labels)
+    twice = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(np.concatenate([images[:, 0], images[:1, 0]]),
                                                   np.concatenate([labels, ["a"]]))
     probes = degrade(images[:, 1:].reshape(-1, 48, 40), (7, 6))
     np.testing.assert_allclose(twice.residuals(probes), once.residuals(probes), atol=1e-9)
@@ -145,9 +188,9 @@ def test_enrolment_on_several_threads_equals_one_thread(monkeypatch):
     order = np.random.default_rng(0).permutation(150)
     faces, labels = faces[order], labels[order]
     monkeypatch.setattr(classifier, "RELIGHT_WORKERS", 1)
-    one = SLRFRClassifier(resolution=(7, 6)).fit(faces, labels)
+    one = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(faces, labels)
     monkeypatch.setattr(classifier, "RELIGHT_WORKERS", 3)
-    many = SLRFRClassifier(resolution=(7, 6)).fit(faces, labels)
+    many = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(faces, labels)
     probes = degrade(faces[:20], (7, 6))
     np.testing.assert_allclose(many.residuals(probes), one.residuals(probes), atol=1e-10)
     # Each person's span is that of their own two images' signals.
