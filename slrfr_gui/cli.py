@@ -151,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="slrfr: relight the gallery (lighting change, one image per person is enough); outdoor: "
                          "the paper's section 4.3 variant, per-person eigenbasis + l1 projection + SVM, for "
                          "several images per person differing in pose and blur (default: %(default)s)")
+    en.add_argument("--relighting", choices=["learned", "physical"], default="learned",
+                    help="with --mode slrfr: learned: relight each gallery image by the mean log ratio learned from "
+                         "training faces (the most accurate); physical: the paper's nine Lambertian relit images "
+                         "and a K-SVD dictionary (--atoms, --sparsity, --iterations and --components apply to this "
+                         "one) (default: %(default)s)")
     en.add_argument("--quiet", action="store_true", help="no progress bar")
 
     idf = sub.add_parser(
@@ -293,6 +298,10 @@ def cmd_enroll(args) -> int:
               f" at {args.resolution[0]}x{args.resolution[1]}, the default max(10, pixels / 2)); lower --sparsity or"
               " give --atoms", file=sys.stderr)
         return EXIT_USAGE
+    if args.mode == "slrfr" and args.relighting == "learned" and args.components:
+        print("slrfr enroll: error: --components applies to --relighting physical (the learned relighting "
+              "works on log grey levels)", file=sys.stderr)
+        return EXIT_USAGE
     _check_output_file(args.output, "-o")
     check_model_output(args.output)  # never overwrite an image, a gallery or anything but a model
     with warnings.catch_warnings(record=True) as caught:
@@ -301,8 +310,8 @@ def cmd_enroll(args) -> int:
     for w in caught:
         print(f"slrfr: warning: {w.message}", file=sys.stderr)
     clf = make_classifier(args.mode, resolution=args.resolution, n_atoms=args.atoms, sparsity=args.sparsity,
-                          n_iter=args.iterations, n_components=args.components,
-                          features="pca" if args.components else "sqrt")
+                          n_iter=args.iterations, n_components=args.components, relighting=args.relighting,
+                          features=("log" if args.relighting == "learned" else "pca" if args.components else "sqrt"))
     if args.mode == "outdoor":
         import numpy as np
 

@@ -27,13 +27,19 @@ CMC_RANKS = 10
 METHODS = ("SLRFR", "LR-PCA")
 #: The rivals of ``--baselines`` (:mod:`slrfr_gui.core.baselines`, :mod:`slrfr_gui.core.outdoor`).
 BASELINES = ("LR-PCA relit", "Bicubic+PCA", "Fisherfaces relit", "LBP", "CLPM", "SLRFR-outdoor", "PCA+LDA+SVM")
-#: ``--ablation``: SLRFR with one component switched off (classifier parameters changed).
+#: ``--ablation``: SLRFR with one component switched off (classifier parameters changed). The
+#: default relights by the learned mean log ratio; "SLRFR physical" is the paper's synthesis (nine
+#: Lambertian relit images, a dictionary of them) with this project's additions, which the
+#: "physical -..." variants switch off one by one; "SLRFR paper" has none of them.
+_PHYSICAL = {"relighting": "physical", "features": "sqrt"}
 ABLATIONS = {
-    "SLRFR -metric": {"metric": None},
-    "SLRFR -sqrt": {"features": "pca"},
-    "SLRFR -shading": {"learned_shading": False},
-    "SLRFR -input": {"include_input": False},
-    "SLRFR paper": {"metric": None, "features": "pca", "learned_shading": False},
+    "SLRFR -learned relighting": {"metric": None},
+    "SLRFR physical": dict(_PHYSICAL),
+    "SLRFR physical -metric": {**_PHYSICAL, "metric": None},
+    "SLRFR physical -sqrt": {**_PHYSICAL, "features": "pca"},
+    "SLRFR physical -shading": {**_PHYSICAL, "learned_shading": False},
+    "SLRFR physical -input": {**_PHYSICAL, "include_input": False},
+    "SLRFR paper": {"relighting": "physical", "metric": None, "features": "pca", "learned_shading": False},
 }
 ALL_METHODS = METHODS + BASELINES + tuple(ABLATIONS)
 OPEN_SET_FPIR = (0.01, 0.1)

@@ -127,9 +127,13 @@ class TrainingControls(QWidget):
         self.advanced.setToolTip("K-SVD and PCA parameters; the defaults suit one to a few images per person")
         form = QFormLayout()
         self.mode = QComboBox()
-        self.mode.addItem("SLRFR: relight the gallery (lighting change)", "slrfr")
-        self.mode.addItem("Outdoor: eigenbasis, l1 projection, SVM (several images per person)", "outdoor")
-        self.mode.setToolTip("SLRFR synthesises each person under nine lights; the paper's outdoor variant "
+        self.mode.addItem("SLRFR, learned relighting (lighting change; the default)", ("slrfr", "learned"))
+        self.mode.addItem("SLRFR, physical relighting (the paper's nine lights and K-SVD)", ("slrfr", "physical"))
+        self.mode.addItem("Outdoor: eigenbasis, l1 projection, SVM (several images per person)", ("outdoor", None))
+        self.mode.setToolTip("SLRFR relights each gallery image to the probe's kind of light: by the mean log "
+                             "ratio learned from training faces (the default, most accurate), or physically "
+                             "under nine lights with the mean face shape, as the paper did (the atoms, sparsity, "
+                             "iterations and PCA settings apply to this one). The paper's outdoor variant "
                              "(section 4.3) skips relighting and needs several gallery images per person")
         form.addRow("classifier", self.mode)
         self.n_atoms = self._spin(0, 500, "K: atoms per person's dictionary; 0 (auto): max(10, pixels / 2)")
@@ -184,9 +188,11 @@ class TrainingControls(QWidget):
     def parameters(self) -> dict:
         """Keyword arguments for :func:`~slrfr_gui.core.outdoor.make_classifier` (``mode`` and its parameters)."""
         components = self.n_components.value() or None
-        return {"mode": self.mode.currentData(), "n_atoms": self.n_atoms.value() or None,
-                "sparsity": self.sparsity.value(),
-                "n_iter": self.n_iter.value(), "n_components": components,
+        mode, relighting = self.mode.currentData()
+        if relighting == "learned":
+            return {"mode": mode, "relighting": "learned", "features": "log"}
+        return {"mode": mode, "relighting": "physical", "n_atoms": self.n_atoms.value() or None,
+                "sparsity": self.sparsity.value(), "n_iter": self.n_iter.value(), "n_components": components,
                 "features": "pca" if components else "sqrt"}
 
     def set_busy(self, busy: bool, can_train: bool) -> None:

@@ -4,7 +4,7 @@ import slrfr_gui.core.benchmark as bench
 
 
 def test_benchmark_times_every_stage_and_checks_itself(monkeypatch):
-    monkeypatch.setattr(bench, "MEMORY_BUDGET_MB", 20)  # the 10,000-person model (67 MB) is skipped
+    monkeypatch.setattr(bench, "MEMORY_BUDGET_MB", 5)  # the 10,000-person model (6.7 MB) is skipped
     out = bench.run_benchmark((7, 6), sizes=(38, 1000, 10_000), repeat=2, webcam=False)
     stages = out["stages"]
     assert {"relight_image", "enroll_person", "enroll_38", "identify_38", "identify_1k", "identify_10k",
@@ -15,12 +15,19 @@ def test_benchmark_times_every_stage_and_checks_itself(monkeypatch):
     # The paper's per-person projector loop is the reference of small galleries, and slower.
     assert stages["identify_1k"].reference_s > stages["identify_1k"].median_s
     skipped = stages["identify_10k"].to_json()
-    assert skipped["median_s"] is None and "over the 20 MB" in skipped["skipped"]
+    assert skipped["median_s"] is None and "over the 5 MB" in skipped["skipped"]
     assert stages["identify_1k"].extra["model_mb"] > 0 and out["machine"]["gemm_gflops"] > 0
 
 
-def test_random_timing_model_has_orthonormal_person_bases():
+def test_random_timing_model_of_the_learned_relighting_has_one_reference_a_person():
     clf = bench._random_model(5, (7, 6), np.random.default_rng(0))
+    assert clf.relighting == "learned" and clf.bases_.shape == (42, 5)
+    assert list(clf.basis_offsets_) == [0, 1, 2, 3, 4, 5]
+    assert clf.residuals(np.full((2, 7, 6), 0.5)).shape == (2, 5)
+
+
+def test_random_timing_model_of_the_paper_has_orthonormal_person_bases():
+    clf = bench._random_model(5, (7, 6), np.random.default_rng(0), "physical")
     for cluster in (clf.bases_, clf.cluster_bases(0), clf.cluster_bases(3)):
         for a, b in zip(clf.basis_offsets_[:-1], clf.basis_offsets_[1:]):
             q = cluster[:, a:b]

@@ -71,8 +71,8 @@ def test_train_reports_progress_and_identifies_a_dropped_probe(window, qtbot, sy
     seen = []
     window.training.progress.valueChanged.connect(seen.append)
     train(window, qtbot)
-    # Relighting (a chunk of faces at a time), then training: each reports, the last says done.
-    assert len(seen) >= 2 and seen[-1] == window.training.progress.maximum()
+    # The learned relighting enrolls the gallery images at once: the progress ends at done.
+    assert seen and seen[-1] == window.training.progress.maximum()
     probe = tmp_path / "probe.png"
     write_grey(probe, degrade(probes["person4"], (10, 8)))
     mime = QMimeData()
@@ -120,6 +120,7 @@ def test_cancel_training(window, qtbot, synthetic_gallery, monkeypatch):
         return original(images, *args, **kwargs)
 
     monkeypatch.setattr(classifier, "relight_batch", slow)
+    window.training.mode.setCurrentIndex(1)  # the physical relighting: its relighting is slowed down
     window.train()
     assert window.training.btn_cancel.isEnabled()
     qtbot.wait(300)
@@ -139,6 +140,7 @@ def test_gui_thread_never_blocked_while_training_38_persons(window, qtbot):
     for i, pair in enumerate(faces):
         for k, face in enumerate(pair):
             gallery.add_face(f"p{i:02d}", face, f"{k}.png")
+    window.training.mode.setCurrentIndex(1)  # the physical relighting, the longer training
     window._gallery_done(gallery)
     qtbot.wait(300)  # let the window finish its first paint, which is not training's doing
     ticks = []
@@ -264,6 +266,7 @@ def test_close_during_training_does_not_hang(qtbot, synthetic_gallery, monkeypat
     folder, _ = synthetic_gallery
     with qtbot.waitSignal(win.gallery_loaded, timeout=20_000):
         win.open_gallery(folder)
+    win.training.mode.setCurrentIndex(1)  # the physical relighting: its relighting is slowed down
     win.train()
     qtbot.wait(150)
     assert win.busy()
