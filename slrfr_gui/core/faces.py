@@ -134,7 +134,7 @@ def aligned_size_note(face: FoundFace) -> str:
 
 #: Seconds of face search a live camera frame may spend (:class:`FaceTracker`'s ``budget_s``):
 #: with tracking, degrading and identifying, a 640 x 480 frame stays near 15 ms.
-LIVE_SEARCH_BUDGET_S = 0.005
+LIVE_SEARCH_BUDGET_S = 0.004
 
 
 class FaceTracker:
