@@ -131,8 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     en = sub.add_parser(
         "enroll", help="train a model from a gallery folder (one sub-folder per person)",
-        description="Relight every gallery face, degrade to the probe resolution, learn one dictionary per "
-                    "person and save the model. Each image is taken to be a face cropped to the canonical frame.",
+        description="Degrade every gallery face to the probe resolution and keep it as its person's reference for "
+                    "the learned relighting (or, with --relighting physical, relight it under nine lights and learn "
+                    "one K-SVD dictionary per person), and save the model. Each image is taken to be a face cropped "
+                    "to the canonical frame.",
     )
     en.add_argument("gallery", type=Path, metavar="GALLERY_DIR", help="folder with one sub-folder of images per person")
     en.add_argument("--resolution", type=_resolution, default=(7, 6), metavar="RxC",

@@ -80,6 +80,27 @@ def whitening(cov: np.ndarray, ridge: float) -> np.ndarray:
     return (v * np.maximum(w, 1e-12) ** -0.5) @ v.T
 
 
+def _condition_templates(unit: np.ndarray, cond_index: np.ndarray, conditions) -> np.ndarray:
+    """Unit mean of the unit feature vectors of each light condition in ``conditions``, shape (len, p)."""
+    templates = np.stack([unit[cond_index == i].mean(axis=0) for i in conditions])
+    return templates / np.maximum(np.linalg.norm(templates, axis=1, keepdims=True), 1e-12)
+
+
+def _light_clusters(templates: np.ndarray, n_clusters: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """k-means of the condition templates: the clusters' unit centres (n_kept, p), and the cluster of each
+    template as an index into them (empty clusters are dropped)."""
+    from scipy.cluster.vq import kmeans2
+
+    k = int(min(max(n_clusters, 1), len(templates)))
+    if k == 1:
+        cluster_of = np.zeros(len(templates), dtype=int)
+    else:
+        _, cluster_of = kmeans2(templates, k, seed=random_state, minit="++")
+    _, cluster_of = np.unique(cluster_of, return_inverse=True)
+    centres = np.stack([templates[cluster_of == c].mean(axis=0) for c in range(cluster_of.max() + 1)])
+    return centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12), cluster_of
+
+
 def learn_ratio_metric(features, subjects, conditions, gallery_rows, n_clusters: int = 16, mix: float = 0.8,
                        ridge: float = 0.003, resolution=(0, 0), random_state: int = 0) -> LightingMetric:
     """Learn the relighting of a gallery image to each light cluster, and its error, from training subjects.
@@ -124,23 +145,14 @@ def learn_ratio_metric(features, subjects, conditions, gallery_rows, n_clusters:
     ValueError
         No gallery row with another image of its subject.
     """
-    from scipy.cluster.vq import kmeans2
-
     features = np.asarray(features, dtype=np.float64)
     subjects = np.asarray(subjects)
     conditions = np.asarray(conditions)
     centred = features - features.mean(axis=1, keepdims=True)
     unit = centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
     labels, cond_index = np.unique(conditions, return_inverse=True)
-    templates = np.stack([unit[cond_index == i].mean(axis=0) for i in range(len(labels))])
-    templates /= np.maximum(np.linalg.norm(templates, axis=1, keepdims=True), 1e-12)
-    k = int(min(max(n_clusters, 1), len(templates)))
-    if k == 1:
-        cluster_of = np.zeros(len(templates), dtype=int)
-    else:
-        _, cluster_of = kmeans2(templates, k, seed=random_state, minit="++")
-    centres = np.stack([templates[cluster_of == c].mean(axis=0) for c in np.unique(cluster_of)])
-    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    centres, _ = _light_clusters(_condition_templates(unit, cond_index, range(len(labels))), n_clusters,
+                                 random_state)
     cluster = np.argmax(unit @ centres.T, axis=1)  # each image as a probe is assigned
     pairs = [(g, q) for g in gallery_rows for q in np.flatnonzero(subjects == subjects[g]) if q != g]
     if not pairs:
@@ -196,8 +208,6 @@ def learn_lighting_metric(features, subjects, conditions, gallery_signals: dict,
     ValueError
         No gallery signals, or shapes that do not agree.
     """
-    from scipy.cluster.vq import kmeans2
-
     features = np.asarray(features, dtype=np.float64)
     subjects = np.asarray(subjects)
     conditions = np.asarray(conditions)
@@ -220,22 +230,11 @@ def learn_lighting_metric(features, subjects, conditions, gallery_signals: dict,
                     for i in np.flatnonzero(seen)])
     overall = residuals.T @ residuals / len(residuals)
     unit = features / np.maximum(norms, 1e-12)[:, None]
-    templates = np.stack([unit[cond_index == i].mean(axis=0) for i in np.flatnonzero(seen)])
-    templates /= np.maximum(np.linalg.norm(templates, axis=1, keepdims=True), 1e-12)
-
-    k = int(min(max(n_clusters, 1), len(templates)))
-    if k == 1:
-        cluster_of = np.zeros(len(templates), dtype=int)
-    else:
-        _, cluster_of = kmeans2(templates, k, seed=random_state, minit="++")
-    keep = [c for c in range(k) if np.any(cluster_of == c)]
-    centres, transforms = [], []
-    for c in keep:
-        members = cluster_of == c
-        centre = templates[members].mean(axis=0)
-        centres.append(centre / max(np.linalg.norm(centre), 1e-12))
-        transforms.append(whitening(mix * cov[members].mean(axis=0) + (1 - mix) * overall, ridge))
-    return LightingMetric(tuple(resolution), feature_name, np.stack(centres), np.stack(transforms))
+    centres, cluster_of = _light_clusters(_condition_templates(unit, cond_index, np.flatnonzero(seen)), n_clusters,
+                                          random_state)
+    transforms = [whitening(mix * cov[cluster_of == c].mean(axis=0) + (1 - mix) * overall, ridge)
+                  for c in range(len(centres))]
+    return LightingMetric(tuple(resolution), feature_name, centres, np.stack(transforms))
 
 
 def learn_for_classifier(images, subjects, conditions, gallery_rows, synthesized, resolution,
