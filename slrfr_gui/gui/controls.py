@@ -162,6 +162,14 @@ class TrainingControls(QWidget):
         self.load_parameters()
         for spin in (self.n_atoms, self.sparsity, self.n_iter, self.n_components):
             spin.valueChanged.connect(self.save_parameters)
+        self.mode.currentIndexChanged.connect(self._enable_dictionary_settings)
+        self._enable_dictionary_settings()
+
+    def _enable_dictionary_settings(self) -> None:
+        """Atoms, sparsity, iterations and PCA components apply to the physical relighting only."""
+        physical = self.mode.currentData()[1] == "physical"
+        for spin in (self.n_atoms, self.sparsity, self.n_iter, self.n_components):
+            spin.setEnabled(physical)
 
     @staticmethod
     def _spin(lo, hi, tip):
