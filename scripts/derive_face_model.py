@@ -44,7 +44,9 @@ def write_lighting_metrics(yale, model, path) -> None:
     rows = np.flatnonzero(yale.subsets <= 1)  # the gallery lights of the protocol: S1, S2
     synthesized = SLRFRClassifier(face_model=model).synthesize(yale.images[rows])
     conditions = yale.azimuth * 1000 + yale.elevation
-    metrics = [learn_for_classifier(yale.images, yale.subjects, conditions, rows, synthesized, size, params)
+    mirrored = -yale.azimuth * 1000 + yale.elevation  # a face mirrored left to right: azimuth negated
+    metrics = [learn_for_classifier(yale.images, yale.subjects, conditions, rows, synthesized, size, params,
+                                    mirrored_conditions=mirrored)
                for size in sizes
                for params in ({"relighting": "learned", "features": "log"},
                               {"relighting": "physical", "features": "sqrt"})]

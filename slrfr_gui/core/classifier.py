@@ -229,8 +229,9 @@ class SLRFRClassifier(_Base):
     relighting : {"learned", "physical"}
         ``"learned"`` (the default): each gallery image is relit to the probe's
         kind of light by the mean log ratio the training subjects show between
-        that light and a gallery light, and scored by the whitened distance to
-        it (:func:`slrfr_gui.core.lighting.learn_ratio_metric`; the quotient
+        that light and a gallery light, and scored by the Bayesian
+        intra/extra-personal distance to it, ||T_c d|| with T_c T_c = C_c^-1 - beta E_c^-1
+        (:func:`slrfr_gui.core.lighting.learn_ratio_metric`; the quotient
         image, learned): each person's dictionary is their gallery images, in
         the log domain. ``"physical"``: the paper's synthesis, nine Lambertian
         relit images per gallery image and a K-SVD dictionary of them.

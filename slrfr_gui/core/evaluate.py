@@ -40,7 +40,12 @@ ABLATIONS = {
     "SLRFR physical -shading": {**_PHYSICAL, "learned_shading": False},
     "SLRFR physical -input": {**_PHYSICAL, "include_input": False},
     "SLRFR paper": {"relighting": "physical", "metric": None, "features": "pca", "learned_shading": False},
+    "SLRFR -extra-personal": {},
+    "SLRFR -mirror": {},
 }
+#: Ablations of how the learned relighting is learned (:func:`~slrfr_gui.core.lighting.learn_ratio_metric`):
+#: the plain Mahalanobis distance instead of the Bayesian intra/extra-personal one; no mirrored training faces.
+METRIC_ABLATIONS = {"SLRFR -extra-personal": {"extra_weight": 0.0}, "SLRFR -mirror": {"mirror": False}}
 ALL_METHODS = METHODS + BASELINES + tuple(ABLATIONS)
 OPEN_SET_FPIR = (0.01, 0.1)
 
@@ -219,7 +224,8 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
             if kind not in train_synth:
                 train_synth[kind] = _training_synthesis(train, directions, relighters[kind])
             for r in resolutions:
-                metrics[(name, r)] = _learn_metric(train, train_synth[kind], r, {**vparams, "face_model": model})
+                metrics[(name, r)] = _learn_metric(train, train_synth[kind], r, {**vparams, "face_model": model},
+                                                   **METRIC_ABLATIONS.get(name, {}))
         stage["metric"] = stage.get("metric", 0.0) + time.perf_counter() - t0
         thresholds = {}
         if open_set and "SLRFR" in variants:
@@ -338,17 +344,20 @@ def _training_synthesis(train: YaleB, directions, relighter) -> tuple:
     return rows, relighter.synthesize(train.images[rows])
 
 
-def _learn_metric(train: YaleB, synthesis, resolution, params):
+def _learn_metric(train: YaleB, synthesis, resolution, params, mirror: bool = True, **metric_params):
     """The lighting metric at ``resolution``, learned on the fold's training subjects only.
 
     Every training image lit from a gallery direction is enrolled on its own;
-    the subject's other images are its probes.
+    the subject's other images are its probes. With ``mirror``, the learned
+    relighting also learns from the training faces mirrored left to right.
     """
     from .lighting import learn_for_classifier
 
     rows, signals = synthesis
     conditions = train.azimuth * 1000 + train.elevation
-    return learn_for_classifier(train.images, train.subjects, conditions, rows, signals, resolution, params)
+    mirrored = -train.azimuth * 1000 + train.elevation if mirror else None  # mirrored: azimuth negated
+    return learn_for_classifier(train.images, train.subjects, conditions, rows, signals, resolution, params,
+                                mirrored_conditions=mirrored, **metric_params)
 
 
 def _open_set_scores(clf, lr_probes, truth):

@@ -1,11 +1,13 @@
 """The lighting metrics shipped with the application, one per slider resolution.
 
 ``resources/lighting_metrics.npz`` is written by
-``scripts/derive_face_model.py`` from all 38 Extended Yale B subjects. Each
-whitening transform T (symmetric, p x p) is stored compactly by its
-eigen-decomposition: the ``RANK`` eigenvectors with the smallest eigenvalues
-of T (the directions where training residuals vary most, which whitening
-shrinks), in float16, and one value standing for all the others.
+``scripts/derive_face_model.py`` from all 38 Extended Yale B subjects (and
+their mirror images, for the learned relighting). Each transform T
+(symmetric, p x p: a whitening, or the square root of the learned
+relighting's Bayesian form) is stored compactly by its eigen-decomposition:
+the ``RANK`` eigenvectors with the smallest eigenvalues of T (the directions
+where training residuals vary most, which T shrinks), in float16, and one
+value standing for all the others.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ FORMAT_VERSION = 1
 FILE_NAME = "lighting_metrics.npz"
 #: Eigenvectors kept per transform (the physical relighting's metric).
 RANK = 48
-#: Eigenvectors kept per transform of the learned relighting: its whitening has a wider range
-#: (48 cost 2.6 rank-1 points at 12x10 on yaleb-lr-v1, 160 none; 128 keeps 12x10 exact).
+#: Eigenvectors kept per transform of the learned relighting: its transform has a wider range.
+#: 128 keeps sizes up to 12x10 exact; on yaleb-lr-v1's folds, 19x16 loses 1.8 rank-1 points with
+#: 128 (86.3 -> 84.5) and 3.7 with 64; keeping some of the largest instead loses more.
 RANK_LEARNED = 128
 
 
