@@ -93,25 +93,21 @@ def _app():
     return QApplication.instance() or QApplication([])
 
 
-def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ticks=None,
-          legend_at=(-10, -45)) -> None:
+def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ticks=None) -> None:
     import pyqtgraph as pg
     from PySide6.QtCore import Qt
 
     _app()
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    widget = pg.PlotWidget()
-    widget.resize(900, 600)
-    plot = widget.getPlotItem()
+    widget = pg.GraphicsLayoutWidget()
+    widget.resize(900, 680)
+    plot = widget.addPlot(row=0, col=0)
     plot.setTitle(title)
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.3)
     plot.setYRange(0, 100)
     plot.layout.setContentsMargins(10, 25, 20, 10)
-    legend = plot.addLegend(offset=legend_at, colCount=3)
-    legend.setBrush(pg.mkBrush(255, 255, 255, 255))
-    legend.setPen(pg.mkPen(200, 200, 200))
     for i, (name, xs, ys) in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
         dashed = name.startswith("SLRFR ")  # SLRFR's own variants: dashed
@@ -119,6 +115,12 @@ def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ti
         pen = pg.mkPen(colour, width=3 if i == 0 else 2, style=style)
         plot.plot(xs, ys, name=name, pen=pen,
                   symbol=SYMBOLS[i % len(SYMBOLS)], symbolBrush=colour, symbolPen=colour, symbolSize=8)
+    # The legend sits in its own row under the plot, so it never hides a curve.
+    legend = pg.LegendItem(colCount=4)
+    widget.addItem(legend, row=1, col=0)
+    for item in plot.listDataItems():
+        legend.addItem(item, item.name())
+    widget.ci.layout.setRowStretchFactor(0, 6)
     if x_ticks:
         plot.getAxis("bottom").setTicks([x_ticks])
     if not widget.grab().save(str(path), "PNG"):
@@ -198,7 +200,7 @@ def write_report(results_path, out_dir) -> list[Path]:
            if (m, smallest) in by]
     path = out / f".cmc_{smallest}.png.part"
     _plot(f"CMC at {smallest} ({data.get('protocol', '')})", "rank", "identification rate (%)", cmc, path,
-          [(k, str(k)) for k in range(1, 11)], legend_at=(-10, -45))
+          [(k, str(k)) for k in range(1, 11)])
     written.append(path)
 
     xs = [_pixels(s) for s in sizes]
@@ -206,7 +208,7 @@ def write_report(results_path, out_dir) -> list[Path]:
                [100 * by[(m, s)]["rank1"] for s in sizes if (m, s) in by]) for m in plotted]
     path = out / ".rank1_vs_size.png.part"
     _plot(f"Rank-1 against probe size ({data.get('protocol', '')})", "probe pixels (rows x columns)",
-          "rank-1 (%)", series, path, [(x, s) for x, s in zip(xs, sizes)], legend_at=(10, 5))
+          "rank-1 (%)", series, path, [(x, s) for x, s in zip(xs, sizes)])
     written.append(path)
 
     path = out / ".results.md.part"
@@ -249,7 +251,9 @@ def _markdown(data, methods, sizes, by, smallest) -> str:
                   "`SLRFR` relights by the mean log ratio learned from the training subjects; `SLRFR physical`"
                   " uses the paper's nine Lambertian relit images instead (with this project's square-root"
                   " features, mean shading images and lighting metric). Each `-x` variant switches one"
-                  " component off; `SLRFR paper` has none of the additions. Changes are against `SLRFR`.", "",
+                  " component off; `SLRFR paper` has none of the additions. `SLRFR -extra-personal` scores by the"
+                  " plain Mahalanobis distance instead of the Bayesian intra/extra-personal one; `SLRFR -mirror`"
+                  " learns without the mirrored training faces. Changes are against `SLRFR`.", "",
                   "| variant | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
         for m in ablations:
             cells = []
