@@ -1,4 +1,5 @@
-"""The relighting view: input, albedo, mean normals, and the nine relit images at HR and probe size.
+"""The relighting view: input, albedo, mean normals, the nine relit images at HR and probe size, and the
+face relit by the learned relighting (the default method) at probe size.
 
 Run on its own with a fictional face: ``python -m slrfr_gui.gui.relight_view``.
 """
@@ -10,11 +11,15 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..core.facemodel import default_face_model
+from ..core.classifier import LOG_OFFSET
 from ..core.frame import FRAME_SHAPE, degrade, format_resolution
+from ..core.lighting_resources import shipped_metric
 from ..core.relight import POINTS_OF_LIGHT_DEG, Relighting, points_of_light, relight
 from .common import light_arrow, palette_colours
 
 ROWS, COLS = FRAME_SHAPE
+#: Light clusters of the learned relighting shown (from the mildest to the strongest change of light).
+LEARNED_SHOWN = 6
 
 
 class RelightView(QWidget):
@@ -63,6 +68,8 @@ class RelightView(QWidget):
             row, col = 1 + k // 3, 2 * (k % 3)
             self._panel(row, col, f"relit{k}", f"{light_arrow(points_of_light()[k])} light {k + 1}: {angle:.0f}°")
             self._panel(row, col + 1, f"relit{k}_lr", "at probe size")
+        for j in range(LEARNED_SHOWN):
+            self._panel(4, j, f"learned{j}", "learned relighting")
         self.reset_zoom()
 
     # ---------------------------------------------------------------- data
@@ -106,7 +113,9 @@ class RelightView(QWidget):
             f"Estimated light of the input: {light_arrow(s)} {off_axis:.0f}° off the camera axis "
             f"(right {s[0]:+.2f}, up {s[1]:+.2f}, toward camera {s[2]:+.2f}). "
             "Each light is labelled with where it comes from (arrow, seen from the camera) and its angle off the "
-            "camera axis. Normals: red = right, green = up, blue = toward the camera."
+            "camera axis. Normals: red = right, green = up, blue = toward the camera. Bottom row: the input at "
+            "probe size relit by the learned relighting (what the default method compares a probe with) to "
+            f"{LEARNED_SHOWN} of its light clusters, from the mildest change of light to the strongest."
         )
         self._show_lr()
         self.reset_zoom()
@@ -125,10 +134,33 @@ class RelightView(QWidget):
         for k, lr in enumerate(degrade(self.result.relit, res)):
             self._set(f"relit{k}_lr", lr)
             self.labels[f"relit{k}_lr"].setText(f"at {format_resolution(res)}")
+        self._show_learned(res)
+
+    def _show_learned(self, res) -> None:
+        """The input at probe size relit to some of the learned relighting's light clusters: exp(log(x + e) + mu_c) - e."""
+        metric = shipped_metric(res, "log")
+        if metric is None or metric.means is None:
+            for j in range(LEARNED_SHOWN):
+                self.items[f"learned{j}"].clear()
+                self.labels[f"learned{j}"].setText("")
+            self.labels["learned0"].setText(f"no learned relighting ships for {format_resolution(res)}")
+            return
+        lr = degrade(self.result.image, res)
+        log_face = np.log(np.maximum(lr, 0.0) + LOG_OFFSET).ravel()
+        order = np.argsort(np.linalg.norm(metric.means, axis=1))
+        picks = order[np.linspace(0, len(order) - 1, LEARNED_SHOWN).round().astype(int)]
+        for j, c in enumerate(picks):
+            relit = np.exp(log_face + metric.means[c]) - LOG_OFFSET
+            self._set(f"learned{j}", np.clip(relit, 0.0, 1.0).reshape(res))
+            self.labels[f"learned{j}"].setText(f"learned: cluster {c + 1} of {len(metric.means)}")
 
     def lr_shapes(self) -> list[tuple[int, int]]:
         """Shapes of the images in the probe-size panels (for tests)."""
         return [self.items[f"relit{k}_lr"].image.shape for k in range(9)]
+
+    def learned_images(self) -> list:
+        """The images of the learned-relighting panels (None where a panel is empty; for tests)."""
+        return [self.items[f"learned{j}"].image for j in range(LEARNED_SHOWN)]
 
 
 if __name__ == "__main__":  # pragma: no cover - manual preview

@@ -41,6 +41,12 @@ def test_load_gallery_and_relighting_preview(window, qtbot, synthetic_gallery):
     assert all(view.items[f"relit{k}"].image.shape == (48, 40) for k in range(9))
     assert view.lr_shapes() == [window.resolution] * 9
     assert view.items["normals"].image.shape == (48, 40, 3)
+    # The bottom row: the input at probe size relit by the learned relighting, from mild to strong.
+    learned = view.learned_images()
+    assert all(image is not None and image.shape == window.resolution for image in learned)
+    lr = view.items["input_lr"].image
+    change = [float(np.abs(image - lr).mean()) for image in learned]
+    assert change[0] < change[-1] and len({round(c, 6) for c in change}) == len(change)
 
 
 def test_slider_changes_the_preview_size_and_keeps_models(window, qtbot, synthetic_gallery):
@@ -57,6 +63,8 @@ def test_slider_changes_the_preview_size_and_keeps_models(window, qtbot, synthet
     window.resolution_bar.edit.setText("9x7")
     window.resolution_bar.edit.editingFinished.emit()
     assert window.resolution == (9, 7) and window.relight_view.lr_shapes()[0] == (9, 7)
+    assert all(image is None for image in window.relight_view.learned_images())  # none ships for 9x7
+    assert "no learned relighting ships for 9x7" in window.relight_view.labels["learned0"].text
     window.resolution_bar.edit.setText("2x2")
     window.resolution_bar.edit.editingFinished.emit()
     assert window.resolution == (9, 7)  # rejected, marked in the box
