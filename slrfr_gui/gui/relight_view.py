@@ -69,7 +69,7 @@ class RelightView(QWidget):
             self._panel(row, col, f"relit{k}", f"{light_arrow(points_of_light()[k])} light {k + 1}: {angle:.0f}°")
             self._panel(row, col + 1, f"relit{k}_lr", "at probe size")
         for j in range(LEARNED_SHOWN):
-            self._panel(4, j, f"learned{j}", "learned relighting")
+            self._panel(4, j, f"learned{j}", "learned")
         self.reset_zoom()
 
     # ---------------------------------------------------------------- data
@@ -115,7 +115,7 @@ class RelightView(QWidget):
             "Each light is labelled with where it comes from (arrow, seen from the camera) and its angle off the "
             "camera axis. Normals: red = right, green = up, blue = toward the camera. Bottom row: the input at "
             "probe size relit by the learned relighting (what the default method compares a probe with) to "
-            f"{LEARNED_SHOWN} of its light clusters, from the mildest change of light to the strongest."
+            f"{LEARNED_SHOWN} of its light clusters (cN: cluster N), from the mildest change of light to the strongest."
         )
         self._show_lr()
         self.reset_zoom()
@@ -143,7 +143,7 @@ class RelightView(QWidget):
             for j in range(LEARNED_SHOWN):
                 self.items[f"learned{j}"].clear()
                 self.labels[f"learned{j}"].setText("")
-            self.labels["learned0"].setText(f"no learned relighting ships for {format_resolution(res)}")
+            self.labels["learned0"].setText(f"learned: none for {format_resolution(res)}")
             return
         lr = degrade(self.result.image, res)
         log_face = np.log(np.maximum(lr, 0.0) + LOG_OFFSET).ravel()
@@ -152,7 +152,7 @@ class RelightView(QWidget):
         for j, c in enumerate(picks):
             relit = np.exp(log_face + metric.means[c]) - LOG_OFFSET
             self._set(f"learned{j}", np.clip(relit, 0.0, 1.0).reshape(res))
-            self.labels[f"learned{j}"].setText(f"learned: cluster {c + 1} of {len(metric.means)}")
+            self.labels[f"learned{j}"].setText(f"learned c{c + 1}")  # short: wider labels squeeze the columns
 
     def lr_shapes(self) -> list[tuple[int, int]]:
         """Shapes of the images in the probe-size panels (for tests)."""
