@@ -23,7 +23,7 @@ from .lighting import LightingMetric
 FORMAT = "slrfr-model"
 FORMAT_VERSION = 4
 _PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "normalize", "random_state",
-           "features", "learned_shading", "relighting")
+           "features", "learned_shading", "relighting", "alignment_shift")
 
 
 def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
+from scipy import ndimage
 
-from slrfr_gui.core.classifier import LRPCANearestNeighbour, NotFittedError, SLRFRClassifier, orthonormal_basis
+from slrfr_gui.core.classifier import (LRPCANearestNeighbour, NotFittedError, SLRFRClassifier, orthonormal_basis,
+                                       shift_faces)
 from slrfr_gui.core.frame import degrade
 from slrfr_gui.core.yale import light_vector
 from tests.conftest import synthetic_faces
@@ -37,7 +39,12 @@ def test_learned_relighting_residuals_are_whitened_distances_to_the_relit_refere
     assert clf.metric_.means is not None and len(clf.metric_.templates) > 1  # the shipped learned relighting
     res = clf.residuals(probes)
     y = np.log(probes.reshape(len(probes), -1) + 0.005)
-    refs = np.log(degrade(gallery, (10, 8)).reshape(len(gallery), -1) + 0.005)
+    # Each gallery image and its copies moved half a pixel across and down (the alignment search).
+    moves = [(0, 0), (0, 0.5), (0, -0.5), (0.5, 0), (-0.5, 0)]  # (down, across)
+    moved = np.stack([ndimage.shift(face, move, order=1, mode="nearest") for face in gallery for move in moves])
+    refs = np.log(degrade(moved, (10, 8)).reshape(len(moved), -1) + 0.005)
+    labels = np.repeat(labels, len(moves))
+    assert clf.bases_.shape == (80, len(refs))
     centred = y - y.mean(axis=1, keepdims=True)
     clusters = np.argmax(centred @ clf.metric_.templates.T, axis=1)
     for n, (vec, c) in enumerate(zip(y, clusters)):
@@ -48,10 +55,30 @@ def test_learned_relighting_residuals_are_whitened_distances_to_the_relit_refere
             assert res[n, i] == pytest.approx(direct, rel=1e-6, abs=1e-9)
     # The reconstruction is the nearest reference relit by the learned mean log ratio.
     c = clusters[0]
-    expected = np.exp(refs[0] + clf.metric_.means[c]) - 0.005
     recon = clf.reconstruct(probes[0], 0).ravel()
-    assert np.allclose(recon, np.maximum(expected, 0)) or np.allclose(
-        recon, np.maximum(np.exp(refs[1] + clf.metric_.means[c]) - 0.005, 0))
+    assert any(np.allclose(recon, np.maximum(np.exp(a + clf.metric_.means[c]) - 0.005, 0))
+               for a in refs[labels == "p0"])
+
+
+def test_shift_faces_is_linear_interpolation_with_repeated_borders():
+    faces = np.random.default_rng(0).random((3, 48, 40))
+    for dx, dy in [(0.5, 0), (-0.5, 0), (0, 0.5), (0, -0.25), (1.0, -1.0), (0.3, 0.7)]:
+        expected = np.stack([ndimage.shift(f, (dy, dx), order=1, mode="nearest") for f in faces])
+        np.testing.assert_allclose(shift_faces(faces, dx, dy), expected, atol=1e-12)
+    assert shift_faces(faces, 0, 0) is faces
+    with pytest.raises(ValueError, match="one pixel"):
+        shift_faces(faces, 1.5, 0)
+
+
+def test_alignment_search_off_enrolls_one_reference_an_image_and_bad_values_are_refused():
+    faces = np.random.default_rng(1).random((3, 48, 40)) * 0.8 + 0.1
+    clf = SLRFRClassifier(resolution=(7, 6), alignment_shift=0).fit(faces, ["a", "b", "b"])
+    assert clf.bases_.shape == (42, 3) and list(clf.basis_offsets_) == [0, 1, 3]
+    clf = SLRFRClassifier(resolution=(7, 6)).fit(faces, ["a", "b", "b"])
+    assert clf.bases_.shape == (42, 15) and list(clf.basis_offsets_) == [0, 5, 15]
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="alignment_shift"):
+            SLRFRClassifier(resolution=(7, 6), alignment_shift=bad).fit(faces, ["a", "b", "b"])
 
 
 def test_the_learned_relighting_needs_log_features_and_a_known_relighting():
