@@ -253,7 +253,8 @@ def _markdown(data, methods, sizes, by, smallest) -> str:
                   " features, mean shading images and lighting metric). Each `-x` variant switches one"
                   " component off; `SLRFR paper` has none of the additions. `SLRFR -extra-personal` scores by the"
                   " plain Mahalanobis distance instead of the Bayesian intra/extra-personal one; `SLRFR -mirror`"
-                  " learns without the mirrored training faces. Changes are against `SLRFR`.", "",
+                  " learns without the mirrored training faces; `SLRFR -alignment search` enrolls each gallery"
+                  " image alone, without its four copies moved half a pixel. Changes are against `SLRFR`.", "",
                   "| variant | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
         for m in ablations:
             cells = []

@@ -19,10 +19,11 @@ def test_benchmark_times_every_stage_and_checks_itself(monkeypatch):
     assert stages["identify_1k"].extra["model_mb"] > 0 and out["machine"]["gemm_gflops"] > 0
 
 
-def test_random_timing_model_of_the_learned_relighting_has_one_reference_a_person():
+def test_random_timing_model_of_the_learned_relighting_has_five_references_a_person():
+    """One gallery image and its four moved copies (the alignment search), as a real enrolment has."""
     clf = bench._random_model(5, (7, 6), np.random.default_rng(0))
-    assert clf.relighting == "learned" and clf.bases_.shape == (42, 5)
-    assert list(clf.basis_offsets_) == [0, 1, 2, 3, 4, 5]
+    assert clf.relighting == "learned" and clf.bases_.shape == (42, 25)
+    assert list(clf.basis_offsets_) == [0, 5, 10, 15, 20, 25]
     assert clf.residuals(np.full((2, 7, 6), 0.5)).shape == (2, 5)
 
 
