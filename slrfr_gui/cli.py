@@ -214,7 +214,7 @@ def _pct(value) -> str:
 
 
 def cmd_evaluate(args) -> int:
-    from .core.evaluate import ABLATIONS, BASELINES, DEFAULT_RESOLUTIONS, METHODS, evaluate_yaleb
+    from .core.evaluate import ABLATIONS, BASELINES, DEFAULT_RESOLUTIONS, METHODS, NEAR_FRONTAL, evaluate_yaleb
     from .core.frame import format_resolution
     from .core.yale import SUBSET_NAMES
 
@@ -237,14 +237,15 @@ def cmd_evaluate(args) -> int:
     finally:
         bar.close()
     width = max(len(m) for m in methods)
-    header = (f"{'method':{width}} {'size':>6} {'rank-1':>7} {'min':>7} " + " ".join(f"{s:>6}" for s in SUBSET_NAMES)
+    columns = SUBSET_NAMES + (NEAR_FRONTAL,)
+    header = (f"{'method':{width}} {'size':>6} {'rank-1':>7} {'min':>7} " + " ".join(f"{s:>6}" for s in columns)
               + "  regime")
     print(f"protocol {result.protocol}: rank-1 identification, mean over {result.results[0].runs} runs")
     print(header)
     print("-" * len(header))
     for r in result.results:
         print(f"{r.method:{width}} {format_resolution(r.resolution):>6} {_pct(r.rank1):>7} {_pct(r.rank1_min):>7} "
-              + " ".join(f"{_pct(r.subsets[s]):>6}" for s in SUBSET_NAMES) + f"  {r.regime}")
+              + " ".join(f"{_pct(r.subsets.get(s)):>6}" for s in columns) + f"  {r.regime}")
     opened = [r for r in result.results if r.open_set]
     if opened:
         print("open set (SLRFR; half the test subjects not enrolled; thresholds calibrated on training subjects):")

@@ -236,7 +236,7 @@ def _markdown(data, methods, sizes, by, smallest) -> str:
     for m in methods:
         lines.append(f"| {m} | " + " | ".join(_pct(by[(m, s)]["rank1"]) if (m, s) in by else "–" for s in sizes)
                      + " |")
-    subsets = ["S1", "S2", "S3", "S4", "S5"]
+    subsets = ["S1", "S2", "S3", "S4", "S5", "S1-S3"]
     for s in sizes:
         lines += ["", f"## By lighting subset at {s}", "", "| method | rank-1 | min over runs | "
                   + " | ".join(subsets) + " |", "|---|---|---|" + "---|" * len(subsets)]

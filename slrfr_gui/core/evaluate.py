@@ -49,6 +49,8 @@ ABLATIONS = {
 METRIC_ABLATIONS = {"SLRFR -extra-personal": {"extra_weight": 0.0}, "SLRFR -mirror": {"mirror": False}}
 ALL_METHODS = METHODS + BASELINES + tuple(ABLATIONS)
 OPEN_SET_FPIR = (0.01, 0.1)
+#: The probes of S1, S2 and S3 taken together, per run (a key of ``MethodResult.subsets``).
+NEAR_FRONTAL = "S1-S3"
 
 
 @dataclass
@@ -432,13 +434,15 @@ def _run_figures(ranks: np.ndarray, probe_subsets: np.ndarray) -> dict:
     for i, name in enumerate(SUBSET_NAMES):
         sel = probe_subsets == i
         out[name] = float(np.mean(ranks[sel] == 1)) if sel.any() else float("nan")
+    near = probe_subsets <= 2  # the probes of S1-S3 together (the "S1-S3 at 12x10" figure)
+    out[NEAR_FRONTAL] = float(np.mean(ranks[near] == 1)) if near.any() else float("nan")
     return out
 
 
 def _aggregate(method, resolution, per_run: list, regime: str) -> MethodResult:
     rank1 = np.array([r["rank1"] for r in per_run])
     subsets, subsets_min = {}, {}
-    for name in SUBSET_NAMES:
+    for name in SUBSET_NAMES + (NEAR_FRONTAL,):
         vals = np.array([r[name] for r in per_run])
         vals = vals[np.isfinite(vals)]
         subsets[name] = float(vals.mean()) if vals.size else None

@@ -20,12 +20,14 @@ def test_run_figures_and_aggregation_by_hand():
     run2 = _run_figures(np.array([1, 3, 1, 1]), np.array([0, 0, 1, 4]))
     assert run1["rank1"] == 0.5 and run2["rank1"] == 0.75
     assert run1["S1"] == 1.0 and run1["S2"] == 0.0 and np.isnan(run1["S3"])
+    assert run1["S1-S3"] == pytest.approx(2 / 3) and run2["S1-S3"] == pytest.approx(2 / 3)  # pooled, not averaged
     assert run1["cmc"][:5] == [0.5, 0.75, 0.75, 0.75, 1.0]
     result = _aggregate("X", (7, 6), [run1, run2], "")
     assert result.rank1 == pytest.approx(0.625)
     assert result.rank1_min == 0.5
     assert result.subsets["S1"] == pytest.approx(0.75) and result.subsets_min["S1"] == 0.5
     assert result.subsets["S3"] is None
+    assert result.subsets["S1-S3"] == pytest.approx(2 / 3) and result.subsets_min["S1-S3"] == pytest.approx(2 / 3)
     assert result.cmc[1] == pytest.approx(0.75) and result.cmc[2] == pytest.approx((0.75 + 1.0) / 2)
 
 
