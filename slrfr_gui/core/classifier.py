@@ -436,7 +436,7 @@ class SLRFRClassifier(_Base):
         """Features of low-resolution vectors of shape (n, r * c): (phi(x) - mu) @ W, shape (n, p)."""
         vectors = np.asarray(vectors, dtype=np.float64)
         if self.gamma_ == 0.0:
-            vectors = np.log(np.maximum(vectors, 0.0) + LOG_OFFSET)
+            vectors = log_features(vectors)
         elif self.gamma_ != 1.0:
             vectors = np.maximum(vectors, 0.0) ** self.gamma_
         return (vectors - self.pca_mean_) @ self.pca_basis_
@@ -565,6 +565,7 @@ class SLRFRClassifier(_Base):
         self.bases_ = _compact(np.concatenate(bases, axis=1))
         self.basis_offsets_ = offsets.astype(np.int64)
         self._cluster_cache = OrderedDict()
+        self._norm_cache = {}
         self.regime_ = "sparse" if sparse else "nearest-subspace"
         return self
 
@@ -596,6 +597,7 @@ class SLRFRClassifier(_Base):
         self.bases_ = _compact(refs)
         self.dictionaries_ = [refs[:, a:b] for a, b in zip(self.basis_offsets_[:-1], self.basis_offsets_[1:])]
         self._cluster_cache = OrderedDict()
+        self._norm_cache = {}
         self.regime_ = "nearest-reference"
         return self
 
@@ -669,9 +671,12 @@ class SLRFRClassifier(_Base):
             for a, b in zip(self.basis_offsets_[:-1], self.basis_offsets_[1:]):
                 if b > a:
                     out[:, a:b] = np.linalg.qr(transform @ self.bases_[:, a:b].astype(np.float64))[0]
+        norms = self.__dict__.setdefault("_norm_cache", {})
         while cache and sum(v.nbytes for v in cache.values()) + out.nbytes > CLUSTER_CACHE_MB * 1e6:
-            cache.popitem(last=False)
+            norms.pop(cache.popitem(last=False)[0], None)
         cache[cluster] = out
+        if self.relighting == "learned":  # ||T_c a||^2 of every reference, for the nearest-reference distance
+            norms[cluster] = np.einsum("pk,pk->k", out, out, dtype=np.float64)
         return out
 
     def _cluster_residuals(self, z: np.ndarray, cluster: int) -> np.ndarray:
@@ -702,12 +707,14 @@ class SLRFRClassifier(_Base):
     def _reference_residuals(self, z: np.ndarray, cluster: int) -> np.ndarray:
         """||z - T_c a|| for the nearest of each person's references a (the learned relighting)."""
         energy = np.sum(z**2, axis=1)
-        refs = self.cluster_bases(cluster)
+        with _CACHE_LOCK:  # the references and their norms as one consistent pair
+            refs = self._cluster_bases(cluster)
+            norms = self._norm_cache[cluster]
         # ||z - a||^2 = ||a||^2 - 2 z.a + ||z||^2; the last term is the same for every reference,
         # so it is added after the minimum.
         d2 = (z.astype(refs.dtype) @ refs).astype(np.float64, copy=False)
         d2 *= -2.0
-        d2 += self._reference_norms(cluster, refs)[None]
+        d2 += norms[None]
         widths = np.diff(self.basis_offsets_)
         if widths.size and np.all(widths == 1):
             nearest = d2
@@ -723,18 +730,6 @@ class SLRFRClassifier(_Base):
         if self.normalize:
             nearest = nearest / np.maximum(energy, 1e-300)[:, None]
         return np.sqrt(nearest)
-
-    def _reference_norms(self, cluster: int, refs: np.ndarray) -> np.ndarray:
-        """||T_c a||^2 of every whitened reference of ``cluster``, cached with the references they belong to."""
-        with _CACHE_LOCK:
-            cache = self.__dict__.setdefault("_norm_cache", {})
-            entry = cache.get(cluster)
-            if entry is None or entry[0] is not refs:
-                entry = (refs, np.einsum("pk,pk->k", refs, refs, dtype=np.float64))
-                cache[cluster] = entry
-                for key in [k for k, (r, _) in cache.items() if not any(r is v for v in self._cluster_cache.values())]:
-                    del cache[key]  # the references were dropped from their cache: drop their norms too
-            return entry[1]
 
     def reconstruct(self, probe, person_index: int) -> np.ndarray:
         """The probe as person ``person_index``'s dictionary reconstructs it, shape (r, c), grey levels.
@@ -752,13 +747,13 @@ class SLRFRClassifier(_Base):
             refs = self.cluster_bases(cluster)[:, lo:hi].astype(np.float64)
             best = int(np.argmin(np.sum((refs - z[:, None]) ** 2, axis=0)))
             v = self.bases_[:, lo + best].astype(np.float64) + self._shift(cluster)
-            return np.maximum(np.exp(v) - LOG_OFFSET, 0.0).reshape(self.resolution_)
+            return grey_levels(v).reshape(self.resolution_)
         q = self.cluster_bases(cluster)[:, lo:hi].astype(np.float64)
         z = y[0] @ t
         f = np.linalg.solve(t, q @ (q.T @ z))
         v = self.pca_mean_ + self.pca_basis_ @ f
         if self.gamma_ == 0.0:
-            v = np.maximum(np.exp(v) - LOG_OFFSET, 0.0)
+            v = grey_levels(v)
         elif self.gamma_ != 1.0:
             v = np.maximum(v, 0.0) ** (1.0 / self.gamma_)
         return v.reshape(self.resolution_)
@@ -786,6 +781,16 @@ def _compact(bases: np.ndarray) -> np.ndarray:
 
 #: Added to grey levels (in [0, 1]) before the log of ``features="log"``.
 LOG_OFFSET = 0.005
+
+
+def log_features(x) -> np.ndarray:
+    """The learned relighting's features of grey levels ``x`` (any shape): log(max(x, 0) + LOG_OFFSET)."""
+    return np.log(np.maximum(np.asarray(x, dtype=np.float64), 0.0) + LOG_OFFSET)
+
+
+def grey_levels(features) -> np.ndarray:
+    """Grey levels back from log features (the inverse of :func:`log_features`, floored at 0)."""
+    return np.maximum(np.exp(features) - LOG_OFFSET, 0.0)
 #: Probes scored at a time in :meth:`SLRFRClassifier.residuals` (bounds the temporaries).
 _CHUNK = 1024
 #: Gallery faces relit per batch (:meth:`SLRFRClassifier.synthesize`): small enough for the

@@ -203,38 +203,39 @@ def learn_ratio_metric(features, subjects, conditions, gallery_rows, n_clusters:
     g_rows, q_rows = np.array(pairs).T
     # Extra-personal pairs: the same probe light, another subject (never the mirror of the same one).
     n_ids = subjects.max() + 1
-    where = {(int(s), int(c)): i for i, (s, c) in enumerate(zip(subjects, cond_index))}
     originals = n_ids // 2 if mirrored_conditions is not None else n_ids
-    extra = []
+    image_of = np.full((n_ids, len(labels)), -1)
+    image_of[subjects, cond_index] = np.arange(len(subjects))
+    extra_g, extra_q = [], []
     for shift in (1, 5, 11):
-        for g, q in pairs:
-            other = (subjects[q] + shift) % n_ids
-            if other % originals == subjects[q] % originals:
-                continue
-            j = where.get((int(other), int(cond_index[q])))
-            if j is not None:
-                extra.append((g, j))
-    intra_mean, intra_cov = _cluster_moments(features, g_rows, q_rows, cluster, k, None)
+        other = (subjects[q_rows] + shift) % n_ids
+        j = image_of[other, cond_index[q_rows]]
+        keep = (other % originals != subjects[q_rows] % originals) & (j >= 0)
+        extra_g.append(g_rows[keep])
+        extra_q.append(j[keep])
+    extra_g, extra_q = np.concatenate(extra_g), np.concatenate(extra_q)
+    means, intra_cov = _cluster_moments(features, g_rows, q_rows, cluster, k)
+    use_extra = len(extra_g) > 0 and extra_weight > 0
+    if use_extra:
+        _, extra_cov = _cluster_moments(features, extra_g, extra_q, cluster, k, centre=means)
     transforms = []
-    if extra and extra_weight > 0:
-        e_g, e_q = np.array(extra).T
-        _, extra_cov = _cluster_moments(features, e_g, e_q, cluster, k, intra_mean)
     for c in range(k):
         m = whitening(_mixed(intra_cov, c, mix), ridge)
         form = m @ m
-        if extra and extra_weight > 0:
+        if use_extra:
             e = whitening(_mixed(extra_cov, c, mix), ridge)
             form = form - extra_weight * (e @ e)
         w, v = np.linalg.eigh((form + form.T) / 2)
         transforms.append((v * np.sqrt(np.maximum(w, 0.0))) @ v.T)
-    return LightingMetric(tuple(resolution), "log", centres, np.stack(transforms), intra_mean[0], True)
+    return LightingMetric(tuple(resolution), "log", centres, np.stack(transforms), means, True)
 
 
-def _cluster_moments(features, g_rows, q_rows, cluster, k, means, chunk: int = 8192):
-    """Per light cluster of the q rows: the mean of features[q] - features[g] and the covariance of the
-    differences about ``means`` (their own mean if None), accumulated in chunks.
+def _cluster_moments(features, g_rows, q_rows, cluster, k, centre=None, chunk: int = 8192):
+    """Per light cluster of the q rows, the differences d = features[q] - features[g], accumulated in chunks.
 
-    Returns ((means (k, p), pooled mean (p,)), (covariances (k, p, p), counts (k,), pooled (p, p))).
+    Returns the mean of d in each cluster, shape (k, p) (the pooled mean for an
+    empty cluster), and (covariances (k, p, p) of d about ``centre`` (about
+    their own means if None), counts (k,), their pooled covariance (p, p)).
     """
     p = features.shape[1]
     total = np.zeros((k, p))
@@ -249,17 +250,15 @@ def _cluster_moments(features, g_rows, q_rows, cluster, k, means, chunk: int = 8
             total[j] += dj.sum(axis=0)
             second[j] += dj.T @ dj
             counts[j] += len(dj)
-    pooled_mean = total.sum(axis=0) / counts.sum()
-    own = np.where(counts[:, None] > 0, total / np.maximum(counts[:, None], 1), pooled_mean)
-    centre = own if means is None else means[0]
-    covs = np.empty((k, p, p))
-    for j in range(k):
-        m, mu = total[j] / max(counts[j], 1), centre[j]
-        covs[j] = second[j] / max(counts[j], 1) - np.outer(m, mu) - np.outer(mu, m) + np.outer(mu, mu)
-        if counts[j] == 0:
-            covs[j] = 0.0
+    n = np.maximum(counts, 1)[:, None]
+    means = np.where(counts[:, None] > 0, total / n, total.sum(axis=0) / counts.sum())
+    centre = means if centre is None else centre
+    mean = total / n  # E[d d'] - E[d] mu' - mu E[d]' + mu mu' is the covariance about mu
+    covs = (second / n[:, :, None] - np.einsum("ki,kj->kij", mean, centre) - np.einsum("ki,kj->kij", centre, mean)
+            + np.einsum("ki,kj->kij", centre, centre))
+    covs[counts == 0] = 0.0
     pooled = np.tensordot(counts, covs, axes=1) / counts.sum()
-    return (own, pooled_mean), (covs, counts, pooled)
+    return means, (covs, counts, pooled)
 
 
 def _mixed(moments, c, mix):

@@ -102,6 +102,24 @@ def shipped_metric(resolution, features: str = "sqrt"):
     return _expand_cached(str(path), key, tuple(resolution), features)
 
 
+def shipped_relighting(resolution):
+    """The shipped learned relighting's mean log ratios for ``resolution``, shape (n_clusters, rows * columns),
+    float32, or None if none ships; reads no transform (cheap enough for a preview).
+
+    Raises
+    ------
+    ResourceError
+        The resource file is damaged.
+    """
+    from .resources import resource_path
+
+    try:
+        path = resource_path(FILE_NAME)
+    except ResourceError:
+        return None
+    return _load(str(path)).get(f"log_{format_resolution(resolution)}__means")
+
+
 @functools.lru_cache(maxsize=64)
 def _expand_cached(path, key, resolution, features):
     arrays = _load(path)

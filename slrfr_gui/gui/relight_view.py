@@ -11,9 +11,9 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..core.facemodel import default_face_model
-from ..core.classifier import LOG_OFFSET
+from ..core.classifier import grey_levels, log_features
 from ..core.frame import FRAME_SHAPE, degrade, format_resolution
-from ..core.lighting_resources import shipped_metric
+from ..core.lighting_resources import shipped_relighting
 from ..core.relight import POINTS_OF_LIGHT_DEG, Relighting, points_of_light, relight
 from .common import light_arrow, palette_colours
 
@@ -138,20 +138,19 @@ class RelightView(QWidget):
 
     def _show_learned(self, res) -> None:
         """The input at probe size relit to some of the learned relighting's light clusters: exp(log(x + e) + mu_c) - e."""
-        metric = shipped_metric(res, "log")
-        if metric is None or metric.means is None:
+        means = shipped_relighting(res)
+        if means is None:
             for j in range(LEARNED_SHOWN):
                 self.items[f"learned{j}"].clear()
                 self.labels[f"learned{j}"].setText("")
             self.labels["learned0"].setText(f"learned: none for {format_resolution(res)}")
             return
         lr = degrade(self.result.image, res)
-        log_face = np.log(np.maximum(lr, 0.0) + LOG_OFFSET).ravel()
-        order = np.argsort(np.linalg.norm(metric.means, axis=1))
+        log_face = log_features(lr).ravel()
+        order = np.argsort(np.linalg.norm(means, axis=1))
         picks = order[np.linspace(0, len(order) - 1, LEARNED_SHOWN).round().astype(int)]
         for j, c in enumerate(picks):
-            relit = np.exp(log_face + metric.means[c]) - LOG_OFFSET
-            self._set(f"learned{j}", np.clip(relit, 0.0, 1.0).reshape(res))
+            self._set(f"learned{j}", np.minimum(grey_levels(log_face + means[c]), 1.0).reshape(res))
             self.labels[f"learned{j}"].setText(f"learned c{c + 1}")  # short: wider labels squeeze the columns
 
     def lr_shapes(self) -> list[tuple[int, int]]:
