@@ -189,6 +189,8 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
     if n_subjects != 38:
         notes.append(f"{n_subjects} subjects, not 38: a reduced version of the protocol, not comparable with"
                      " the full benchmark's figures")
+    if yale.resized:
+        notes.append(f"{yale.resized} image(s) were not 192x168 and were resized to it before the protocol's crop")
     fold_list = folds(yale.subjects)
     total = len(fold_list) * len(directions)
     # per (method, resolution): list of per-run dicts

@@ -18,7 +18,9 @@ from .errors import DataSetError, ImageReadError
 from .frame import yale_crop
 from .imageio import read_grey
 
-_NAME_RE = re.compile(r"^yaleB(\d{2})_P00A([+-]\d{3})E([+-]\d{2})\.pgm$")
+_NAME_RE = re.compile(r"^yaleB(\d{2,3})_P00A([+-]\d{3})E([+-]\d{2})\.(?:pgm|png|tiff?|bmp)$")
+#: The cropped images' size, rows x columns; other sizes are resized to it first (another face set in this layout).
+CROPPED_SHAPE = (192, 168)
 
 #: Upper bounds of the lighting subsets S1..S4 on theta (degrees); S5 is above.
 SUBSET_BOUNDS = (12.0, 25.5, 52.0, 77.5)
@@ -26,7 +28,11 @@ SUBSET_NAMES = ("S1", "S2", "S3", "S4", "S5")
 
 
 def parse_name(name: str):
-    """``"yaleB01_P00A-005E+10.pgm"`` -> ``(1, -5, 10)``, or None if not a protocol image."""
+    """``"yaleB01_P00A-005E+10.pgm"`` -> ``(1, -5, 10)``, or None if not a protocol image.
+
+    Also accepts three-digit subject numbers and ``.png``, ``.tif``, ``.tiff``
+    and ``.bmp`` files, so another face set can be laid out the same way.
+    """
     match = _NAME_RE.match(name)
     if not match:
         return None
@@ -81,6 +87,8 @@ class YaleB:
     paths : list of Path
     skipped : list of (Path, str)
         Files in the subject folders that are not protocol images, with the reason.
+    resized : int
+        How many images were not 192 x 168 and were resized to it before the crop.
     """
 
     images: np.ndarray
@@ -89,6 +97,7 @@ class YaleB:
     elevation: np.ndarray
     paths: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    resized: int = 0
 
     @property
     def lights(self) -> np.ndarray:
@@ -105,7 +114,7 @@ class YaleB:
         mask = np.asarray(mask, dtype=bool)
         return YaleB(
             self.images[mask], self.subjects[mask], self.azimuth[mask], self.elevation[mask],
-            [p for p, m in zip(self.paths, mask) if m], list(self.skipped),
+            [p for p, m in zip(self.paths, mask) if m], list(self.skipped), self.resized,
         )
 
 
@@ -150,7 +159,10 @@ def load_yale(root: str | os.PathLike, subjects=None, progress=None) -> YaleB:
 
     Only files named ``yaleBxx_P00A{+|-}aaaE{+|-}ee.pgm`` are protocol images;
     everything else (``.pgm.bad``, ``_Ambient.pgm``, ``.info``, ``WS_FTP.LOG``,
-    ``DEADJOE``) is listed in ``skipped``.
+    ``DEADJOE``) is listed in ``skipped``. An image of another size than
+    192 x 168 (another face set laid out the same way) is first resized to it
+    (area interpolation when shrinking, bicubic when enlarging) and counted in
+    ``resized``.
 
     Parameters
     ----------
@@ -168,9 +180,13 @@ def load_yale(root: str | os.PathLike, subjects=None, progress=None) -> YaleB:
     root = Path(root)
     entries, skipped = _protocol_entries(root, None if subjects is None else {int(s) for s in subjects})
     images = np.empty((len(entries), 48, 40))
+    resized = 0
     for i, (path, _) in enumerate(entries):
         try:
-            images[i] = yale_crop(read_grey(path))
+            image = read_grey(path)
+            if image.shape != CROPPED_SHAPE:
+                image, resized = _to_cropped_shape(image), resized + 1
+            images[i] = yale_crop(image)
         except ValueError as exc:
             raise DataSetError(f"{path}: {exc}") from None
         except ImageReadError as exc:
@@ -178,7 +194,14 @@ def load_yale(root: str | os.PathLike, subjects=None, progress=None) -> YaleB:
         if progress is not None:
             progress(i + 1, len(entries))
     parsed = np.array([p for _, p in entries], dtype=int)
-    return YaleB(images, parsed[:, 0], parsed[:, 1], parsed[:, 2], [p for p, _ in entries], skipped)
+    return YaleB(images, parsed[:, 0], parsed[:, 1], parsed[:, 2], [p for p, _ in entries], skipped, resized)
+
+
+def _to_cropped_shape(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    shrink = image.shape[0] >= CROPPED_SHAPE[0] and image.shape[1] >= CROPPED_SHAPE[1]
+    return cv2.resize(image, CROPPED_SHAPE[::-1], interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
 
 
 def training_faces_2x(yale: YaleB, max_subset: int = 2) -> np.ndarray:

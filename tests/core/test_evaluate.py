@@ -52,6 +52,26 @@ def test_loader_skips_the_quirks(yale_dir):
     assert yale.images.shape[1:] == (48, 40) and len(yale.images) == 60  # 64 less four damaged
 
 
+def test_loader_reads_another_face_set_in_the_same_layout(tmp_path):
+    """Three-digit subjects, PNG files and another image size: resized to 192x168, then the protocol's crop."""
+    from PIL import Image
+
+    from slrfr_gui.core.frame import yale_crop
+
+    rows, cols = np.mgrid[0:192, 0:168]
+    full = 0.2 + 0.6 * (rows / 191.0) * (cols / 167.0)  # smooth, so resizing down and back up changes little
+    folder = tmp_path / "set" / "yaleB101"
+    folder.mkdir(parents=True)
+    small = Image.fromarray(np.round(full * 255).astype(np.uint8)).resize((84, 96), Image.BOX)
+    small.save(folder / "yaleB101_P00A+000E+00.png")
+    Image.fromarray(np.round(full * 255).astype(np.uint8)).save(folder / "yaleB101_P00A+010E+00.pgm")
+    yale = load_yale(tmp_path / "set")
+    assert list(yale.subjects) == [101, 101] and list(yale.azimuth) == [0, 10]
+    assert yale.resized == 1 and yale.select([True, False]).resized == 1
+    np.testing.assert_allclose(yale.images[0], yale_crop(full), atol=0.01)
+    np.testing.assert_allclose(yale.images[1], yale_crop(full), atol=0.5 / 255)
+
+
 def test_evaluate_on_four_subjects_matches_an_independent_computation(yale_dir):
     """With two gallery persons, LR-PCA is plain nearest neighbour on the degraded images."""
     yale = load_yale(yale_dir, subjects=[1, 2, 3, 4])
