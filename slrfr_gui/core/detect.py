@@ -351,12 +351,22 @@ def _template_candidates(image, template, min_width, max_width, per_level, ncc_t
     t_rows, t_cols = template.shape
     out = []
     s = min_width / COLS
+    # Every level is at most this fraction of the image; in a large photo the levels are taken
+    # from one copy at that size, not each from the full image (seconds at 8000 x 8000).
+    base, f_base = image, 1.0
+    if (t_cols / COLS) / s < 0.5:
+        f_base = (t_cols / COLS) / s
+        base = cv2.resize(image, (int(round(cols * f_base)), int(round(rows * f_base))), interpolation=cv2.INTER_AREA)
+        yield
     while s <= max_width / COLS * 1.0001:
         f = (t_cols / COLS) / s
         size = (int(round(cols * f)), int(round(rows * f)))
         if size[0] < t_cols or size[1] < t_rows:
             break
-        level = cv2.resize(image, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+        if size == base.shape[::-1]:
+            level = base
+        else:
+            level = cv2.resize(base, size, interpolation=cv2.INTER_AREA if f < f_base else cv2.INTER_LINEAR)
         yield
         ncc = np.empty((size[1] - t_rows + 1, size[0] - t_cols + 1), np.float32)
         for r0, r1 in _bands(size[1], t_rows, size[0]):
@@ -449,7 +459,8 @@ def _inside(det: Detection, other: Detection) -> bool:
 
 def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model: FaceModel | None = None,
                  min_width: float = MIN_FACE_WIDTH, max_width: float | None = None, max_faces: int = 20,
-                 use_haar: bool = True, per_level: int = 3, threshold: float | None = None) -> list[Detection]:
+                 use_haar: bool = True, per_level: int = 3, threshold: float | None = None,
+                 should_stop=None) -> list[Detection]:
     """Find every face in a frame.
 
     Parameters
@@ -470,6 +481,8 @@ def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model:
         Candidates taken per scale of the template search.
     threshold : float, optional
         Verifier threshold; the detector's own by default.
+    should_stop : callable() -> bool, optional
+        Checked between work units (a few milliseconds each).
 
     Returns
     -------
@@ -480,9 +493,11 @@ def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model:
     ------
     ValueError
         ``image`` is not a 2-D array of finite grey levels.
+    Cancelled
+        ``should_stop()`` returned True.
     """
     return run_steps(search_steps(image, detector, model, min_width, max_width, max_faces, use_haar, per_level,
-                                  threshold))
+                                  threshold), should_stop)
 
 
 def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model: FaceModel | None = None,
