@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .errors import Cancelled
 from .facemodel import FaceModel, default_face_model
 from .frame import FRAME_SHAPE
 
@@ -257,13 +258,22 @@ def refine(image: np.ndarray, start: Placement, space: FaceSpace | None = None, 
     return run_steps(refine_steps(image, start, space, rounds, rotate))
 
 
-def run_steps(steps):
-    """Run a generator of work units (see :func:`refine_steps`) to its end; its return value."""
+def run_steps(steps, should_stop=None):
+    """Run a generator of work units (see :func:`refine_steps`) to its end; its return value.
+
+    Raises
+    ------
+    Cancelled
+        ``should_stop()`` returned True between two work units.
+    """
     while True:
         try:
             next(steps)
         except StopIteration as done:
             return done.value
+        if should_stop is not None and should_stop():
+            steps.close()
+            raise Cancelled("the face search was stopped")
 
 
 def refine_steps(image: np.ndarray, start: Placement, space: FaceSpace | None = None, rounds: int = 3,

@@ -72,7 +72,8 @@ def parse_eyes(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
     return left, right
 
 
-def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, model=None) -> FaceSearch:
+def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, model=None,
+               should_stop=None) -> FaceSearch:
     """Find the faces of an image and bring each into the canonical frame.
 
     Parameters
@@ -86,6 +87,8 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
         by one face as crops, and detects faces in the others.
     eyes : ((float, float), (float, float)), optional
         Eye centres placed by hand (image-left, image-right); overrides ``mode``.
+    should_stop : callable() -> bool, optional
+        Checked between the detector's work units (a search of a large photo takes seconds).
 
     Returns
     -------
@@ -96,6 +99,8 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
     ------
     ValueError
         Unknown mode, or eye positions that coincide or lie outside the image.
+    Cancelled
+        ``should_stop()`` returned True during the search.
     """
     image = np.asarray(image, dtype=np.float64)
     rows, cols = image.shape
@@ -116,7 +121,7 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
                                    "pixels)")
     from .detect import detect_faces
 
-    found = detect_faces(image, detector=detector, model=model)
+    found = detect_faces(image, detector=detector, model=model, should_stop=should_stop)
     if mode == "auto" and found and found[0].width >= CROP_FRACTION * cols and len(found) == 1:
         return FaceSearch([whole], "taken as a crop in the canonical frame (one face fills the image)")
     faces = [FoundFace(align(image, d.placement), d.box, "detected", d.placement.eyes(model), d.score)
@@ -125,6 +130,12 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
         return FaceSearch([], "no face found; place the eye centres by hand (--eyes LX,LY,RX,RY, or two "
                               "clicks in the window)")
     return FaceSearch(faces, f"{len(faces)} face{'s' if len(faces) != 1 else ''} detected")
+
+
+def needs_search(shape, mode: str = "auto", eyes=None) -> bool:
+    """Whether :func:`find_faces` would run the detector on an image of ``shape`` (rows, columns):
+    the part that can take seconds, worth running off an interactive thread."""
+    return eyes is None and (mode == "detect" or (mode == "auto" and min(shape[:2]) >= SMALL_IMAGE))
 
 
 def aligned_size_note(face: FoundFace) -> str:

@@ -32,7 +32,7 @@ from ..core.batch import identify_files, probe_files, write_csv
 from ..core.classifier import SLRFRClassifier
 from ..core.outdoor import make_classifier
 from ..core.errors import SLRFRError
-from ..core.faces import find_faces
+from ..core.faces import find_faces, needs_search
 from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem, upsampling_warning
 from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
     identified = Signal(list)
     batch_done = Signal()
     task_failed = Signal(str)
+    probe_searched = Signal()  # a search for the probe's face (in a worker) ended, found or not
     warned = Signal(str)  # a warning the user should read (also on the status bar)
 
     def __init__(self):
@@ -147,6 +148,8 @@ class MainWindow(QMainWindow):
         self.stale: set = set()
         self.model_thumbnails: dict[str, np.ndarray] = {}
         self.task: Task | None = None
+        self.probe_task: Task | None = None  # the search for the current probe's face, if one runs
+        self.probe_tasks: set = set()  # every probe search still running, superseded ones too
         self.probe_image: np.ndarray | None = None  # the aligned face that is identified
         self.probe_given: np.ndarray | None = None  # the image as given
         self.probe_source = ""
@@ -332,6 +335,10 @@ class MainWindow(QMainWindow):
 
     def busy(self) -> bool:
         return self.task is not None and self.task.is_running()
+
+    def probe_searching(self) -> bool:
+        """True while the current probe's face is being searched for in a worker."""
+        return self.probe_task is not None and self.probe_task.is_running()
 
     def _update_state(self):
         busy = self.busy()
@@ -645,7 +652,13 @@ class MainWindow(QMainWindow):
         return self.set_probe_image(image, str(path))
 
     def set_probe_image(self, image: np.ndarray, source: str = "", eyes=None) -> bool:
-        """Find the face of a probe image (or use the eye centres given or remembered), show it, identify it."""
+        """Find the face of a probe image (or use the eye centres given or remembered), show it, identify it.
+
+        A photo's face is searched for in a worker (seconds for a large photo; the window stays
+        live, and a newer probe supersedes it): the image is shown at once, the face and the
+        ranking when ``probe_searched`` is emitted. Returns False when the image cannot be a probe.
+        """
+        self._stop_probe_search()
         problem = probe_problem(image)
         if problem:
             self._clear_probe()
@@ -655,12 +668,55 @@ class MainWindow(QMainWindow):
         image = np.asarray(image, dtype=np.float64)
         if eyes is None and source:
             eyes = self.eye_memory.get(source)
+        if needs_search(image.shape, eyes=eyes):
+            self._search_probe(image, source)
+            return True
         try:
             search = find_faces(image, eyes=eyes)
         except ValueError as exc:
             self.probe_failure = (source, str(exc))
             self._on_error(f"{source or 'The probe'}: {exc}", "")
             return False
+        self._show_search(image, source, search)
+        return True
+
+    def _search_probe(self, image: np.ndarray, source: str) -> None:
+        self._clear_probe()
+        self.probe_given, self.probe_source, self.probe_note = image, source, "finding the face…"
+        self._show_probe()
+        message = f"Finding the face in {source or 'the probe'} ({image.shape[1]}x{image.shape[0]})…"
+        self.results.verdict.setText(message)
+        self.results.btn_eyes.setEnabled(True)  # two clicks need not wait for the search
+        self.statusBar().showMessage(message)
+        task = Task(lambda progress, stop: find_faces(image, should_stop=stop), "probe search", self)
+        task.returned.connect(lambda search: self._show_search(image, source, search)
+                              if self.probe_task is task else None)
+        task.errored.connect(lambda message, details: self._probe_search_failed(source, message, details)
+                             if self.probe_task is task else None)
+        task.finished.connect(lambda: self._probe_search_ended(task))
+        self.probe_task = task
+        self.probe_tasks.add(task)
+        task.start()
+
+    def _probe_search_failed(self, source: str, message: str, details: str) -> None:
+        self.probe_failure = (source, message)
+        self.results.verdict.setText(f"<b>No face found</b> in {source or 'the probe'}: {message}")
+        self._on_error(f"{source or 'The probe'}: {message}", details)
+
+    def _probe_search_ended(self, task: Task) -> None:
+        self.probe_tasks.discard(task)
+        if self.probe_task is task:
+            self.probe_task = None
+            self.probe_searched.emit()
+        task.deleteLater()
+
+    def _stop_probe_search(self) -> None:
+        """Let a running search for an earlier probe's face end unseen."""
+        if self.probe_task is not None:
+            self.probe_task.cancel()
+            self.probe_task = None
+
+    def _show_search(self, image: np.ndarray, source: str, search) -> None:
         self.probe_failure = None if search.faces else (source, f"no face found ({search.note})")
         self.probe_given, self.probe_source, self.probe_note = image, source, search.note
         self.probe_image = search.faces[0].aligned if search.faces else None
@@ -670,10 +726,11 @@ class MainWindow(QMainWindow):
         if self.probe_image is None:
             self.results.verdict.setText(f"<b>No face found</b> in {source or 'the probe'}: use Place eyes… "
                                          "to click the two eye centres.")
-        return True
+        self.statusBar().showMessage(f"{source or 'The probe'}: {search.note}.")
 
     def _clear_probe(self):
         """Forget the current probe, so nothing shown belongs to an image that failed to load."""
+        self._stop_probe_search()
         self.probe_given = self.probe_image = None
         self.probe_failure = None
         self.probe_source = self.probe_note = ""
@@ -935,6 +992,10 @@ class MainWindow(QMainWindow):
             return
         self.camera_view.stop()
         self.close_timed_out = False
+        self._stop_probe_search()
+        for task in list(self.probe_tasks):
+            task.cancel()
+            task.wait(10_000)
         if self.busy():
             self.task.cancel()
             if not self.task.wait(10_000):
@@ -1173,7 +1234,7 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     def finish():
         if status["finished"]:
             return
-        if args.screenshot is not None and camera_waits():
+        if args.screenshot is not None and (camera_waits() or window.probe_searching()):
             QTimer.singleShot(100, finish)
             return
         status["finished"] = True

@@ -33,3 +33,23 @@ def test_pasted_yale_faces_are_found_aligned_and_identified(yale_dir):
     assert result["found_within_5px"] >= 0.9
     assert result["found_and_aligned"] >= 0.8
     assert result["identified"] >= 0.85
+
+
+def test_a_face_in_a_large_photo_is_found_and_a_search_can_be_stopped(yale_dir):
+    """Above about 3,000 pixels the template pyramid is taken from one reduced copy of the photo."""
+    import cv2
+    import pytest
+
+    from slrfr_gui.core.errors import Cancelled
+    from slrfr_gui.core.faces import find_faces
+    from slrfr_gui.core.imageio import read_grey
+
+    face = read_grey(yale_dir / "yaleB30" / "yaleB30_P00A+000E+00.pgm")  # 192 x 168, the face fills it
+    photo = np.clip(0.45 + 0.05 * np.random.default_rng(0).standard_normal((3000, 4000)), 0, 1)
+    photo[1100:1100 + 768, 1700:1700 + 672] = cv2.resize(face, (672, 768), interpolation=cv2.INTER_CUBIC)
+    found = detect_faces(photo)
+    assert found, "no face found in the 4000 x 3000 photo"
+    x, y, w, h = found[0].box
+    assert abs((x + w / 2) - (1700 + 336)) < 60 and 300 < w < 800  # the pasted face, at its size
+    with pytest.raises(Cancelled):
+        find_faces(photo, should_stop=lambda: True)

@@ -354,7 +354,9 @@ def test_probe_photo_face_found_or_placed_by_eyes(window, qtbot, synthetic_galle
     train(window, qtbot)
     rng = np.random.default_rng(0)
     photo = np.clip(0.5 + 0.1 * rng.standard_normal((300, 400)), 0, 1)
-    assert window.set_probe_image(photo, "photo.png")
+    with qtbot.waitSignal(window.probe_searched, timeout=30_000):
+        assert window.set_probe_image(photo, "photo.png")
+        assert window.probe_searching() and "Finding the face" in window.results.verdict.text()
     assert window.probe_image is None and "No face found" in window.results.verdict.text()
     # Put person3's face into the photo at twice the frame size, and click its eyes.
     import cv2
@@ -429,6 +431,25 @@ def test_camera_buttons_and_a_source_without_frames(qtbot, tmp_path, synthetic_g
     view.start(str(junk))
     qtbot.waitUntil(lambda: "no image that can be read" in view.status.text(), timeout=20_000)
     assert view.stop()  # returns promptly, no abort
+
+
+def test_a_newer_probe_supersedes_a_photo_still_searched(window, qtbot, synthetic_gallery):
+    """The search for a photo's face runs in a worker; a probe given meanwhile wins, and closing waits for it."""
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    photo = np.clip(0.5 + 0.1 * np.random.default_rng(1).standard_normal((900, 1200)), 0, 1)
+    assert window.set_probe_image(photo, "photo.png")
+    searching = next(iter(window.probe_tasks))
+    assert window.probe_searching() and window.probe_given.shape == photo.shape
+    window.set_probe_image(probes["person2"], "crop.png")  # 48x40: taken as a crop at once
+    assert not window.probe_searching() and window.result.ranked[0][0] == "person2"
+    qtbot.waitUntil(lambda: searching not in window.probe_tasks, timeout=30_000)
+    assert window.probe_source == "crop.png" and window.result.ranked[0][0] == "person2"
+    assert window.probe_failure is None
+    window.set_probe_image(photo, "photo.png")
+    window.close()  # cancels the search and waits for its thread
+    assert all(task.wait(0) for task in window.probe_tasks)  # every search thread has ended
 
 
 def test_coinciding_eyes_are_reported_not_raised(window, qtbot, synthetic_gallery):
