@@ -683,7 +683,6 @@ class MainWindow(QMainWindow):
     def _search_probe(self, image: np.ndarray, source: str) -> None:
         self._clear_probe()
         self.probe_given, self.probe_source, self.probe_note = image, source, "finding the face…"
-        self._show_probe()
         message = f"Finding the face in {source or 'the probe'} ({image.shape[1]}x{image.shape[0]})…"
         self.results.verdict.setText(message)
         self.results.btn_eyes.setEnabled(True)  # two clicks need not wait for the search
@@ -696,6 +695,7 @@ class MainWindow(QMainWindow):
         task.finished.connect(lambda: self._probe_search_ended(task))
         self.probe_task = task
         self.probe_tasks.add(task)
+        self._show_probe(searching=True)
         task.start()
 
     def _probe_search_failed(self, source: str, message: str, details: str) -> None:
@@ -741,8 +741,8 @@ class MainWindow(QMainWindow):
         self.result = None
         self.results.show_result(None)
 
-    def _show_probe(self):
-        self.results.show_probe(self.probe_given, self.probe_image, self.resolution, self.probe_note)
+    def _show_probe(self, searching: bool = False):
+        self.results.show_probe(self.probe_given, self.probe_image, self.resolution, self.probe_note, searching)
 
     def place_eyes(self, eyes=None) -> bool:
         """Align the current probe by two eye centres (asked for with two clicks when not given)."""

@@ -178,15 +178,17 @@ class ResultsPanel(QWidget):
         self.set_threshold(0.8)
 
     # --------------------------------------------------------------- probe
-    def show_probe(self, given: np.ndarray | None, aligned: np.ndarray | None, resolution, note: str = "") -> None:
-        """Show the probe as given, aligned in the canonical frame, and at ``resolution``."""
+    def show_probe(self, given: np.ndarray | None, aligned: np.ndarray | None, resolution, note: str = "",
+                   searching: bool = False) -> None:
+        """Show the probe as given, aligned in the canonical frame, and at ``resolution``
+        (``searching``: its face is still being looked for)."""
         if given is None:
             return
         self.given.setPixmap(fit_pixmap(given, 116, 136))
         self.probe_note.setText(note)
         if aligned is None:
             self.aligned.clear()
-            self.aligned.setText("no face found:\nPlace eyes…")
+            self.aligned.setText("searching…" if searching else "no face found:\nPlace eyes…")
             self.lowres.clear()
             return
         self.aligned.setPixmap(fit_pixmap(aligned, 116, 136))

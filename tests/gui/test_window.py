@@ -357,7 +357,9 @@ def test_probe_photo_face_found_or_placed_by_eyes(window, qtbot, synthetic_galle
     with qtbot.waitSignal(window.probe_searched, timeout=30_000):
         assert window.set_probe_image(photo, "photo.png")
         assert window.probe_searching() and "Finding the face" in window.results.verdict.text()
+        assert window.results.aligned.text() == "searching…"
     assert window.probe_image is None and "No face found" in window.results.verdict.text()
+    assert "no face found" in window.results.aligned.text()
     # Put person3's face into the photo at twice the frame size, and click its eyes.
     import cv2
 
