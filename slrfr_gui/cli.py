@@ -164,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         "identify", help="rank the enrolled persons for the faces in probe images or a camera",
         description="Print, for each face of each probe (or of each camera frame), the ranked persons with their "
                     "residuals (smaller is better). Faces are found and aligned in the canonical frame at their own "
-                    "resolution; small images and images one face fills are taken as crops (the output says which).",
+                    "resolution; small images, images one face fills, and frame-shaped images up to 400 pixels "
+                    "where no face is detected are taken as crops (the output says which).",
     )
     idf.add_argument("model", type=Path, metavar="MODEL_FILE", help="model file written by 'slrfr enroll'")
     idf.add_argument("probes", type=Path, nargs="*", metavar="PROBE", help="probe image files")

@@ -60,6 +60,13 @@ def test_find_faces_modes():
     blank = np.full((300, 400), 0.5)
     search = find_faces(blank)
     assert search.faces == [] and "no face found" in search.note
+    # Shaped like the frame and at most 400 pixels: taken as a crop when no face is detected, and said so;
+    # larger, or another shape, or in "detect" mode: no face.
+    for shape, crop in (((192, 168), True), ((400, 300), True), ((480, 400), False), ((150, 160), False)):
+        search = find_faces(np.full(shape, 0.5))
+        assert (len(search.faces) == 1) == crop, shape
+        assert ("taken as a crop" in search.note) == crop and ("no face" in search.note)
+    assert find_faces(np.full((192, 168), 0.5), mode="detect").faces == []
     big = rng.random((300, 400))
     eyes = ((180.0, 120.0), (230.0, 121.0))
     search = find_faces(big, eyes=eyes)
