@@ -49,6 +49,8 @@ ABLATIONS = {
 METRIC_ABLATIONS = {"SLRFR -extra-personal": {"extra_weight": 0.0}, "SLRFR -mirror": {"mirror": False}}
 ALL_METHODS = METHODS + BASELINES + tuple(ABLATIONS)
 OPEN_SET_FPIR = (0.01, 0.1)
+#: The open-set test needs this many subjects in each fold half (half enrolled, the ratio needs two named).
+OPEN_SET_MIN_HALF = 3
 #: The probes of S1, S2 and S3 taken together, per run (a key of ``MethodResult.subsets``).
 NEAR_FRONTAL = "S1-S3"
 
@@ -192,6 +194,11 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
     if yale.resized:
         notes.append(f"{yale.resized} image(s) were not 192x168 and were resized to it before the protocol's crop")
     fold_list = folds(yale.subjects)
+    if open_set and min(len(a) for a, _ in fold_list) < OPEN_SET_MIN_HALF:
+        notes.append(f"open set skipped: it needs at least {OPEN_SET_MIN_HALF} subjects in each half (half of them"
+                     " enrolled, at least two of them named), and this set has"
+                     f" {min(len(a) for a, _ in fold_list)}")
+        open_set = False
     total = len(fold_list) * len(directions)
     # per (method, resolution): list of per-run dicts
     runs = {(m, r): [] for m in methods for r in resolutions}
@@ -241,6 +248,10 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
             for r in resolutions:
                 thresholds[r] = _calibrate_open_set(train, train_synth[kind], r, model, variants["SLRFR"],
                                                     metrics.get(("SLRFR", r)))
+            if any(t is None for t in thresholds.values()):
+                notes.append(f"fold {fold_no}: open set skipped: no gallery light has two or more enrolled training"
+                             " subjects to calibrate the threshold on")
+                thresholds = {}
             stage["open_set"] = stage.get("open_set", 0.0) + time.perf_counter() - t0
         train_faces = train.images
 
@@ -248,9 +259,18 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
         for g in directions:
             if should_stop is not None and should_stop():
                 raise Cancelled("evaluation was cancelled")
-            gal = np.array([i for i, d in enumerate(test_dirs) if d == g])
+            gal = np.array([i for i, d in enumerate(test_dirs) if d == g], dtype=int)
             gal_subjects = test.subjects[gal]
             missing = sorted(set(test_ids.tolist()) - set(gal_subjects.tolist()))
+            if len(set(gal_subjects.tolist())) < 2:
+                notes.append(
+                    f"fold {fold_no}, gallery A{g[0]:+04d}E{g[1]:+03d}: fewer than two test subjects have a usable"
+                    " image under this light; the run is left out"
+                )
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+                continue
             if missing:
                 notes.append(
                     f"fold {fold_no}, gallery A{g[0]:+04d}E{g[1]:+03d}: no usable image of subject(s) "
@@ -287,7 +307,7 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
                     stage["identify"] += t2 - t1
                     ranks = true_ranks(res, clf.classes_, truth)
                     runs[(method, r)].append(_run_figures(ranks, probe_subsets))
-                if thresholds:
+                if thresholds and len(np.unique(gal_subjects)[::2]) >= 2:
                     open_runs[r].append(_open_set_run(test, gal, probes_idx, lr_images[r], r, model,
                                                       variants["SLRFR"], metrics.get(("SLRFR", r)),
                                                       synthesized[_kind(variants["SLRFR"])], thresholds[r]))
@@ -375,12 +395,13 @@ def _open_set_scores(clf, lr_probes, truth):
     return scores, mated, correct
 
 
-def _calibrate_open_set(train: YaleB, synthesis, resolution, model, params, metric) -> dict:
+def _calibrate_open_set(train: YaleB, synthesis, resolution, model, params, metric) -> dict | None:
     """Thresholds for each FPIR in :data:`OPEN_SET_FPIR`, on the training subjects only.
 
     Half the training subjects (every other one) are enrolled from one image
     each under a gallery direction; all other training images are probes;
-    the thresholds keep the strangers' acceptance at each FPIR.
+    the thresholds keep the strangers' acceptance at each FPIR. None when no
+    gallery direction has two enrolled subjects (too few training subjects).
     """
     from .openset import threshold_at_fpir
 
@@ -401,6 +422,8 @@ def _calibrate_open_set(train: YaleB, synthesis, resolution, model, params, metr
         probes = np.setdiff1d(np.arange(len(train.images)), gal)
         scores, mated, _ = _open_set_scores(clf, lr[probes], train.subjects[probes])
         nonmated.append(scores[~mated])
+    if not nonmated:
+        return None
     nonmated = np.concatenate(nonmated)
     return {fpir: threshold_at_fpir(nonmated, fpir) for fpir in OPEN_SET_FPIR}
 

@@ -97,6 +97,18 @@ def test_evaluate_on_four_subjects_matches_an_independent_computation(yale_dir):
     assert slrfr.cmc[1] == pytest.approx(1.0)
 
 
+def test_evaluate_on_few_subjects_or_a_missing_gallery_light_skips_with_notes(yale_dir):
+    """Four subjects are too few for the open set; a light no test subject has leaves its run out."""
+    yale = load_yale(yale_dir, subjects=[1, 2, 3, 4])
+    result = evaluate_yaleb(yale, resolutions=[(7, 6)], methods=["SLRFR"], open_set=True)
+    assert result.results[0].runs == 38 and not result.results[0].open_set
+    assert any("open set skipped" in n for n in result.notes)
+    gone = np.isin(yale.subjects, [3, 4]) & (yale.azimuth == -10) & (yale.elevation == 0)
+    result = evaluate_yaleb(yale.select(~gone), resolutions=[(7, 6)], methods=["SLRFR"])
+    assert result.results[0].runs == 37
+    assert any("A-010E+00: fewer than two test subjects" in n for n in result.notes)
+
+
 def test_evaluate_rejects_unknown_protocol_and_method(tmp_path):
     with pytest.raises(ValueError, match="protocol"):
         evaluate_yaleb(tmp_path, protocol="nope")
