@@ -335,6 +335,10 @@ def cmd_enroll(args) -> int:
     save_model(clf, args.output, thumbnails=thumbs)
     print(f"enrolled {len(clf.classes_)} persons from {len(gallery.faces)} images -> {args.output}")
     print(clf.describe())
+    if len(clf.classes_) < 2:
+        from .core.openset import ONE_PERSON_NOTE
+
+        print(f"slrfr: warning: {ONE_PERSON_NOTE}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -370,11 +374,15 @@ def _upsampled(face, model) -> str | None:
 
 
 def _face_json(face, ranked, ratio, threshold, model=None):
+    from .core.openset import ONE_PERSON_NOTE
+
+    one = model is not None and len(model.classes_) < 2
     out = {"box": [int(v) for v in face.box], "how": face.how, "ranked": _ranked_json(ranked),
-           "ratio": round(ratio, 4), "unknown": bool(ratio > threshold)}
-    warning = _upsampled(face, model) if model is not None else None
-    if warning:
-        out["warning"] = warning
+           "ratio": round(ratio, 4), "unknown": None if one else bool(ratio > threshold)}
+    warnings = [w for w in (_upsampled(face, model) if model is not None else None,
+                            ONE_PERSON_NOTE if one else None) if w]
+    if warnings:
+        out["warning"] = "; ".join(warnings)
     return out
 
 
@@ -384,7 +392,7 @@ def cmd_identify(args) -> int:
     from .core.frame import format_resolution, probe_problem
     from .core.imageio import read_grey
     from .core.modelfile import load_model
-    from .core.openset import OpenSetDefaults
+    from .core.openset import ONE_PERSON_NOTE, OpenSetDefaults
 
     if not args.probes and not args.camera:
         print("slrfr identify: error: give PROBE files or --camera SOURCE", file=sys.stderr)
@@ -410,6 +418,7 @@ def cmd_identify(args) -> int:
             image = read_grey(path)
         except ImageReadError as exc:
             print(f"slrfr: error: {exc}", file=sys.stderr)
+            results.append((path, None, None, [], [str(exc).removeprefix(f"{path}: ")]))  # --json lists it too
             failed += 1
             continue
         problem = probe_problem(image)
@@ -459,7 +468,9 @@ def cmd_identify(args) -> int:
                     print(f"  face at x={x} y={y} w={w} h={h} ({face.how}, aligned {r}x{c} -> {size})")
                 else:
                     print(f"  aligned {r}x{c} -> {size}")
-                if ratio > threshold:
+                if len(model.classes_) < 2:
+                    print(f"  note: {ONE_PERSON_NOTE}")
+                elif ratio > threshold:
                     print(f"  unknown: the best match is not clearly better than the next "
                           f"(ratio {ratio:.3f} > {threshold:.3f}); the ranking, for reference:")
                 for i, (person, residual) in enumerate(ranked, start=1):

@@ -53,6 +53,29 @@ def test_unreadable_probe_is_reported_and_others_still_identified(tmp_path, synt
     assert main(["identify", str(model), str(tmp_path / "bad.png"), str(tmp_path / "ok.png")]) == 1
     captured = capsys.readouterr()
     assert "bad.png" in captured.err and "ok.png" in captured.out
+    # --json lists the unreadable file too, with the reason, in the order given.
+    assert main(["identify", str(model), str(tmp_path / "bad.png"), str(tmp_path / "ok.png"), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [e["probe"] for e in out] == [str(tmp_path / "bad.png"), str(tmp_path / "ok.png")]
+    assert out[0]["ranked"] == [] and out[0]["error"] and "bad.png" not in out[0]["error"]
+    assert out[1]["ranked"][0]["person"] == "person1" and "error" not in out[1]
+
+
+def test_a_one_person_gallery_ranks_but_does_not_judge_unknown(tmp_path, synthetic_gallery, capsys):
+    folder, probes = synthetic_gallery
+    one = tmp_path / "one"
+    (one / "person1").mkdir(parents=True)
+    first = sorted((folder / "person1").iterdir())[0]
+    (one / "person1" / first.name).write_bytes(first.read_bytes())
+    model = tmp_path / "one.npz"
+    assert main(["enroll", str(one), "-o", str(model), "--quiet"]) == 0
+    assert "only one person is enrolled" in capsys.readouterr().err
+    write_grey(tmp_path / "p.png", probes["person3"])
+    assert main(["identify", str(model), str(tmp_path / "p.png"), "--json"]) == 0
+    face = json.loads(capsys.readouterr().out)[0]["faces"][0]
+    assert face["unknown"] is None and "only one person" in face["warning"]
+    assert main(["identify", str(model), str(tmp_path / "p.png")]) == 0
+    assert "cannot be judged" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv", [

@@ -76,7 +76,7 @@ def identify_files(model, paths, threshold: float, progress=None, should_stop=No
         else:
             (best, residual), second = ranked[0], (ranked[1] if len(ranked) > 1 else ("", float("nan")))
             rows.append(BatchRow(str(path), best, residual, second[0], second[1], ratio,
-                                 "unknown" if ratio > threshold else best))
+                                 "unknown" if len(model.classes_) >= 2 and ratio > threshold else best))
         if progress is not None:
             progress(i + 1, len(paths), "identify")
     return rows

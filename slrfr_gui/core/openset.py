@@ -19,6 +19,11 @@ import numpy as np
 from .frame import check_resolution, format_resolution
 
 
+#: Said wherever a decision is shown for a gallery of one person: the ratio needs a second person.
+ONE_PERSON_NOTE = ("only one person is enrolled, so whether the probe is someone else cannot be judged (the unknown"
+                   " test compares the best match with the second); enrol two or more persons")
+
+
 def margin_ratio(residuals: np.ndarray) -> np.ndarray:
     """r_(1) / r_(2) for each probe, in [0, 1].
 

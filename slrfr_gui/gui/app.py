@@ -1247,6 +1247,9 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
                 status["code"] = 1
             if args.json is not None:
                 ranked = window.ranked_json()
+                if not ranked and args.probe:  # never identified (say, the model did not open): say why
+                    ranked = [{"probe": str(args.probe), "ranked": [],
+                               "error": status.get("message") or "not identified: no model"}]
                 args.json.write_text(json.dumps(ranked, indent=2) + "\n")
                 print(f"ranked persons written to {args.json}")
                 failed = [e for e in ranked if "error" in e]
@@ -1261,6 +1264,7 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     def fail(message):
         print(f"slrfr-gui: error: {message}", file=sys.stderr)
         status["code"] = 1
+        status.setdefault("message", message)
         if args.screenshot is not None:
             QTimer.singleShot(100, finish)
 

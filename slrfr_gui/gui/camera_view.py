@@ -79,7 +79,7 @@ class CameraWorker(QObject):
                             continue
                         face_ranked, ratio = model.rank_probe(face.aligned, top=3)
                         ranked.append(face_ranked)
-                        unknown.append(ratio > self.threshold)
+                        unknown.append(len(model.classes_) >= 2 and ratio > self.threshold)  # one: no test
                 now = time.perf_counter()
                 times = [t for t in times if now - t < 2.0] + [now]
                 fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, Q
                                QPushButton, QSlider, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core.frame import prepare_probe
+from ..core.openset import ONE_PERSON_NOTE
 from .common import fit_pixmap, image_label, palette_colours, to_pixmap
 
 
@@ -27,10 +28,11 @@ class Identification:
     threshold: float
     reconstructions: list  # [(person, ndarray (r, c))] for the top three
     warning: str = ""  # e.g. the probe was up-sampled to the model's resolution
+    n_persons: int = 2  # enrolled; with one, "unknown" cannot be judged
 
     @property
     def unknown(self) -> bool:
-        return self.ratio > self.threshold
+        return self.n_persons >= 2 and self.ratio > self.threshold
 
     @property
     def margin(self) -> float:
@@ -43,7 +45,7 @@ def identify(model, probe_image: np.ndarray, threshold: float, top: int = 10) ->
     lr = prepare_probe(probe_image, model.resolution_)
     index = {str(p): i for i, p in enumerate(model.classes_)}
     recon = [(person, model.reconstruct(lr, index[person])) for person, _ in ranked[:3]]
-    return Identification(ranked[:top], ratio, float(threshold), recon)
+    return Identification(ranked[:top], ratio, float(threshold), recon, n_persons=len(model.classes_))
 
 
 class ResidualBars(pg.PlotWidget):
@@ -257,7 +259,9 @@ class ResultsPanel(QWidget):
             return
         best, res = r.ranked[0]
         margin = f", margin to the second {r.margin:.4f}" if len(r.ranked) > 1 else ""
-        if r.unknown:
+        if r.n_persons < 2:
+            self.verdict.setText(f"Best match: <b>{best}</b> (residual {res:.4f}); {ONE_PERSON_NOTE}.")
+        elif r.unknown:
             self.verdict.setText(f"<b>Unknown</b>: the best match, {best}, is not clearly better than the rest "
                                  f"(ratio {r.ratio:.3f} > {r.threshold:.3f}{margin}).")
         else:

@@ -478,3 +478,22 @@ def test_eyes_dialog_takes_two_distinct_clicks(qtbot):
     assert ok.isEnabled()
     (lx, ly), (rx, ry) = dialog.eyes
     assert lx < rx and abs(ly - ry) < 2 / dialog.scale + 1
+
+
+def test_a_one_person_model_names_its_person_but_does_not_judge_unknown(qtbot, synthetic_gallery):
+    from slrfr_gui.core.classifier import SLRFRClassifier
+    from slrfr_gui.gui.results import ResultsPanel, identify
+
+    _, probes = synthetic_gallery
+    model = SLRFRClassifier(resolution=(7, 6)).fit(probes["person1"][None], ["person1"])
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    result = identify(model, probes["person3"], threshold=0.0)  # a stranger, and a threshold that rejects all
+    assert result.n_persons == 1 and not result.unknown
+    panel.show_result(result)
+    text = panel.verdict.text()
+    assert "Best match: <b>person1</b>" in text and "cannot be judged" in text and "Unknown" not in text
+    two = SLRFRClassifier(resolution=(7, 6)).fit(np.stack([probes["person1"], probes["person2"]]),
+                                                 ["person1", "person2"])
+    panel.show_result(identify(two, probes["person3"], threshold=0.0))
+    assert "<b>Unknown</b>" in panel.verdict.text()
