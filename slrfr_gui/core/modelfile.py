@@ -231,9 +231,10 @@ def check_model_output(path) -> Path:
     if path.exists():
         try:
             load_model(path)
-        except ModelFileError:
-            raise ModelFileError(f"{path}: exists and is not a slrfr model file; it was not overwritten (give "
-                                 "another name, or remove the file first)") from None
+        except ModelFileError as exc:
+            why = str(exc).removeprefix(f"{path}: ").split("; ")[0]
+            raise ModelFileError(f"{path}: exists and is not a slrfr model file this version reads ({why}), so it"
+                                 " was not overwritten; give another name, or remove the file first") from None
     return path
 
 

@@ -18,7 +18,7 @@ from .errors import DataSetError, ImageReadError
 from .frame import yale_crop
 from .imageio import read_grey
 
-_NAME_RE = re.compile(r"^yaleB(\d{2,3})_P00A([+-]\d{3})E([+-]\d{2})\.(?:pgm|png|tiff?|bmp)$")
+_NAME_RE = re.compile(r"^yaleB(\d{2,3})_P00A([+-]\d{3})E([+-]\d{2})\.(?:pgm|png|tiff?|bmp|jpe?g)$")
 #: The cropped images' size, rows x columns; other sizes are resized to it first (another face set in this layout).
 CROPPED_SHAPE = (192, 168)
 
@@ -30,8 +30,9 @@ SUBSET_NAMES = ("S1", "S2", "S3", "S4", "S5")
 def parse_name(name: str):
     """``"yaleB01_P00A-005E+10.pgm"`` -> ``(1, -5, 10)``, or None if not a protocol image.
 
-    Also accepts three-digit subject numbers and ``.png``, ``.tif``, ``.tiff``
-    and ``.bmp`` files, so another face set can be laid out the same way.
+    Also accepts three-digit subject numbers and ``.png``, ``.tif``, ``.tiff``,
+    ``.bmp``, ``.jpg`` and ``.jpeg`` files, so another face set can be laid out
+    the same way.
     """
     match = _NAME_RE.match(name)
     if not match:
@@ -138,7 +139,8 @@ def _protocol_entries(root: Path, wanted) -> tuple[list, list]:
         where = ("it holds Yale B images directly; " if loose else "")
         raise DataSetError(
             f"{root}: no Extended Yale B subject folder found ({where}give the CroppedYale folder, which holds one"
-            " sub-folder per subject, yaleB01 ... yaleB39, of images named yaleBxx_P00AsaaaEsee.pgm)"
+            " sub-folder per subject, yaleB01 ... yaleB39, of images named yaleBxx_P00AsaaaEsee.pgm; .png, .tif,"
+            " .bmp and .jpg are read too)"
         )
     return entries, skipped
 

@@ -56,8 +56,9 @@ log = logging.getLogger("slrfr_gui")
 
 ABOUT = f"""<h3>slrfr-gui {__version__}</h3>
 <p>Recognises people from tiny, badly lit face images (7×6 to 20×20 pixels) by synthesis: each gallery face
-is relit under nine lights, degraded to the probe's size and turned into one dictionary per person; a probe
-is named by the person whose dictionary reconstructs it best.</p>
+is degraded to the probe's size and relit to the probe's light by a relighting learned from training faces,
+and a probe is named by the person whose relit face is nearest (the smallest residual). The paper's form,
+nine Lambertian relit images and one dictionary per person, is the physical relighting option.</p>
 <p><b>Method:</b> S. Shekhar, V. M. Patel, R. Chellappa, “Synthesis-based Recognition of Low Resolution
 Faces”, IJCB 2011.<br>
 <b>Albedo:</b> S. Biswas, G. Aggarwal, R. Chellappa, “Robust Estimation of Albedo for Illumination-Invariant
@@ -717,7 +718,8 @@ class MainWindow(QMainWindow):
             self.probe_task = None
 
     def _show_search(self, image: np.ndarray, source: str, search) -> None:
-        self.probe_failure = None if search.faces else (source, f"no face found ({search.note})")
+        why = search.note if search.note.startswith("no face") else f"no face found ({search.note})"
+        self.probe_failure = None if search.faces else (source, why)
         self.probe_given, self.probe_source, self.probe_note = image, source, search.note
         self.probe_image = search.faces[0].aligned if search.faces else None
         self.results.btn_eyes.setEnabled(True)
