@@ -109,7 +109,9 @@ class TrainingControls(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         self.btn_train = QPushButton("Train")
-        self.btn_train.setToolTip("Relight the gallery and learn one dictionary per person at this size (Ctrl+T)")
+        self.btn_train.setToolTip("Enrol the gallery at this size: its faces as references for the learned "
+                                  "relighting, or (physical relighting) nine relit images and one dictionary "
+                                  "per person (Ctrl+T)")
         self.btn_cancel = QPushButton("Cancel")
         self.btn_cancel.setToolTip("Stop the running work; nothing is changed (Esc)")
         self.progress = QProgressBar()

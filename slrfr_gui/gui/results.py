@@ -124,7 +124,8 @@ class ResultsPanel(QWidget):
         side.addStretch(1)
         probes.addLayout(side)
         recon_box = QGridLayout()
-        self.recon = [image_label("", 70, 84, "The probe as this person's dictionary reconstructs it")
+        self.recon = [image_label("", 70, 84, "The probe as this person's relit face (or dictionary) "
+                                               "reconstructs it")
                       for _ in range(3)]
         self.recon_names = [QLabel("", alignment=Qt.AlignmentFlag.AlignCenter) for _ in range(3)]
         recon_box.addWidget(QLabel("reconstructed by the top three:"), 0, 0, 1, 3)

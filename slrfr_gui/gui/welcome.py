@@ -12,9 +12,9 @@ from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLis
                                QPushButton, QVBoxLayout, QWidget)
 
 INTRO = ("<h2>Recognise people from tiny, badly lit faces</h2>"
-         "<p>slrfr-gui relights each gallery face under nine lights, brings it down to the probe's size "
-         "(7&times;6 to 20&times;20 pixels) and names a probe by the person whose dictionary reconstructs it "
-         "best.</p>")
+         "<p>slrfr-gui brings each gallery face down to the probe's size (7&times;6 to 20&times;20 pixels), "
+         "relights it to the probe's light with a relighting learned from real faces, and names a probe by "
+         "the person whose relit face comes nearest (the smallest residual).</p>")
 LAYOUT_HELP = ("A gallery folder holds one sub-folder per person, named after them, with one or more face "
                "images in each (PNG, JPEG, PGM, TIFF, BMP, GIF, WebP).")
 
