@@ -37,7 +37,7 @@ from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe
 from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
 from ..core.modelfile import check_model_output, load_model, save_model
-from ..core.openset import OpenSetDefaults
+from ..core.openset import ONE_PERSON_NOTE, OpenSetDefaults
 from . import dialogs, recovery, settings
 from .batch_panel import BatchPanel
 from .common import apply_palette_to_pyqtgraph
@@ -797,8 +797,9 @@ class MainWindow(QMainWindow):
             return []
         entry = {"probe": self.probe_source,
                  "ranked": [{"person": p, "residual": round(r, 6)} for p, r in self.result.ranked]}
-        if self.result.warning:
-            entry["warning"] = self.result.warning
+        warnings = [w for w in (self.result.warning, ONE_PERSON_NOTE if self.result.n_persons < 2 else "") if w]
+        if warnings:
+            entry["warning"] = "; ".join(warnings)
         return [entry]
 
     # ----------------------------------------------------------------- batch
