@@ -9,7 +9,11 @@ odd- and even-numbered subjects (the method's settings were chosen on the
 protocol's folds). Everything the method learns still comes from each fold's
 training subjects.
 
+With ``--probe-noise SIGMA``, the protocol's probes and the noisy ones are also
+scored by the noise-aware residuals (``SLRFRClassifier.residuals(noise=SIGMA)``).
+
     python scripts/check_robustness.py [--data ../shared/data/CroppedYale] [--split protocol|odd-even]
+                                       [--probe-noise 0.02]
 """
 
 from __future__ import annotations
@@ -67,15 +71,20 @@ def main(argv=None) -> int:
                         help="the CroppedYale folder (default: %(default)s)")
     parser.add_argument("--split", choices=("protocol", "odd-even"), default="protocol",
                         help="the protocol's folds, or odd- and even-numbered subjects (default: %(default)s)")
+    parser.add_argument("--probe-noise", type=float, default=0.0, metavar="SIGMA",
+                        help="also score the protocol's and the noisy probes assuming this noise (default: none)")
     args = parser.parse_args(argv)
     yale = load_yale(args.data)
+    aware = {} if args.probe_noise <= 0 else {
+        f"{name.split(' (')[0].split(',')[0]}, scored for noise {args.probe_noise:g}": name
+        for name in ("protocol (Gaussian blur, area resize)", "noise sigma 0.02, 8-bit")}
     if args.split == "protocol":
         splits = folds(yale.subjects)
     else:
         ids = np.unique(yale.subjects)
         splits = [(ids[0::2], ids[1::2]), (ids[1::2], ids[0::2])]
     directions = sorted({(int(a), int(e)) for a, e, s in zip(yale.azimuth, yale.elevation, yale.subsets) if s <= 1})
-    scores = {(name, size): [] for name in PROBES for size in SIZES}
+    scores = {(name, size): [] for name in [*PROBES, *aware] for size in SIZES}
     for train_ids, test_ids in splits:
         train = yale.select(np.isin(yale.subjects, train_ids))
         test = yale.select(np.isin(yale.subjects, test_ids))
@@ -97,10 +106,13 @@ def main(argv=None) -> int:
                 for name in PROBES:
                     ranks = true_ranks(clf.residuals(probes[name][rows]), clf.classes_, test.subjects[rows])
                     scores[(name, size)].append(np.mean(ranks == 1))
+                for name, kind in aware.items():
+                    residuals = clf.residuals(probes[kind][rows], noise=args.probe_noise)
+                    scores[(name, size)].append(np.mean(true_ranks(residuals, clf.classes_, test.subjects[rows]) == 1))
         print(f"fold done: {len(test_ids)} test subjects", flush=True)
     print(f"SLRFR rank-1 (%), mean over runs, {args.split} split")
     print(f"{'probes':40} " + " ".join(f"{r}x{c:<5}" for r, c in SIZES))
-    for name in PROBES:
+    for name in [*PROBES, *aware]:
         print(f"{name:40} " + " ".join(f"{100 * np.mean(scores[(name, s)]):7.1f}" for s in SIZES))
     return 0
 

@@ -45,6 +45,17 @@ def _eyes(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _sigma(text: str) -> float:
+    """An argparse type: a noise standard deviation in grey levels of the [0, 1] range, 0 to 0.5."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 0.5:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text} must be from 0 to 0.5 (grey levels in [0, 1]; 0.02 is about 5 of 255)")
+    return value
+
+
 def _int_at_least(lowest: int, highest: int = 1_000_000):
     """An argparse type: a whole number from ``lowest`` to ``highest``.
 
@@ -171,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     idf.add_argument("probes", type=Path, nargs="*", metavar="PROBE", help="probe image files")
     idf.add_argument("--top", type=_positive_int, default=5, metavar="K", help="persons listed per face (default: %(default)s)")
     idf.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    idf.add_argument("--probe-noise", type=_sigma, default=0.0, metavar="SIGMA",
+                     help="the probes' noise, standard deviation in grey levels of [0, 1] (0.02: about 5 of 255): "
+                          "dark pixels then count less (learned relighting only; slower; default: 0)")
     how = idf.add_mutually_exclusive_group()
     how.add_argument("--cropped", action="store_true", help="take each probe as a face already cropped to the "
                      "canonical frame (no detection)")
@@ -346,7 +360,7 @@ def _ranked_json(ranked):
     return [{"person": p, "residual": round(v, 6)} for p, v in ranked]
 
 
-def _identify_faces(model, search, top, threshold):
+def _identify_faces(model, search, top, threshold, noise: float = 0.0):
     """[(face, ranked, ratio)] for the faces of a FaceSearch that can be identified, and the others' problems.
 
     ``ratio`` is the smallest residual over the second smallest; above ``threshold`` the face is "unknown".
@@ -359,7 +373,7 @@ def _identify_faces(model, search, top, threshold):
         if problem:
             problems.append(problem)
             continue
-        out.append((face, *model.rank_probe(face.aligned, top)))
+        out.append((face, *model.rank_probe(face.aligned, top, noise=noise)))
     return out, problems
 
 
@@ -407,6 +421,10 @@ def cmd_identify(args) -> int:
         print("slrfr identify: error: --eyes goes with exactly one PROBE", file=sys.stderr)
         return EXIT_USAGE
     model, _ = load_model(args.model)
+    if args.probe_noise > 0 and getattr(model, "relighting", None) != "learned":
+        print(f"slrfr identify: error: --probe-noise needs a model with the learned relighting; {args.model} has"
+              " another (enroll again without --relighting physical or --mode outdoor)", file=sys.stderr)
+        return EXIT_USAGE
     threshold = OpenSetDefaults.load().threshold(model.resolution_)
     mode = "crop" if args.cropped else "detect" if args.detect else "auto"
     if args.camera:
@@ -431,7 +449,7 @@ def cmd_identify(args) -> int:
             results.append((path, image.shape, None, [], [problem]))
             failed += 1
             continue
-        identified, problems = _identify_faces(model, search, args.top, threshold)
+        identified, problems = _identify_faces(model, search, args.top, threshold, args.probe_noise)
         for problem in problems:
             print(f"slrfr: error: {path}: cannot identify: {problem}", file=sys.stderr)
         for warning in dict.fromkeys(filter(None, (_upsampled(face, model) for face, _, _ in identified))):
@@ -504,7 +522,7 @@ def _identify_camera(model, args, mode, threshold) -> int:
             if frame is None:
                 break
             search = FaceSearch(tracker.update(frame)) if tracker is not None else find_faces(frame, mode="crop")
-            identified, _ = _identify_faces(model, search, args.top, threshold)
+            identified, _ = _identify_faces(model, search, args.top, threshold, args.probe_noise)
             frames_out.append({"frame": count, "faces": [_face_json(face, ranked, ratio, threshold, model)
                                                          for face, ranked, ratio in identified]})
             if not args.json:

@@ -221,3 +221,23 @@ def test_benchmark_refuses_bad_output_paths_before_timing_anything(tmp_path, cap
     assert main(["benchmark", "--data", str(tmp_path / "nope")]) == 1
     assert "no such folder" in capsys.readouterr().err
     assert time.perf_counter() - start < 5  # failed before the minutes of timing
+
+
+def test_probe_noise_scores_noisy_probes_and_needs_the_learned_relighting(tmp_path, synthetic_gallery, capsys):
+    folder, probes = synthetic_gallery
+    model, physical = tmp_path / "m.npz", tmp_path / "p.npz"
+    assert main(["enroll", str(folder), "-o", str(model), "--quiet"]) == 0
+    assert main(["enroll", str(folder), "-o", str(physical), "--relighting", "physical", "--quiet"]) == 0
+    noisy = np.clip(degrade(probes["person4"], (7, 6)) + np.random.default_rng(0).normal(0, 0.02, (7, 6)), 0, 1)
+    write_grey(tmp_path / "n.png", noisy)
+    capsys.readouterr()
+    assert main(["identify", str(model), str(tmp_path / "n.png"), "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)[0]["ranked"]
+    assert main(["identify", str(model), str(tmp_path / "n.png"), "--json", "--probe-noise", "0.02"]) == 0
+    aware = json.loads(capsys.readouterr().out)[0]["ranked"]
+    assert aware[0]["person"] == "person4"
+    plain = {e["person"]: e["residual"] for e in plain}
+    shared = [e for e in aware if e["person"] in plain]
+    assert shared and all(e["residual"] <= plain[e["person"]] + 1e-6 for e in shared)  # noise only forgives
+    assert main(["identify", str(physical), str(tmp_path / "n.png"), "--probe-noise", "0.02"]) == 2
+    assert "learned relighting" in capsys.readouterr().err

@@ -59,6 +59,8 @@ def _kind(action) -> str:
         return "resolutions"
     if t is cli._eyes:
         return "eyes"
+    if t is cli._sigma:
+        return "sigma"
     if t is None or t is str:
         return "text"
     raise AssertionError(f"option {_name(action)} has a type the bad-argument tests do not know: {t}")
@@ -80,6 +82,8 @@ def _wrong_values(action) -> list[str]:
         return BAD_EYES
     if kind == "choice":
         return BAD_CHOICES
+    if kind == "sigma":
+        return ["abc", "", "nan", "inf", "-0.01", "0.6", "1e9"]
     return []
 
 

@@ -173,7 +173,7 @@ class _Base:
             order = order[:, : max(int(top), 1)]
         return [[(str(self.classes_[j]), float(res[i, j])) for j in row] for i, row in enumerate(order)]
 
-    def rank_probe(self, image, top: int | None = 10) -> tuple[list, float]:
+    def rank_probe(self, image, top: int | None = 10, noise: float = 0.0) -> tuple[list, float]:
         """Rank the persons for one probe image of any size.
 
         The image is brought to the model's resolution with
@@ -198,7 +198,7 @@ class _Base:
         problem = probe_problem(image)
         if problem:
             raise ProbeError(f"cannot identify the probe: {problem}")
-        res = self.residuals(prepare_probe(image, self.resolution_)[None])
+        res = self.residuals(prepare_probe(image, self.resolution_)[None], noise=noise)
         order = np.argsort(res[0], kind="stable")
         if top is not None:
             order = order[: max(int(top), 1)]
@@ -602,7 +602,7 @@ class SLRFRClassifier(_Base):
         return self
 
     # --------------------------------------------------------- identify
-    def residuals(self, probes) -> np.ndarray:
+    def residuals(self, probes, noise: float = 0.0) -> np.ndarray:
         """Residual of each probe against each person's dictionary (section 3.3).
 
         r_i(y)^2 = ||z||^2 - ||Q_i^T z||^2 with z = T_c y, y the features of the
@@ -613,22 +613,92 @@ class SLRFRClassifier(_Base):
         ----------
         probes : ndarray of shape (n_probes, r, c) or (r, c)
             Low-resolution probes at the model's resolution, grey levels.
+        noise : float
+            Standard deviation of additive noise on the probes' grey levels
+            (units of the [0, 1] range, e.g. 0.02 for about 5 of 255 levels);
+            learned relighting only. 0 (the default) scores as above; above 0,
+            each probe is scored with :meth:`_noise_aware_residuals`, about
+            n_references x p^2 operations per probe instead of one shared product
+            (1,000 persons: about 5 ms a probe at 7x6, 90 ms at 19x16).
 
         Returns
         -------
         ndarray of shape (n_probes, n_persons), float64
             ||(I - P_i) z||, divided by ||z|| when ``normalize`` (then in [0, 1]).
+
+        Raises
+        ------
+        ValueError
+            ``noise`` is negative or not finite, or above 0 with the physical relighting.
         """
         self._check_fitted()
-        y = self.feature_vectors(check_probes(probes, self.resolution_))
+        noise = float(noise)
+        if not np.isfinite(noise) or noise < 0:
+            raise ValueError(f"noise must be a standard deviation >= 0, not {noise}")
+        if noise > 0 and self.relighting != "learned":
+            raise ValueError("noise-aware scoring needs the learned relighting (relighting='learned')")
+        grey = check_probes(probes, self.resolution_)
+        y = self.feature_vectors(grey)
         clusters = self.metric_.assign(y)
         out = np.empty((len(y), len(self.classes_)))
         for cluster in np.unique(clusters):
             rows = np.flatnonzero(clusters == cluster)
             shift = self._shift(cluster)
+            if noise > 0:
+                out[rows] = self._noise_aware_residuals(y[rows] - shift, grey[rows], cluster, noise)
+                continue
             for lo in range(0, len(rows), _CHUNK):  # bounded temporaries for large batches
                 part = rows[lo:lo + _CHUNK]
                 out[part] = self._cluster_residuals((y[part] - shift) @ self.metric_.transforms[cluster], cluster)
+        return out
+
+    def _noise_aware_residuals(self, d: np.ndarray, grey: np.ndarray, cluster: int, noise: float) -> np.ndarray:
+        """Residuals when the probes' grey levels carry noise of standard deviation ``noise``.
+
+        Additive noise n on a grey level x moves its log feature by about
+        n / (x + LOG_OFFSET): dark pixels, shadows above all, become unreliable.
+        The score is then d' (F^-1 + D)^-1 d with F = T_c^2 the cluster's form
+        and D = diag(noise^2 / (x + LOG_OFFSET)^2) the probe's own feature noise
+        (the Gaussian likelihood of a noisy probe), evaluated by the Woodbury
+        identity from T_c alone: ||z||^2 - u' (D^-1 + F)^-1 u with z = T_c d_a
+        and u = T_c z, for d_a = y - mu_c - a of every reference a.
+
+        On ``yaleb-lr-v1`` with probes given Gaussian noise of sigma 0.02 and
+        8-bit levels, rank-1 rises from 42.8 to 55.1 % at 7x6 and from 51.1 to
+        66.9 % at 12x10 (``scripts/check_robustness.py --probe-noise 0.02``);
+        on clean probes a noise that is not there costs accuracy (71.1 -> 63.7 %
+        at 7x6 for 0.02), so it is an option, not the default.
+
+        Parameters
+        ----------
+        d : ndarray of shape (n, p)
+            Probe features minus the cluster's mean log ratio.
+        grey : ndarray of shape (n, r, c)
+            The probes' grey levels.
+
+        Returns
+        -------
+        ndarray of shape (n, n_persons), float64
+        """
+        transform = self.metric_.transforms[cluster]
+        with _CACHE_LOCK:  # the references and their norms as one consistent pair
+            refs = self._cluster_bases(cluster).astype(np.float64)
+        form = transform @ transform
+        form_refs = transform @ refs  # T_c (T_c a) for every reference
+        variance = noise**2 / (np.maximum(grey.reshape(len(d), -1), 0.0) + LOG_OFFSET) ** 2
+        widths = np.diff(self.basis_offsets_)
+        out = np.empty((len(d), len(self.classes_)))
+        for i in range(len(d)):
+            z_probe = transform @ d[i]
+            z = z_probe[:, None] - refs
+            u = (transform @ z_probe)[:, None] - form_refs
+            kernel = form + np.diag(1.0 / variance[i])
+            dist = np.einsum("pk,pk->k", z, z) - np.einsum("pk,pk->k", u, np.linalg.solve(kernel, u))
+            dist = np.maximum(dist, 0.0)
+            nearest = np.minimum.reduceat(dist, self.basis_offsets_[:-1]) if widths.size else dist[:0]
+            if self.normalize:
+                nearest = nearest / max(float(z_probe @ z_probe), 1e-300)
+            out[i] = np.sqrt(nearest)
         return out
 
     def _shift(self, cluster: int):

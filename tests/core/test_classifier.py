@@ -60,6 +60,35 @@ def test_learned_relighting_residuals_are_whitened_distances_to_the_relit_refere
                for a in refs[labels == "p0"])
 
 
+def test_noise_aware_residuals_are_the_gaussian_distance_with_the_probes_feature_noise(fitted_learned):
+    """r_i^2 = min over references a of d' (F^-1 + D)^-1 d / ||T_c (y - mu_c)||^2, d = y - a - mu_c, F = T_c^2,
+    D = diag(sigma^2 / (x + 0.005)^2): computed here with explicit inverses, not the classifier's Woodbury form."""
+    clf, gallery, labels, probes = fitted_learned
+    sigma = 0.03
+    res = clf.residuals(probes, noise=sigma)
+    np.testing.assert_array_equal(clf.residuals(probes, noise=0.0), clf.residuals(probes))
+    x = probes.reshape(len(probes), -1)
+    y = np.log(x + 0.005)
+    refs = clf.bases_.T  # the references' log features (with the alignment search's moved copies)
+    owner = np.repeat(clf.classes_, np.diff(clf.basis_offsets_))
+    clusters = clf.metric_.assign(y)
+    for n, (vec, c) in enumerate(zip(y, clusters)):
+        t, mu = clf.metric_.transforms[c], clf.metric_.means[c]
+        form = t @ t + 1e-9 * np.eye(len(t))  # F is PSD; a hair of ridge makes its inverse exist
+        precision = np.linalg.inv(np.linalg.inv(form) + np.diag(sigma**2 / (x[n] + 0.005) ** 2))
+        energy = np.linalg.norm(t @ (vec - mu)) ** 2
+        for i, person in enumerate(clf.classes_):
+            direct = min((vec - a - mu) @ precision @ (vec - a - mu) for a in refs[owner == person])
+            assert res[n, i] == pytest.approx(np.sqrt(direct / energy), rel=1e-4)
+    # Noise makes every distance smaller (dark pixels count less), never larger.
+    assert np.all(res <= clf.residuals(probes) + 1e-12)
+    with pytest.raises(ValueError, match="noise must be"):
+        clf.residuals(probes, noise=-0.1)
+    physical = SLRFRClassifier(resolution=(10, 8), relighting="physical", features="sqrt").fit(gallery, labels)
+    with pytest.raises(ValueError, match="learned relighting"):
+        physical.residuals(probes, noise=0.02)
+
+
 def test_shift_faces_is_linear_interpolation_with_repeated_borders():
     faces = np.random.default_rng(0).random((3, 48, 40))
     for dx, dy in [(0.5, 0), (-0.5, 0), (0, 0.5), (0, -0.25), (1.0, -1.0), (0.3, 0.7)]:
