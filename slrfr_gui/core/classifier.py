@@ -619,7 +619,7 @@ class SLRFRClassifier(_Base):
             learned relighting only. 0 (the default) scores as above; above 0,
             each probe is scored with :meth:`_noise_aware_residuals`, about
             n_references x p^2 operations per probe instead of one shared product
-            (1,000 persons: about 5 ms a probe at 7x6, 90 ms at 19x16).
+            (1,000 persons: about 3 ms a probe at 7x6, 35 ms at 19x16).
 
         Returns
         -------
