@@ -177,7 +177,8 @@ class _Base:
         """Rank the persons for one probe image of any size.
 
         The image is brought to the model's resolution with
-        :func:`~slrfr_gui.core.frame.prepare_probe`.
+        :func:`~slrfr_gui.core.frame.prepare_probe`. ``noise`` (above 0) is passed to
+        :meth:`SLRFRClassifier.residuals`; only that classifier takes it.
 
         Returns
         -------
@@ -198,7 +199,8 @@ class _Base:
         problem = probe_problem(image)
         if problem:
             raise ProbeError(f"cannot identify the probe: {problem}")
-        res = self.residuals(prepare_probe(image, self.resolution_)[None], noise=noise)
+        probe = prepare_probe(image, self.resolution_)[None]
+        res = self.residuals(probe, noise=noise) if noise else self.residuals(probe)  # noise: SLRFR's own
         order = np.argsort(res[0], kind="stable")
         if top is not None:
             order = order[: max(int(top), 1)]
