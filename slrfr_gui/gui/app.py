@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
         self.relight_view = RelightView()
         self.results = ResultsPanel()
         self.results.threshold_changed.connect(self._threshold_changed)
+        self.results.noise_changed.connect(lambda _: self.identify())
         self.results.btn_eyes.clicked.connect(lambda: self.place_eyes())
         self.splitter.addWidget(self.relight_view)
         self.splitter.addWidget(self.results)
@@ -779,11 +780,18 @@ class MainWindow(QMainWindow):
             self.result = None
             self.results.show_result(None)
             return
-        self.result = identify(model, self.probe_image, self.results.threshold, settings.read("results/top"))
+        noise = self.results.noise_spin.value()
+        learned = getattr(model, "relighting", None) == "learned"
+        self.result = identify(model, self.probe_image, self.results.threshold, settings.read("results/top"),
+                               noise if learned else 0.0)
+        warnings = []
+        if noise and not learned:
+            warnings.append("the probe noise setting applies to the learned relighting only; it was not used")
         warning = upsampling_warning(self.probe_image.shape, model.resolution_)
         if warning:
             size = format_resolution(self.probe_image.shape)
-            self.result.warning = f"{warning}: set the probe resolution to {size} and train (Ctrl+T)."
+            warnings.append(f"{warning}: set the probe resolution to {size} and train (Ctrl+T).")
+        self.result.warning = "; ".join(warnings)
         self.results.show_result(self.result)
         self.identified.emit(self.result.ranked)
 

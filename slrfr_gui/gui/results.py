@@ -39,9 +39,10 @@ class Identification:
         return self.ranked[1][1] - self.ranked[0][1] if len(self.ranked) > 1 else float("nan")
 
 
-def identify(model, probe_image: np.ndarray, threshold: float, top: int = 10) -> Identification:
-    """Rank every person for a probe image with a fitted classifier (any input size)."""
-    ranked, ratio = model.rank_probe(probe_image, top=max(top, 3))
+def identify(model, probe_image: np.ndarray, threshold: float, top: int = 10, noise: float = 0.0) -> Identification:
+    """Rank every person for a probe image with a fitted classifier (any input size; ``noise``: see
+    :meth:`slrfr_gui.core.classifier.SLRFRClassifier.residuals`)."""
+    ranked, ratio = model.rank_probe(probe_image, top=max(top, 3), noise=noise)
     lr = prepare_probe(probe_image, model.resolution_)
     index = {str(p): i for i, p in enumerate(model.classes_)}
     recon = [(person, model.reconstruct(lr, index[person])) for person, _ in ranked[:3]]
@@ -89,9 +90,12 @@ class ResultsPanel(QWidget):
     Signals
     -------
     threshold_changed(float)
+    noise_changed(float)
+        The probe noise setting (standard deviation of grey levels in [0, 1]; 0 is off).
     """
 
     threshold_changed = Signal(float)
+    noise_changed = Signal(float)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -152,10 +156,21 @@ class ResultsPanel(QWidget):
         self.threshold_spin.setSingleStep(0.01)
         self.btn_default = QPushButton("Default")
         self.btn_default.setToolTip("The threshold calibrated on training subjects for this resolution (FPIR 0.1)")
+        self.noise_spin = QDoubleSpinBox()
+        self.noise_spin.setRange(0.0, 0.2)
+        self.noise_spin.setDecimals(3)
+        self.noise_spin.setSingleStep(0.005)
+        self.noise_spin.setPrefix("probe noise σ ")
+        self.noise_spin.setSpecialValueText("probe noise: off")
+        self.noise_spin.setToolTip("For noisy probes: the noise's standard deviation in grey levels of [0, 1] (0.02 is "
+                                   "about 5 of 255). Dark pixels then count less. Learned relighting only; it costs "
+                                   "accuracy on clean probes, so leave it off for them.")
         thr.addWidget(self.threshold_slider, 1)
         thr.addWidget(self.threshold_spin)
         thr.addWidget(self.btn_default)
+        thr.addWidget(self.noise_spin)
         layout.addLayout(thr)
+        self.noise_spin.valueChanged.connect(lambda v: self.noise_changed.emit(float(v)))
         self.threshold_slider.valueChanged.connect(lambda v: self.set_threshold(v / 1000))
         self.threshold_spin.valueChanged.connect(self.set_threshold)
         self.btn_default.clicked.connect(lambda: self.set_threshold(self.default_threshold))

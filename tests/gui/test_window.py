@@ -116,6 +116,24 @@ def test_unknown_threshold(window, qtbot, synthetic_gallery):
     assert window.results.threshold == pytest.approx(window.defaults.threshold(window.resolution))
 
 
+def test_probe_noise_setting_rescores_the_probe(window, qtbot, synthetic_gallery):
+    """The probe noise box re-identifies at once with the noise-aware residuals, and off restores the plain ones."""
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    window.set_probe_image(probes["person2"], "test")
+    plain = dict(window.result.ranked)
+    assert window.results.noise_spin.text() == "probe noise: off"
+    window.results.noise_spin.setValue(0.02)
+    aware = dict(window.result.ranked)
+    expected = window.model.residuals(degrade(probes["person2"], window.resolution)[None], noise=0.02)[0]
+    for person, residual in aware.items():
+        assert residual == pytest.approx(expected[list(window.model.classes_).index(person)], rel=1e-9)
+    assert all(aware[p] <= plain[p] + 1e-12 for p in aware if p in plain) and aware != plain
+    window.results.noise_spin.setValue(0.0)
+    assert dict(window.result.ranked) == plain
+
+
 def test_cancel_training(window, qtbot, synthetic_gallery, monkeypatch):
     folder, _ = synthetic_gallery
     load(window, qtbot, folder)
