@@ -332,7 +332,8 @@ def test_a_camera_that_disconnects_mid_stream_is_reported(window, qtbot, tmp_pat
     qtbot.waitUntil(lambda: not camera.running(), timeout=5_000)
     assert camera.last is not None and camera.last["index"] == 2  # the frames before it vanished were shown
     assert "disconnected" in window.statusBar().currentMessage()
-    assert camera.btn_start.isEnabled()
+    # The buttons follow the thread's finished signal, queued to this thread: a moment after running() is False.
+    qtbot.waitUntil(camera.btn_start.isEnabled, timeout=5_000)
 
 
 def test_a_video_that_ends_says_so(qtbot, tmp_path):
