@@ -683,12 +683,11 @@ class SLRFRClassifier(_Base):
         ndarray of shape (n, n_persons), float64
         """
         transform = self.metric_.transforms[cluster]
-        with _CACHE_LOCK:  # the references and their norms as one consistent pair
+        with _CACHE_LOCK:
             refs = self._cluster_bases(cluster).astype(np.float64)
         form = transform @ transform
         form_refs = transform @ refs  # T_c (T_c a) for every reference
         variance = noise**2 / (np.maximum(grey.reshape(len(d), -1), 0.0) + LOG_OFFSET) ** 2
-        widths = np.diff(self.basis_offsets_)
         out = np.empty((len(d), len(self.classes_)))
         for i in range(len(d)):
             z_probe = transform @ d[i]
@@ -697,7 +696,7 @@ class SLRFRClassifier(_Base):
             kernel = form + np.diag(1.0 / variance[i])
             dist = np.einsum("pk,pk->k", z, z) - np.einsum("pk,pk->k", u, np.linalg.solve(kernel, u))
             dist = np.maximum(dist, 0.0)
-            nearest = np.minimum.reduceat(dist, self.basis_offsets_[:-1]) if widths.size else dist[:0]
+            nearest = np.minimum.reduceat(dist, self.basis_offsets_[:-1])  # every person has a reference
             if self.normalize:
                 nearest = nearest / max(float(z_probe @ z_probe), 1e-300)
             out[i] = np.sqrt(nearest)

@@ -307,10 +307,12 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
                     stage["identify"] += t2 - t1
                     ranks = true_ranks(res, clf.classes_, truth)
                     runs[(method, r)].append(_run_figures(ranks, probe_subsets))
-                if thresholds and len(np.unique(gal_subjects)[::2]) >= 2:
-                    open_runs[r].append(_open_set_run(test, gal, probes_idx, lr_images[r], r, model,
-                                                      variants["SLRFR"], metrics.get(("SLRFR", r)),
-                                                      synthesized[_kind(variants["SLRFR"])], thresholds[r]))
+                if thresholds:
+                    run = _open_set_run(test, gal, probes_idx, lr_images[r], r, model, variants["SLRFR"],
+                                        metrics.get(("SLRFR", r)), synthesized[_kind(variants["SLRFR"])],
+                                        thresholds[r])
+                    if run is not None:
+                        open_runs[r].append(run)
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -429,12 +431,15 @@ def _calibrate_open_set(train: YaleB, synthesis, resolution, model, params, metr
 
 
 def _open_set_run(test: YaleB, gal, probes_idx, lr_images, resolution, model, params, metric,
-                  synthesized, thresholds) -> dict:
-    """One run of the open-set test: every other test subject of the gallery is left out."""
+                  synthesized, thresholds) -> dict | None:
+    """One run of the open-set test: every other test subject of the gallery is left out (None when
+    fewer than two would stay enrolled: the ratio needs a second person)."""
     from .openset import fnir_at
 
     gal_subjects = test.subjects[gal]
     kept = np.unique(gal_subjects)[::2]
+    if len(kept) < 2:
+        return None
     g = gal[np.isin(gal_subjects, kept)]
     clf = SLRFRClassifier(resolution=resolution, face_model=model, **{**params, "metric": metric})
     clf.fit(test.images[g], test.subjects[g], synthesized=np.stack([synthesized[i] for i in g]))

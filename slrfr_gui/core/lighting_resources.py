@@ -89,17 +89,11 @@ def shipped_metric(resolution, features: str = "sqrt"):
     ResourceError
         The resource file is damaged.
     """
-    from .resources import resource_path
-
-    try:
-        path = resource_path(FILE_NAME)
-    except ResourceError:
-        return None
-    arrays = _load(str(path))
+    path = _shipped_path()
     key = f"{features}_{format_resolution(resolution)}"
-    if f"{key}__templates" not in arrays:
+    if path is None or f"{key}__templates" not in _load(path):
         return None
-    return _expand_cached(str(path), key, tuple(resolution), features)
+    return _expand_cached(path, key, tuple(resolution), features)
 
 
 def shipped_relighting(resolution):
@@ -111,13 +105,18 @@ def shipped_relighting(resolution):
     ResourceError
         The resource file is damaged.
     """
+    path = _shipped_path()
+    return None if path is None else _load(path).get(f"log_{format_resolution(resolution)}__means")
+
+
+def _shipped_path() -> str | None:
+    """The shipped metrics file, or None when the installation has none."""
     from .resources import resource_path
 
     try:
-        path = resource_path(FILE_NAME)
+        return str(resource_path(FILE_NAME))
     except ResourceError:
         return None
-    return _load(str(path)).get(f"log_{format_resolution(resolution)}__means")
 
 
 @functools.lru_cache(maxsize=64)
