@@ -301,11 +301,15 @@ class Detection:
         The canonical frame in the image's coordinates.
     score : float
         Verifier score: larger is more face-like; above the detector's
-        threshold counts as a face.
+        threshold counts as a face (for a library detection, the library's score).
+    method : str
+        Which search found it: "tiny-face search" (this module) or
+        "dlib HOG + 5 landmarks" (:mod:`slrfr_gui.core.face_search`).
     """
 
     placement: Placement
     score: float
+    method: str = "tiny-face search"
 
     @property
     def box(self) -> tuple[int, int, int, int]:

@@ -1,0 +1,184 @@
+"""The face search: every face of a photo or frame, with its eye centres.
+
+Two searches, each where it measures best (``slrfr detection-benchmark``):
+
+* **faces of about 24 pixels and more** (the width of the canonical frame,
+  cheek to cheek; dlib's box, brow to chin, is about 1.8 times that): dlib's HOG
+  detector scans a copy of the image enlarged or reduced so that the scan costs
+  about the same whatever the image's size, and its 5-point landmarks place the
+  eyes (:mod:`slrfr_gui.core.dlib_faces`);
+* **tiny faces**, 12 pixels wide up to where the HOG scan reaches, which no
+  library finds: this project's template pyramid, face-space refinement,
+  verifier and alignment regressors (:mod:`slrfr_gui.core.detect`), learned from
+  Yale B only.
+
+A tiny detection that overlaps a library one is dropped. Without dlib (it is a
+dependency, but a broken install may lack it) the whole range falls back to the
+project's own search.
+
+Entry points: :func:`search_faces` (all at once, cancellable) and
+:func:`search_steps` (one work unit at a time, for a live camera's per-frame
+budget); :func:`follow` re-finds a face near where it was on the next frame.
+Both return :class:`slrfr_gui.core.detect.Detection` objects: ``placement`` (the
+canonical frame in the image), ``eyes()``, ``box``, ``score``, ``method``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+
+import cv2
+import numpy as np
+
+from . import dlib_faces
+from .align import COLS, Placement, placement_from_eyes, run_steps
+from .detect import MIN_FACE_WIDTH, Detection, _overlap
+from .detect import search_steps as tiny_search_steps
+
+#: Pixels of the copy the HOG detector scans in a frame up to this size: a 640 x 480 frame is
+#: scanned enlarged 1.85 times (faces from about 23 pixels), a 1280 x 960 photo as it is.
+SCAN_PIXELS = 1_050_000
+#: Scanned pixels at most in a large photo (a 12-megapixel photo is reduced to this; about half a
+#: second): there the HOG scan finds faces from about 60 pixels and the tiny search covers the rest.
+MAX_SCAN_PIXELS = 6_000_000
+#: Ratio of dlib's box width (brow to chin) to the canonical frame's width (cheek to cheek), measured
+#: on the 5-point eye distance: the frame is 1.61 eye distances wide, dlib's box about 2.9.
+BOX_TO_FRAME = 1.8
+METHOD_LIBRARY = "dlib HOG + 5 landmarks"
+METHOD_TINY = "tiny-face search"
+
+
+def scan_factor(rows: int, cols: int) -> float:
+    """How much the HOG scan enlarges (> 1) or reduces (< 1) an image of ``rows`` x ``cols``."""
+    pixels = float(rows) * float(cols)
+    factor = math.sqrt(SCAN_PIXELS / pixels)
+    if factor < 1.0:
+        factor = min(1.0, math.sqrt(MAX_SCAN_PIXELS / pixels))
+    return min(factor, 2.0)
+
+
+def library_min_width(rows: int, cols: int) -> float:
+    """Width (canonical frame, image pixels) of the smallest face the HOG scan finds in such an image."""
+    return dlib_faces.HOG_WINDOW / scan_factor(rows, cols) / BOX_TO_FRAME
+
+
+def search_faces(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces: int = 20, tiny: bool = True,
+                 should_stop=None, detector=None, model=None) -> list[Detection]:
+    """Find every face of an image.
+
+    Parameters
+    ----------
+    image : ndarray of shape (rows, columns)
+        Grey levels in [0, 1].
+    min_width : float
+        Smallest face searched, canonical frame width in image pixels (from 12; in large
+        photos the tiny search starts at 1/160 of the long side).
+    max_faces : int
+    tiny : bool
+        Also search for faces smaller than the HOG scan reaches.
+    should_stop : callable() -> bool, optional
+        Checked between work units (a few milliseconds each).
+    detector, model
+        The project's detector and face model for the tiny search (the shipped ones by default).
+
+    Returns
+    -------
+    list of Detection
+        Largest first.
+
+    Raises
+    ------
+    ValueError
+        ``image`` is not a 2-D array of finite grey levels.
+    Cancelled
+        ``should_stop()`` returned True.
+    """
+    return run_steps(search_steps(image, min_width, max_faces, tiny, detector, model), should_stop)
+
+
+def search_steps(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces: int = 20, tiny: bool = True,
+                 detector=None, model=None) -> Generator[None, None, list[Detection]]:
+    """:func:`search_faces` as a generator of work units (see :func:`slrfr_gui.core.detect.search_steps`)."""
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim != 2 or not np.all(np.isfinite(image)):
+        raise ValueError(f"image must be a 2-D array of finite grey levels, got shape {image.shape}")
+    rows, cols = image.shape
+    if rows < 8 or cols < 8 or image.std() < 1e-4:
+        return []
+    yield
+    if not dlib_faces.available():
+        return (yield from tiny_search_steps(image, detector, model, min_width=min_width, max_faces=max_faces))
+    found = yield from _library_steps(image)
+    reach = library_min_width(rows, cols)
+    if tiny and min_width < reach * 1.15:
+        small = yield from tiny_search_steps(image, detector, model, min_width=min_width, max_width=reach * 1.15,
+                                             max_faces=max_faces, use_haar=False)
+        for d in small:
+            yield
+            # A tiny face must also be one to dlib, on a copy where it is 100 pixels wide (dlib's own
+            # threshold): the project's verifier, learned from Yale B, takes textures of real photos.
+            if all(_overlap(d.box, k.box) <= 0.25 for k in found) and \
+                    dlib_faces.best_face_near(image, d.box, d.width * BOX_TO_FRAME) is not None:
+                found.append(d)
+    found.sort(key=lambda d: -d.width)
+    return found[:max_faces]
+
+
+def _library_steps(image: np.ndarray):
+    """dlib's HOG scan over a copy at :func:`scan_factor`, then the eyes of each face; a generator."""
+    rows, cols = image.shape
+    f = scan_factor(rows, cols)
+    image8 = dlib_faces.to_uint8(image)
+    if abs(f - 1.0) > 1e-3:
+        size = (max(1, int(round(cols * f))), max(1, int(round(rows * f))))
+        work = cv2.resize(image8, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    else:
+        work = image8
+    fx, fy = work.shape[1] / cols, work.shape[0] / rows
+    yield
+    boxes = dlib_faces.hog_faces(work)
+    out = []
+    for box, score in boxes:
+        yield
+        eyes = dlib_faces.eye_centres(work, box)
+        eyes = np.column_stack([(eyes[:, 0] + 0.5) / fx - 0.5, (eyes[:, 1] + 0.5) / fy - 0.5])
+        placement = _placement(eyes)
+        if placement is not None:
+            out.append(Detection(placement, score, METHOD_LIBRARY))
+    return out
+
+
+def _placement(eyes) -> Placement | None:
+    try:
+        return placement_from_eyes(eyes[0], eyes[1])
+    except ValueError:
+        return None
+
+
+def follow(image: np.ndarray, previous: Detection, detector=None) -> Detection | None:
+    """The face of ``previous`` on a new frame, searched for near where it was; None if it is gone.
+
+    A library detection is looked for again by dlib in its neighbourhood (a copy in which the
+    face is about 100 pixels wide, a few milliseconds); a tiny one is re-aligned by the
+    project's regressors and kept while its verifier accepts it.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if previous.method != METHOD_LIBRARY:
+        from .detect import default_detector
+
+        detector = detector or default_detector()
+        moved, score = detector.align(image, previous.placement)
+        return Detection(moved, score, previous.method) if score >= detector.final_threshold else None
+    near = dlib_faces.best_face_near(image, previous.box, previous.width * BOX_TO_FRAME)
+    placement = None if near is None else _placement(near[0])
+    return None if placement is None else Detection(placement, near[1], METHOD_LIBRARY)
+
+
+def has_library() -> bool:
+    """Whether the library side (dlib and its landmark model) is installed."""
+    return dlib_faces.available()
+
+
+__all__ = ["search_faces", "search_steps", "follow", "scan_factor", "library_min_width", "has_library",
+           "METHOD_LIBRARY", "METHOD_TINY", "COLS"]
