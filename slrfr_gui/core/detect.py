@@ -384,6 +384,12 @@ def _template_candidates(image, template, min_width, max_width, per_level, ncc_t
     return out
 
 
+def _small_template(space: FaceSpace) -> np.ndarray:
+    """The face space's mean-face template area-reduced to 12 x 10, zero mean and unit variance."""
+    small = cv2.resize(space.template, (10, 12), interpolation=cv2.INTER_AREA)
+    return ((small - small.mean()) / max(float(small.std()), 1e-9)).astype(np.float32)
+
+
 def _merge_candidates(scored) -> list[Placement]:
     """Keep the best of candidates that describe the same face (near in place and scale)."""
     scored = sorted(scored, key=lambda t: -t[0])
@@ -507,7 +513,7 @@ def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model:
 def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model: FaceModel | None = None,
                  min_width: float = MIN_FACE_WIDTH, max_width: float | None = None, max_faces: int = 20,
                  use_haar: bool = True, per_level: int = 3,
-                 threshold: float | None = None) -> Generator[None, None, list[Detection]]:
+                 threshold: float | None = None, small_template: bool = False) -> Generator[None, None, list[Detection]]:
     """Find every face in a frame, one work unit at a time: the generator behind :func:`detect_faces`.
 
     Each ``next()`` does one unit (a level or band of the template pyramid, a scale band of
@@ -517,6 +523,11 @@ def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model:
     time budget per frame (:class:`slrfr_gui.core.faces.FaceTracker`) spreads a search over
     several frames this way. Parameters, return value and errors as for
     :func:`detect_faces`; the errors are raised at the first ``next()``.
+
+    ``small_template`` proposes candidates with a 12 x 10 mean face instead of 24 x 20: the
+    pyramid's levels are then a quarter the size (a 640 x 480 frame searched for faces of 12 to 28
+    pixels: 13 ms instead of 40), for searches limited to tiny faces, where the larger template
+    only sees an enlarged copy anyway.
     """
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 2 or not np.all(np.isfinite(image)):
@@ -532,7 +543,8 @@ def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model:
     # In a large photo, faces under 1/160 of its long side are not searched (a 4000-pixel photo
     # from 25 pixels on): the pyramid below that costs seconds and finds mostly texture.
     min_width = max(float(min_width), max(rows, cols) / 160.0)
-    starts = yield from _template_candidates(image, space.template, float(min_width), max_width, per_level)
+    template = _small_template(space) if small_template else space.template
+    starts = yield from _template_candidates(image, template, float(min_width), max_width, per_level)
     starts = _merge_candidates(starts)
     if use_haar:
         starts += yield from _haar_candidates(np.clip(image * 255, 0, 255).astype(np.uint8), int(min_width))
