@@ -131,6 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("--scaling-plot", type=Path, metavar="PNG",
                     help="also time identification against 10 to 100,000 persons and plot time and memory to PNG")
 
+    db = sub.add_parser(
+        "detection-benchmark", help="face detectors side by side on real photos, pasted Yale B faces and GT",
+        description="Run every face detector (the search before this version, OpenCV's Haar cascade, dlib's HOG "
+                    "detector with 5-point landmarks, and the application's search) on photos/ (annotated real "
+                    "photographs), Yale B crops pasted into those photos' backgrounds at several widths, and GT's "
+                    "faces, and print recall, false detections per image, the median eye-centre error (a fraction "
+                    "of the eye distance) and the median time per image.",
+    )
+    db.add_argument("--data", type=Path, default=Path("..") / "shared" / "data", metavar="DIR",
+                    help="folder holding photos/, CroppedYale/ and GT/ (default: %(default)s)")
+    db.add_argument("--detectors", default=None, metavar="NAME[,NAME...]",
+                    help="only detectors whose name contains one of these words (default: all)")
+    db.add_argument("--per-width", type=_int_at_least(1, 1000), default=19,
+                    help="pasted Yale B frames per face width (default: %(default)s)")
+    db.add_argument("--gt-per-person", type=_int_at_least(1, 15), default=3,
+                    help="GT images per person (default: %(default)s)")
+    db.add_argument("--seed", type=int, default=0, help="seed of the pasted frames (default: %(default)s)")
+    db.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE (slrfr report "
+                    "--detection FILE puts them on the results page)")
+
     rp = sub.add_parser(
         "report", help="plots (CMC, rank-1 against size) and a results page from evaluate's JSON",
         description="Write cmc_<size>.png, rank1_vs_size.png and results.md into a folder, from the JSON "
@@ -139,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("results", type=Path, metavar="RESULTS_JSON", help="the file written by slrfr evaluate --json")
     rp.add_argument("-o", "--output", type=Path, default=Path("results"), metavar="DIR",
                     help="folder to write into (default: %(default)s)")
+    rp.add_argument("--detection", type=Path, metavar="JSON",
+                    help="also put the face detection table written by slrfr detection-benchmark --json on the page")
 
     en = sub.add_parser(
         "enroll", help="train a model from a gallery folder (one sub-folder per person)",
@@ -670,15 +692,43 @@ def _seconds(value: float) -> str:
     return f"{value * 1e6:.1f} us"
 
 
+def cmd_detection_benchmark(args) -> int:
+    from .core.detect_benchmark import run_detection_benchmark
+    from .report import detection_table
+
+    if args.json is not None:
+        _check_output_file(args.json, "--json")
+    names = [n.strip() for n in args.detectors.split(",") if n.strip()] if args.detectors else None
+    try:
+        result = run_detection_benchmark(args.data, names, args.per_width, args.gt_per_person, args.seed,
+                                         progress=lambda s: print(f"running {s}...", file=sys.stderr, flush=True))
+    except FileNotFoundError as exc:
+        print(f"slrfr: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    result["command"] = "slrfr detection-benchmark " + " ".join(sys.argv[2:]) if sys.argv[1:2] == \
+        ["detection-benchmark"] else "slrfr detection-benchmark"
+    print(detection_table(result))
+    if args.json:
+        from .core.atomic import atomic_write_bytes
+
+        try:
+            atomic_write_bytes(args.json, (json.dumps(result, indent=2) + "\n").encode())
+        except OSError as exc:
+            print(f"slrfr: error: {args.json}: could not write the figures ({exc.strerror or exc})", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"figures written to {args.json}")
+    return EXIT_OK
+
+
 def cmd_report(args) -> int:
     from .report import write_report
 
-    for path in write_report(args.results, args.output):
+    for path in write_report(args.results, args.output, detection=args.detection):
         print(f"wrote {path}")
     return EXIT_OK
 
 
-COMMANDS = {"benchmark": cmd_benchmark, "report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll,
+COMMANDS = {"benchmark": cmd_benchmark, "detection-benchmark": cmd_detection_benchmark, "report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll,
             "identify": cmd_identify,
             "relight": cmd_relight}
 
