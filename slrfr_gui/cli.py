@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="pasted Yale B frames per face width (default: %(default)s)")
     db.add_argument("--gt-per-person", type=_int_at_least(1, 15), default=3,
                     help="GT images per person (default: %(default)s)")
-    db.add_argument("--seed", type=int, default=0, help="seed of the pasted frames (default: %(default)s)")
+    db.add_argument("--seed", type=_int_at_least(0, 2**31), default=0,
+                    help="seed of the pasted frames (default: %(default)s)")
     db.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE (slrfr report "
                     "--detection FILE puts them on the results page)")
 
@@ -166,8 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         "enroll", help="train a model from a gallery folder (one sub-folder per person)",
         description="Degrade every gallery face to the probe resolution and keep it as its person's reference for "
                     "the learned relighting (or, with --relighting physical, relight it under nine lights and learn "
-                    "one K-SVD dictionary per person), and save the model. Each image is taken to be a face cropped "
-                    "to the canonical frame.",
+                    "one K-SVD dictionary per person), and save the model. Each image's face is found and aligned "
+                    "like a probe's (--align), and one line per image says how.",
     )
     en.add_argument("gallery", type=Path, metavar="GALLERY_DIR", help="folder with one sub-folder of images per person")
     en.add_argument("--resolution", type=_resolution, default=(7, 6), metavar="RxC",
@@ -191,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "training faces (the most accurate); physical: the paper's nine Lambertian relit images "
                          "and a K-SVD dictionary (--atoms, --sparsity, --iterations and --components apply to this "
                          "one) (default: %(default)s)")
+    en.add_argument("--align", choices=["auto", "detect", "crop"], default="auto",
+                    help="auto: photos are searched for their face and aligned by its eyes, crops (small images, or "
+                         "a face already where the canonical frame puts it) stay crops; detect: always search; crop: "
+                         "take every image as a face cropped to the canonical frame (default: %(default)s)")
+    en.add_argument("--eyes-from", type=Path, metavar="FILE",
+                    help="a model or gallery file written before: images found in it (same file contents) are "
+                         "aligned with the same eye centres, so the references do not change")
     en.add_argument("--quiet", action="store_true", help="no progress bar")
 
     idf = sub.add_parser(
@@ -344,11 +352,20 @@ def cmd_enroll(args) -> int:
         return EXIT_USAGE
     _check_output_file(args.output, "-o")
     check_model_output(args.output)  # never overwrite an image, a gallery or anything but a model
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SkippedFilesWarning)
-        gallery = load_gallery(args.gallery)
+    from .core.gallery_align import alignment_report
+    from .core.modelfile import load_references
+
+    reuse = {r["digest"]: r for r in load_references(args.eyes_from) if r.get("digest")} if args.eyes_from else None
+    bar, progress = _progress_bar("align", args.quiet)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SkippedFilesWarning)
+            gallery = load_gallery(args.gallery, progress=progress, align=args.align, reuse=reuse)
+    finally:
+        bar.close()
     for w in caught:
         print(f"slrfr: warning: {w.message}", file=sys.stderr)
+    print(alignment_report(gallery))
     clf = make_classifier(args.mode, resolution=args.resolution, n_atoms=args.atoms, sparsity=args.sparsity,
                           n_iter=args.iterations, n_components=args.components, relighting=args.relighting,
                           features=("log" if args.relighting == "learned" else "pca" if args.components else "sqrt"))
@@ -368,7 +385,7 @@ def cmd_enroll(args) -> int:
     finally:
         bar.close()
     thumbs = [gallery.faces[gallery.labels == person][0] for person in clf.classes_]
-    save_model(clf, args.output, thumbnails=thumbs)
+    save_model(clf, args.output, thumbnails=thumbs, references=[im.record() for im in gallery.images])
     print(f"enrolled {len(clf.classes_)} persons from {len(gallery.faces)} images -> {args.output}")
     print(clf.describe())
     if len(clf.classes_) < 2:
