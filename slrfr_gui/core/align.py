@@ -82,13 +82,16 @@ class Placement:
         return Placement(self.cx + dx, self.cy + dy, self.scale * factor, self.angle + dangle)
 
 
-def placement_from_eyes(left, right, model: FaceModel | None = None) -> Placement:
+def placement_from_eyes(left, right, model: FaceModel | None = None, offset=None) -> Placement:
     """The placement that puts the canonical eye centres on the given image points.
 
     Parameters
     ----------
     left, right : (float, float)
         (x, y) image positions of the eye on the image's left and on its right.
+    offset : array-like of shape (2, 2), optional
+        Where the given points lie in the frame relative to its eye centres (frame pixels), for eye
+        centres found by another convention (dlib's landmarks: ``face_search.LANDMARK_OFFSET``).
 
     Raises
     ------
@@ -97,6 +100,8 @@ def placement_from_eyes(left, right, model: FaceModel | None = None) -> Placemen
     """
     model = model or default_face_model()
     src = np.asarray(model.eye_centres, dtype=np.float64)
+    if offset is not None:
+        src = src + np.asarray(offset, dtype=np.float64)
     dst = np.array([left, right], dtype=np.float64)
     if not np.all(np.isfinite(dst)):
         raise ValueError("eye positions must be finite numbers")

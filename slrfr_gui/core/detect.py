@@ -305,11 +305,19 @@ class Detection:
     method : str
         Which search found it: "tiny-face search" (this module) or
         "dlib HOG + 5 landmarks" (:mod:`slrfr_gui.core.face_search`).
+    landmarks : ndarray of shape (2, 2) or None
+        The eye centres as the library found them (image-left, image-right; their convention
+        differs from the frame's, see ``face_search.LANDMARK_OFFSET``); None for this module's.
     """
 
     placement: Placement
     score: float
     method: str = "tiny-face search"
+    landmarks: np.ndarray | None = None
+
+    def eye_points(self, model: FaceModel | None = None) -> np.ndarray:
+        """(2, 2): the eye centres as found (the landmarks), else where the frame puts them."""
+        return self.landmarks if self.landmarks is not None else self.eyes(model)
 
     @property
     def box(self) -> tuple[int, int, int, int]:

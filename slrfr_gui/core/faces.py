@@ -36,7 +36,8 @@ class FoundFace:
     how : str
         "detected", "eyes given" or "taken as a crop".
     eyes : ndarray of shape (2, 2) or None
-        (x, y) of the image-left and image-right eye centres in the image.
+        (x, y) of the image-left and image-right eye centres in the image (as the search found
+        them: :func:`slrfr_gui.core.face_search.frame_placement` places the frame by them).
     score : float or None
         The detector's score, for detected faces (dlib's for library detections, the
         project's verifier's for tiny ones).
@@ -145,9 +146,9 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
 
         found = detect_faces(image, detector=detector, model=model, should_stop=should_stop)
     if mode == "auto" and len(found) == 1 and found[0].width >= CROP_FRACTION * cols and \
-            (not library or _already_framed(found[0].placement.eyes(model), rows, cols, model)):
+            (not library or _already_framed(found[0].eyes(model), rows, cols, model)):
         return FaceSearch([whole], "taken as a crop in the canonical frame (one face fills the image)")
-    faces = [FoundFace(align(image, d.placement), d.box, "detected", d.placement.eyes(model), d.score, d.method)
+    faces = [FoundFace(align(image, d.placement), d.box, "detected", d.eye_points(model), d.score, d.method)
              for d in found]
     if not faces and mode == "auto" and _frame_shaped(rows, cols):
         return FaceSearch([whole], "no face detected; taken as a crop in the canonical frame (the image has "
@@ -282,7 +283,7 @@ class FaceTracker:
                 self._snapshot = None
         self.placements = list(found)
         image64 = image.astype(np.float64)
-        return [FoundFace(align(image64, d.placement), d.box, "detected", d.placement.eyes(self.model), d.score,
+        return [FoundFace(align(image64, d.placement), d.box, "detected", d.eye_points(self.model), d.score,
                           d.method) for d in found]
 
     def _settle(self, image, found, detector):

@@ -253,21 +253,40 @@ class Gallery:
         return added, skipped
 
     def realign(self, image: GalleryImage, eyes=None, crop: bool = False) -> dict:
-        """Make ``image``'s reference again from its source file: by ``eyes`` (placed by hand), or
-        as a crop. Returns the previous state, for :meth:`restore_alignment` (undo).
+        """Make ``image``'s reference again from its source file: by ``eyes`` (placed by hand), as a
+        crop, or (neither) by searching it again. Returns the previous state, for
+        :meth:`restore_alignment` (undo). The slow part is :meth:`aligned_again`, which a window
+        runs on a worker thread and hands to :meth:`apply_alignment`.
 
         Raises
         ------
         GalleryError
-            The source file cannot be read any more, or the eyes give no usable face.
+            The source file cannot be read any more, or no usable face comes out.
+        """
+        return self.apply_alignment(image, self.aligned_again(image, eyes, crop))
+
+    @classmethod
+    def aligned_again(cls, image: GalleryImage, eyes=None, crop: bool = False, should_stop=None):
+        """The :class:`~slrfr_gui.core.gallery_align.AlignedImage` :meth:`realign` would give (reads the
+        source file, changes nothing).
+
+        Raises
+        ------
+        GalleryError
+            See :meth:`realign`.
         """
         from .gallery_align import NotEnrolled, align_gallery_image
 
-        source = self.source_image(image)
+        source = cls.source_image(image)
         try:
-            result = align_gallery_image(source, "crop" if crop else "auto", eyes=None if crop else eyes)
+            return align_gallery_image(source, "crop" if crop else "auto", eyes=None if crop else eyes,
+                                       should_stop=should_stop)
         except NotEnrolled as exc:
             raise GalleryError(f"{image.name}: {exc}") from None
+
+    @staticmethod
+    def apply_alignment(image: GalleryImage, result) -> dict:
+        """Give ``image`` the reference ``result`` (an AlignedImage); returns the previous state."""
         before = {k: getattr(image, k) for k in ("face", "how", "eyes", "method", "score", "doubts")}
         image.face, image.how, image.eyes = result.face, result.how, result.eyes
         image.method, image.score, image.doubts = result.method, result.score, list(result.doubts)
@@ -411,9 +430,8 @@ def read_gallery_file(path: Path, align: str = "auto", reuse: dict | None = None
     earlier = (reuse or {}).get(digest)
     try:
         if earlier is not None and earlier.get("eyes") is not None:
-            result = align_gallery_image(image, eyes=earlier["eyes"])
-            result.how, result.method, result.score = earlier.get("how", result.how), earlier.get("method", ""), \
-                earlier.get("score")
+            result = align_gallery_image(image, eyes=earlier["eyes"], eyes_method=str(earlier.get("method", "")))
+            result.how, result.score = earlier.get("how", result.how), earlier.get("score")
             result.doubts = list(earlier.get("doubts") or [])
         elif earlier is not None:
             result = align_gallery_image(image, "crop")

@@ -46,6 +46,7 @@ from .controls import ResolutionBar, TrainingControls
 from .demo_panel import DemoProbesPanel
 from .eyes_dialog import EyesDialog
 from .gallery_panel import GalleryPanel
+from .gallery_review import GalleryReview
 from .icon import app_icon
 from .relight_view import RelightView
 from .results import ResultsPanel, identify
@@ -190,6 +191,12 @@ class MainWindow(QMainWindow):
         self.gallery_panel.edited.connect(self._gallery_edited)
         self.gallery_panel.folder_dropped.connect(self.open_gallery)
         self.gallery_dock = self._dock("Gallery", self.gallery_panel, Qt.DockWidgetArea.LeftDockWidgetArea, True)
+        self.gallery_panel.set_task_starter(self._start_task)
+        self.review = GalleryReview()
+        self.gallery_panel.image_selected.connect(self.review.set_image)
+        self.gallery_panel.edited.connect(self.review.refresh)
+        self.review.realign_requested.connect(self.realign_gallery_image)
+        self.review_dock = self._dock("Gallery review", self.review, Qt.DockWidgetArea.LeftDockWidgetArea, True)
 
         self.batch_panel = BatchPanel()
         self.batch_panel.open_requested.connect(self.choose_batch_folder)
@@ -305,6 +312,7 @@ class MainWindow(QMainWindow):
                                  "Open a gallery, try the demo, enroll from the webcam, reopen recent work"))
         v.addAction(self.demo_dock.toggleViewAction())
         v.addAction(self.gallery_dock.toggleViewAction())
+        v.addAction(self.review_dock.toggleViewAction())
         v.addAction(self.batch_dock.toggleViewAction())
         camera = self.camera_dock.toggleViewAction()
         camera.setShortcut(QKeySequence("Ctrl+K"))
@@ -507,6 +515,13 @@ class MainWindow(QMainWindow):
 
     def undo(self):
         self.gallery_panel.undo()
+
+    def realign_gallery_image(self, image: GalleryImage, eyes, crop: bool) -> None:
+        """Make a gallery image's reference again (eyes placed by hand, as a crop, or searched again) on a
+        worker; the gallery panel applies it, undoably."""
+        self._start_task(lambda progress, stop: Gallery.aligned_again(image, eyes, crop, should_stop=stop),
+                         f"Aligning {image.name} again…",
+                         lambda result: self.gallery_panel.apply_alignment(image, result), "align again")
 
     # ------------------------------------------------------------ resolution
     def _resolution_changed(self, resolution):
@@ -1002,6 +1017,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.camera_view.stop()
+        self.review.stop()
         self.close_timed_out = False
         self._stop_probe_search()
         for task in list(self.probe_tasks):
@@ -1245,7 +1261,7 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     def finish():
         if status["finished"]:
             return
-        if args.screenshot is not None and (camera_waits() or window.probe_searching()):
+        if args.screenshot is not None and (camera_waits() or window.probe_searching() or window.review.reading()):
             QTimer.singleShot(100, finish)
             return
         status["finished"] = True
