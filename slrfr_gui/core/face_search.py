@@ -214,5 +214,19 @@ def has_library() -> bool:
     return dlib_faces.available()
 
 
+def library_status() -> str:
+    """One line saying which face search runs here (``slrfr-gui --version`` prints it)."""
+    try:
+        import dlib
+
+        path = dlib_faces.landmark_model_path()
+    except ImportError as exc:
+        return f"face search: the project's own only (dlib cannot be imported: {exc}); reinstall slrfr-gui"
+    except Exception as exc:  # noqa: BLE001 - a missing model file is said, not raised
+        return f"face search: the project's own only ({exc})"
+    return f"face search: dlib {dlib.__version__} HOG detector and 5-point landmarks ({path.name}), " \
+           "and the project's tiny-face search"
+
+
 __all__ = ["search_faces", "search_steps", "follow", "scan_factor", "library_min_width", "has_library",
            "METHOD_LIBRARY", "METHOD_TINY", "COLS"]

@@ -1081,9 +1081,23 @@ def install_excepthook(log_path):
     return reporter
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the version, and whether dlib's face search is there (a frozen build must carry it)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from ..core.face_search import library_status
+
+        print(f"slrfr-gui {__version__}\n{library_status()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slrfr-gui", description="The slrfr-gui window.")
-    parser.add_argument("--version", action="version", version=f"slrfr-gui {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and which face search runs, "
+                                                                 "and exit")
     parser.add_argument("--gallery", type=Path, help="open this gallery folder (or saved gallery file)")
     parser.add_argument("--model", type=Path, help="open this model file")
     parser.add_argument("--demo", action="store_true", help="open the built-in demo: fictional persons, trained, "
