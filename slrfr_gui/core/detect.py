@@ -392,6 +392,22 @@ def _template_candidates(image, template, min_width, max_width, per_level, ncc_t
     return out
 
 
+def searchable(image) -> np.ndarray | None:
+    """``image`` as float32 grey levels, or None when it is too small (under 8 pixels) or blank to hold a face.
+
+    Raises
+    ------
+    ValueError
+        ``image`` is not a 2-D array of finite grey levels.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim != 2 or not np.all(np.isfinite(image)):
+        raise ValueError(f"image must be a 2-D array of finite grey levels, got shape {image.shape}")
+    if image.shape[0] < 8 or image.shape[1] < 8 or image.std() < 1e-4:
+        return None
+    return image
+
+
 def _small_template(space: FaceSpace) -> np.ndarray:
     """The face space's mean-face template area-reduced to 12 x 10, zero mean and unit variance."""
     small = cv2.resize(space.template, (10, 12), interpolation=cv2.INTER_AREA)
@@ -537,12 +553,10 @@ def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model:
     pixels: 13 ms instead of 40), for searches limited to tiny faces, where the larger template
     only sees an enlarged copy anyway.
     """
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim != 2 or not np.all(np.isfinite(image)):
-        raise ValueError(f"image must be a 2-D array of finite grey levels, got shape {image.shape}")
-    rows, cols = image.shape
-    if rows < 8 or cols < 8 or image.std() < 1e-4:
+    image = searchable(image)
+    if image is None:
         return []
+    rows, cols = image.shape
     yield
     detector = detector or default_detector()
     threshold = detector.threshold if threshold is None else float(threshold)

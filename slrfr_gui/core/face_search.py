@@ -33,7 +33,7 @@ import numpy as np
 
 from . import dlib_faces
 from .align import COLS, Placement, placement_from_eyes, run_steps
-from .detect import MIN_FACE_WIDTH, Detection, _overlap
+from .detect import MIN_FACE_WIDTH, Detection, _overlap, searchable
 from .detect import search_steps as tiny_search_steps
 
 #: Pixels of the copy the HOG detector scans in a frame up to this size: a 640 x 480 frame is
@@ -42,6 +42,11 @@ SCAN_PIXELS = 1_050_000
 #: Scanned pixels at most in a large photo (a 12-megapixel photo is reduced to this; about half a
 #: second): there the HOG scan finds faces from about 60 pixels and the tiny search covers the rest.
 MAX_SCAN_PIXELS = 6_000_000
+#: Scanned pixels for a live camera (:class:`slrfr_gui.core.faces.FaceTracker` with a time budget): the
+#: HOG scan is one unit of work that cannot be split, so it is kept to a few milliseconds (a 640 x 480
+#: frame reduced 0.62 times: faces from about 70 pixels, a webcam's at arm's length); the tiny-face
+#: search, in small units, covers the smaller ones.
+LIVE_SCAN_PIXELS = 120_000
 #: Ratio of dlib's box width (brow to chin) to the canonical frame's width (cheek to cheek), measured
 #: on the 5-point eye distance: the frame is 1.61 eye distances wide, dlib's box about 2.9.
 BOX_TO_FRAME = 1.8
@@ -62,18 +67,21 @@ METHOD_TINY = "tiny-face search"
 METHOD_OWN = "own search (no face for dlib)"
 
 
-def scan_factor(rows: int, cols: int) -> float:
-    """How much the HOG scan enlarges (> 1) or reduces (< 1) an image of ``rows`` x ``cols``."""
+def scan_factor(rows: int, cols: int, scan_pixels: float | None = None) -> float:
+    """How much the HOG scan enlarges (> 1) or reduces (< 1) an image of ``rows`` x ``cols``
+    (``scan_pixels``: the pixels scanned, :data:`SCAN_PIXELS` by default)."""
     pixels = float(rows) * float(cols)
+    if scan_pixels is not None:
+        return min(2.0, math.sqrt(float(scan_pixels) / pixels))
     factor = math.sqrt(SCAN_PIXELS / pixels)
     if factor < 1.0:
         factor = min(1.0, math.sqrt(MAX_SCAN_PIXELS / pixels))
     return min(factor, 2.0)
 
 
-def library_min_width(rows: int, cols: int) -> float:
+def library_min_width(rows: int, cols: int, scan_pixels: float | None = None) -> float:
     """Width (canonical frame, image pixels) of the smallest face the HOG scan finds in such an image."""
-    return dlib_faces.HOG_WINDOW / scan_factor(rows, cols) / BOX_TO_FRAME
+    return dlib_faces.HOG_WINDOW / scan_factor(rows, cols, scan_pixels) / BOX_TO_FRAME
 
 
 def search_faces(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces: int = 20, tiny: bool = True,
@@ -111,19 +119,21 @@ def search_faces(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces
 
 
 def search_steps(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces: int = 20, tiny: bool = True,
-                 detector=None, model=None) -> Generator[None, None, list[Detection]]:
-    """:func:`search_faces` as a generator of work units (see :func:`slrfr_gui.core.detect.search_steps`)."""
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim != 2 or not np.all(np.isfinite(image)):
-        raise ValueError(f"image must be a 2-D array of finite grey levels, got shape {image.shape}")
-    rows, cols = image.shape
-    if rows < 8 or cols < 8 or image.std() < 1e-4:
+                 detector=None, model=None, scan_pixels: float | None = None) -> Generator[None, None, list[Detection]]:
+    """:func:`search_faces` as a generator of work units (see :func:`slrfr_gui.core.detect.search_steps`).
+
+    The HOG scan is one unit (tens of milliseconds at the default ``scan_pixels``); a live camera
+    gives :data:`LIVE_SCAN_PIXELS` to keep it to a few.
+    """
+    image = searchable(image)
+    if image is None:
         return []
+    rows, cols = image.shape
     yield
     if not dlib_faces.available():
         return (yield from tiny_search_steps(image, detector, model, min_width=min_width, max_faces=max_faces))
-    found = yield from _library_steps(image)
-    reach = library_min_width(rows, cols)
+    found = yield from _library_steps(image, scan_pixels)
+    reach = library_min_width(rows, cols, scan_pixels)
     if tiny and min_width < reach * 1.15:
         # Below the scan's reach, the project's tiny-face search (a 12 x 10 template). Each face it keeps
         # must also be a face to dlib on a copy where it is about 100 pixels wide, at dlib's own threshold:
@@ -146,10 +156,10 @@ def search_steps(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces
     return found[:max_faces]
 
 
-def _library_steps(image: np.ndarray):
+def _library_steps(image: np.ndarray, scan_pixels=None):
     """dlib's HOG scan over a copy at :func:`scan_factor`, then the eyes of each face; a generator."""
     rows, cols = image.shape
-    f = scan_factor(rows, cols)
+    f = scan_factor(rows, cols, scan_pixels)
     image8 = dlib_faces.to_uint8(image)
     if abs(f - 1.0) > 1e-3:
         size = (max(1, int(round(cols * f))), max(1, int(round(rows * f))))

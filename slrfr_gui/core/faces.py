@@ -263,8 +263,13 @@ class FaceTracker:
         lost = len(tracked) < len(self.placements)
         self.frames_since_search += 1
         if self._search is None and (not tracked or lost or self.frames_since_search >= self.search_every):
-            search = library_search_steps if self.library else search_steps
-            self._search = search(image, detector=self.detector, model=self.model)
+            if not self.library:
+                self._search = search_steps(image, detector=self.detector, model=self.model)
+            else:  # a live camera keeps the HOG scan, one unit of work, to a few milliseconds
+                from .face_search import LIVE_SCAN_PIXELS
+
+                self._search = library_search_steps(image, detector=self.detector, model=self.model,
+                                                    scan_pixels=None if self.budget_s is None else LIVE_SCAN_PIXELS)
             self._snapshot = image
             self.searches += 1
             self.frames_since_search = 0
