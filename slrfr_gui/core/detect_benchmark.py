@@ -348,13 +348,24 @@ def run_detection_benchmark(data, names=None, per_width=19, gt_per_person=3, see
         raise FileNotFoundError(f"{data}: holds none of photos/ (with faces.json), CroppedYale/ or GT/")
     table = detectors(names)
     load = [round(v, 2) for v in os.getloadavg()]
-    rows, widths, big = [], {}, {}
-    for name, detect in table.items():
-        for set_name, cases in sets.items():
-            if progress:
-                progress(f"{name} on {set_name}")
-            rows.append(_score(name, set_name, cases, detect, widths))
-        if "photos" in sets:
+    # Every image goes through every detector in turn, so that a change of the machine's load while the
+    # benchmark runs (other processes on a shared machine) weighs on all detectors alike.
+    outcomes = {(name, set_name): [] for name in table for set_name in sets}
+    for set_name, cases in sets.items():
+        if progress:
+            progress(f"{set_name} ({len(cases)} images, {len(table)} detectors)")
+        for case in cases:
+            for name, detect in table.items():
+                start = time.perf_counter()
+                result = detect(case.image)
+                outcomes[(name, set_name)].append((result, time.perf_counter() - start))
+    widths, big = {}, {}
+    rows = [_score(name, set_name, sets[set_name], outcomes[(name, set_name)], widths)
+            for name in table for set_name in sets]
+    if "photos" in sets:
+        if progress:
+            progress("a 12-megapixel photo")
+        for name, detect in table.items():
             big[name] = _twelve_megapixels(sets["photos"], detect)
     return {"rows": rows, "recall_by_width": widths, "twelve_megapixel_s": big, "load_before": load,
             "load_after": [round(v, 2) for v in os.getloadavg()], "cpus": os.cpu_count(),
@@ -373,19 +384,13 @@ NOT_MEASURED = {
 }
 
 
-def _score(name, set_name, cases, detect, widths) -> dict:
-    import time
-
+def _score(name, set_name, cases, outcomes, widths) -> dict:
+    """One detector's figures on one set, from its (detections, seconds) for each case."""
     faces = found = extra = judged = dogs = 0
     big_faces = big_found = 0
     errors, times = [], []
-    for case in cases:
-        start = time.perf_counter()
-        result = detect(case.image)
-        seconds = time.perf_counter() - start
-        if case.image.shape == FRAME:
-            times.append(seconds)
-        elif set_name == "photos":
+    for case, (result, seconds) in zip(cases, outcomes):
+        if case.image.shape == FRAME or set_name == "photos":
             times.append(seconds)
         hits, wrong = _matches(result, case.faces, case.ignore)
         if case.counts:

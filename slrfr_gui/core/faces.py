@@ -36,14 +36,16 @@ class FoundFace:
     how : str
         "detected", "eyes given" or "taken as a crop".
     eyes : ndarray of shape (2, 2) or None
-        (x, y) of the image-left and image-right eye centres in the image (as the search found
-        them: :func:`slrfr_gui.core.face_search.frame_placement` places the frame by them).
+        (x, y) of the image-left and image-right eye centres in the image: where the canonical
+        frame the face was aligned with puts its eye centres.
     score : float or None
         The detector's score, for detected faces (dlib's for library detections, the
         project's verifier's for tiny ones).
     method : str
         For detected faces, which search found it ("dlib HOG + 5 landmarks" or
         "tiny-face search", :mod:`slrfr_gui.core.face_search`).
+    placement : Placement or None
+        The canonical frame in the image (None for a crop).
     """
 
     aligned: np.ndarray
@@ -52,6 +54,7 @@ class FoundFace:
     eyes: np.ndarray | None = None
     score: float | None = None
     method: str = ""
+    placement: object = None
 
 
 @dataclass
@@ -128,7 +131,8 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
             if not (-0.5 <= x <= cols - 0.5 and -0.5 <= y <= rows - 0.5):
                 raise ValueError(f"eye position ({x:g}, {y:g}) lies outside the {rows}x{cols} image")
         placement = placement_from_eyes(eyes[0], eyes[1], model)
-        face = FoundFace(align(image, placement), placement.box(), "eyes given", placement.eyes(model))
+        face = FoundFace(align(image, placement), placement.box(), "eyes given", placement.eyes(model),
+                         placement=placement)
         return FaceSearch([face], "aligned by the eye centres given")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -148,7 +152,7 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
     if mode == "auto" and len(found) == 1 and found[0].width >= CROP_FRACTION * cols and \
             (not library or _already_framed(found[0].eyes(model), rows, cols, model)):
         return FaceSearch([whole], "taken as a crop in the canonical frame (one face fills the image)")
-    faces = [FoundFace(align(image, d.placement), d.box, "detected", d.eye_points(model), d.score, d.method)
+    faces = [FoundFace(align(image, d.placement), d.box, "detected", d.eyes(model), d.score, d.method, d.placement)
              for d in found]
     if not faces and mode == "auto" and _frame_shaped(rows, cols):
         return FaceSearch([whole], "no face detected; taken as a crop in the canonical frame (the image has "
@@ -288,8 +292,8 @@ class FaceTracker:
                 self._snapshot = None
         self.placements = list(found)
         image64 = image.astype(np.float64)
-        return [FoundFace(align(image64, d.placement), d.box, "detected", d.eye_points(self.model), d.score,
-                          d.method) for d in found]
+        return [FoundFace(align(image64, d.placement), d.box, "detected", d.eyes(self.model), d.score,
+                          d.method, d.placement) for d in found]
 
     def _settle(self, image, found, detector):
         """A detection from the search's (earlier) frame, found again on ``image``: re-aligned

@@ -68,7 +68,7 @@ class GalleryImage:
     def record(self) -> dict:
         """How the reference was made, as JSON-ready data (kept in gallery and model files)."""
         return {"person": self.person, "name": self.name, "source": self.source, "how": self.how,
-                "eyes": None if self.eyes is None else np.round(np.asarray(self.eyes, float), 3).tolist(),
+                "eyes": None if self.eyes is None else np.asarray(self.eyes, float).tolist(),  # exact: same reference
                 "method": self.method, "score": None if self.score is None else round(float(self.score), 4),
                 "doubts": list(self.doubts), "digest": self.digest}
 
@@ -430,8 +430,9 @@ def read_gallery_file(path: Path, align: str = "auto", reuse: dict | None = None
     earlier = (reuse or {}).get(digest)
     try:
         if earlier is not None and earlier.get("eyes") is not None:
-            result = align_gallery_image(image, eyes=earlier["eyes"], eyes_method=str(earlier.get("method", "")))
-            result.how, result.score = earlier.get("how", result.how), earlier.get("score")
+            result = align_gallery_image(image, eyes=earlier["eyes"])
+            result.how, result.method, result.score = earlier.get("how", result.how), \
+                str(earlier.get("method", "")), earlier.get("score")
             result.doubts = list(earlier.get("doubts") or [])
         elif earlier is not None:
             result = align_gallery_image(image, "crop")

@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .align import align
-from .face_search import frame_placement
+from .align import align, placement_from_eyes
 from .frame import FRAME_SHAPE, to_frame
 
 MODES = ("auto", "detect", "crop")
@@ -60,8 +59,9 @@ class AlignedImage:
     how : str
         "detected", "eyes given" or "taken as a crop".
     eyes : ndarray of shape (2, 2) or None
-        (x, y) of the image-left and image-right eye centres in the source image, pixels
-        (None for a crop).
+        (x, y) of the image-left and image-right eye centres in the source image, pixels, where
+        the canonical frame the reference was aligned with puts them (None for a crop): the
+        same eyes give the same reference again.
     method : str
         For detected faces, the search that found it.
     score : float or None
@@ -88,7 +88,7 @@ class AlignedImage:
         """Width of the face (the canonical frame) in the source image, pixels; None for a crop."""
         if self.eyes is None:
             return None
-        return float(frame_placement(self.eyes, self.method).scale * FRAME_SHAPE[1])
+        return float(placement_from_eyes(self.eyes[0], self.eyes[1]).scale * FRAME_SHAPE[1])
 
 
 def _outside_fraction(placement, rows: int, cols: int) -> float:
@@ -100,7 +100,7 @@ def _outside_fraction(placement, rows: int, cols: int) -> float:
 
 
 def align_gallery_image(image: np.ndarray, mode: str = "auto", eyes=None, should_stop=None,
-                        library: bool = True, eyes_method: str = "") -> AlignedImage:
+                        library: bool = True) -> AlignedImage:
     """Find the face of a gallery image and bring it into the canonical frame.
 
     Parameters
@@ -116,9 +116,6 @@ def align_gallery_image(image: np.ndarray, mode: str = "auto", eyes=None, should
         Checked during the face search.
     library : bool
         Search with dlib for faces of 24 pixels and more (see :func:`slrfr_gui.core.faces.find_faces`).
-    eyes_method : str
-        The search that found ``eyes`` (kept from an earlier enrolment; its convention places the
-        frame, :func:`slrfr_gui.core.face_search.frame_placement`); "" for eyes placed by hand.
 
     Returns
     -------
@@ -147,10 +144,10 @@ def align_gallery_image(image: np.ndarray, mode: str = "auto", eyes=None, should
             if not (-0.5 <= x <= cols - 0.5 and -0.5 <= y <= rows - 0.5):
                 raise NotEnrolled(f"eye position ({x:g}, {y:g}) lies outside the {rows}x{cols} image")
         try:
-            placement = frame_placement(eyes, eyes_method)
+            placement = placement_from_eyes(eyes[0], eyes[1])
         except ValueError as exc:
             raise NotEnrolled(str(exc)) from None
-        return _checked(image, placement, AlignedImage(np.zeros(FRAME_SHAPE), HOW_EYES, eyes, eyes_method,
+        return _checked(image, placement, AlignedImage(np.zeros(FRAME_SHAPE), HOW_EYES, eyes,
                                                        note="aligned by the eye centres given"))
     if mode == "crop":
         return AlignedImage(to_frame(image), HOW_CROP, note="taken as a crop in the canonical frame, as asked")
@@ -167,8 +164,8 @@ def align_gallery_image(image: np.ndarray, mode: str = "auto", eyes=None, should
             out.doubts.append("taken as a crop, but no face was found in it: check it is a face crop, or place "
                               "the eyes")
         return out
-    placement = frame_placement(face.eyes, face.method)
-    out = AlignedImage(np.zeros(FRAME_SHAPE), HOW_DETECTED, np.asarray(face.eyes, dtype=np.float64), face.method,
+    placement = face.placement if face.placement is not None else placement_from_eyes(face.eyes[0], face.eyes[1])
+    out = AlignedImage(np.zeros(FRAME_SHAPE), HOW_DETECTED, placement.eyes(), face.method,
                        face.score, len(search.faces), note=search.note)
     if len(search.faces) > 1:
         out.doubts.append(f"{len(search.faces)} faces in the image; the largest was taken")
@@ -215,7 +212,7 @@ def describe(image) -> str:
     parts = [image.how + (f" ({image.method})" if image.method else "")]
     if image.eyes is not None:
         eyes = np.asarray(image.eyes, dtype=np.float64)
-        width = frame_placement(eyes, image.method).scale * FRAME_SHAPE[1]
+        width = placement_from_eyes(eyes[0], eyes[1]).scale * FRAME_SHAPE[1]
         parts.append(f"face {width:.0f} px wide, eyes ({eyes[0, 0]:.1f}, {eyes[0, 1]:.1f})"
                      f" ({eyes[1, 0]:.1f}, {eyes[1, 1]:.1f})")
     if image.score is not None:

@@ -21,7 +21,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..core.face_search import frame_placement
+from ..core.align import placement_from_eyes
 from ..core.gallery import Gallery, GalleryImage
 from .common import fit_pixmap, image_label, to_pixmap
 
@@ -145,7 +145,7 @@ class GalleryReview(QWidget):
             text += f", score {im.score:.2f}"
         if im.eyes is not None:
             eyes = np.asarray(im.eyes, dtype=np.float64)
-            width = frame_placement(eyes, im.method).scale * 40
+            width = placement_from_eyes(eyes[0], eyes[1]).scale * 40
             text += (f"<br>eyes at ({eyes[0, 0]:.1f}, {eyes[0, 1]:.1f}) and ({eyes[1, 0]:.1f}, {eyes[1, 1]:.1f}),"
                      f" face {width:.0f} px wide")
         return text
@@ -161,7 +161,7 @@ class GalleryReview(QWidget):
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor("#ff3030"), 2))
-        x, y, w, h = frame_placement(eyes, im.method).box()
+        x, y, w, h = placement_from_eyes(eyes[0], eyes[1]).box()
         painter.drawRect(QRectF(x * f, y * f, w * f, h * f))
         for ex, ey in eyes:
             cx, cy = (ex + 0.5) * f, (ey + 0.5) * f

@@ -39,11 +39,8 @@ def _photo(faces, shape=(240, 320), seed=0):
 
 
 def _frame_eyes(found):
-    """Where the frame placed by a found face's eyes puts its eye centres (dlib's landmarks have their own
-    convention, face_search.LANDMARK_OFFSET)."""
-    from slrfr_gui.core.face_search import frame_placement
-
-    return frame_placement(found.eyes, found.method).eyes()
+    """Where the frame the face was aligned with puts its eye centres."""
+    return np.asarray(found.eyes)
 
 
 def _huge_png(path, side=20_000):
