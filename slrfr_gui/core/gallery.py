@@ -9,7 +9,6 @@ that enrolling again gives the same references.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import numpy as np
 
 from .errors import Cancelled, GalleryError, ImageReadError
 from .frame import FRAME_SHAPE, probe_problem, to_frame
-from .imageio import IMAGE_SUFFIXES, read_grey
+from .imageio import read_grey
 
 
 class SkippedFilesWarning(UserWarning):
@@ -243,7 +242,7 @@ class Gallery:
         added, skipped = [], []
         for path in paths:
             path = Path(path)
-            image, reason = read_gallery_file(path, align, should_stop=should_stop)
+            image, reason = _read(path, align, should_stop=should_stop)
             if image is None:
                 skipped.append((path, reason))
                 continue
@@ -390,59 +389,10 @@ def _image_from_record(entry: dict, face: np.ndarray) -> GalleryImage:
                         str(entry.get("digest", "")))
 
 
-def file_digest(path) -> str:
-    """SHA-256 of a file's bytes ("" when it cannot be read)."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return ""
-    return h.hexdigest()
+def _read(*args, **kwargs):
+    from .gallery_align import read_gallery_file
 
-
-def read_gallery_file(path: Path, align: str = "auto", reuse: dict | None = None, should_stop=None,
-                      person: str = "") -> tuple[GalleryImage | None, str]:
-    """One gallery image file, searched and aligned: (GalleryImage, "") or (None, the reason it is skipped).
-
-    ``reuse`` maps a file's SHA-256 to an earlier reference's record (``GalleryImage.record()``):
-    a file seen before is aligned with the same eyes (or taken as a crop again), whatever ``align``.
-
-    Raises
-    ------
-    Cancelled
-        ``should_stop()`` returned True during the face search.
-    """
-    from .gallery_align import NotEnrolled, align_gallery_image
-
-    try:
-        image = read_grey(path)
-    except ImageReadError as exc:
-        reason = str(exc).split(": ", 1)[-1]
-        if path.suffix.lower() not in IMAGE_SUFFIXES and "not an image" in reason:
-            reason = "not an image"
-        return None, reason
-    problem = gallery_image_problem(image)
-    if problem:
-        return None, problem
-    digest = file_digest(path)
-    earlier = (reuse or {}).get(digest)
-    try:
-        if earlier is not None and earlier.get("eyes") is not None:
-            result = align_gallery_image(image, eyes=earlier["eyes"])
-            result.how, result.method, result.score = earlier.get("how", result.how), \
-                str(earlier.get("method", "")), earlier.get("score")
-            result.doubts = list(earlier.get("doubts") or [])
-        elif earlier is not None:
-            result = align_gallery_image(image, "crop")
-            result.doubts = list(earlier.get("doubts") or [])
-        else:
-            result = align_gallery_image(image, align, should_stop=should_stop)
-    except NotEnrolled as exc:
-        return None, f"{exc}: not enrolled"
-    return GalleryImage(person, path.name, result.face, str(path), result.how, result.eyes, result.method,
-                        result.score, list(result.doubts), digest), ""
+    return read_gallery_file(*args, **kwargs)
 
 
 def gallery_image_problem(image: np.ndarray) -> str | None:
@@ -572,7 +522,7 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
     for i, (person, path) in enumerate(jobs):
         if should_stop is not None and should_stop():
             raise Cancelled("loading the gallery was cancelled")
-        image, reason = read_gallery_file(path, align, reuse, should_stop, person)
+        image, reason = _read(path, align, reuse, should_stop, person)
         if image is None:
             skipped.append((path, reason))
         else:

@@ -22,8 +22,10 @@ enrolment) override the mode.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +42,9 @@ MAX_OUTSIDE = 0.15
 #: Detections scoring less than this above their search's threshold are marked doubtful
 #: (dlib's scores: 0 is its threshold; the project's verifier: see face_search.SURE_SCORE).
 LOW_LIBRARY_SCORE = 0.25
+
+if TYPE_CHECKING:
+    from .gallery import GalleryImage
 
 HOW_DETECTED, HOW_EYES, HOW_CROP = "detected", "eyes given", "taken as a crop"
 
@@ -205,6 +210,63 @@ def _checked(image, placement, out: AlignedImage) -> AlignedImage:
     if width < SMALL_GALLERY_FACE:
         out.doubts.append(f"small face ({width:.0f} pixels wide), enlarged to the 48x40 frame")
     return out
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's bytes ("" when it cannot be read)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return ""
+    return h.hexdigest()
+
+
+def read_gallery_file(path: Path, align: str = "auto", reuse: dict | None = None, should_stop=None,
+                      person: str = "") -> tuple[GalleryImage | None, str]:
+    """One gallery image file, searched and aligned: (GalleryImage, "") or (None, the reason it is skipped).
+
+    ``reuse`` maps a file's SHA-256 to an earlier reference's record (``GalleryImage.record()``):
+    a file seen before is aligned with the same eyes (or taken as a crop again), whatever ``align``.
+
+    Raises
+    ------
+    Cancelled
+        ``should_stop()`` returned True during the face search.
+    """
+    from .errors import ImageReadError
+    from .gallery import GalleryImage, gallery_image_problem
+    from .imageio import IMAGE_SUFFIXES, read_grey
+
+    try:
+        image = read_grey(path)
+    except ImageReadError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        if path.suffix.lower() not in IMAGE_SUFFIXES and "not an image" in reason:
+            reason = "not an image"
+        return None, reason
+    problem = gallery_image_problem(image)
+    if problem:
+        return None, problem
+    digest = file_digest(path)
+    earlier = (reuse or {}).get(digest)
+    try:
+        if earlier is not None and earlier.get("eyes") is not None:
+            result = align_gallery_image(image, eyes=earlier["eyes"])
+            result.how, result.method, result.score = earlier.get("how", result.how), \
+                str(earlier.get("method", "")), earlier.get("score")
+            result.doubts = list(earlier.get("doubts") or [])
+        elif earlier is not None:
+            result = align_gallery_image(image, "crop")
+            result.doubts = list(earlier.get("doubts") or [])
+        else:
+            result = align_gallery_image(image, align, should_stop=should_stop)
+    except NotEnrolled as exc:
+        return None, f"{exc}: not enrolled"
+    return GalleryImage(person, path.name, result.face, str(path), result.how, result.eyes, result.method,
+                        result.score, list(result.doubts), digest), ""
 
 
 def describe(image) -> str:

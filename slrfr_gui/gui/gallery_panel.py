@@ -269,7 +269,7 @@ class GalleryPanel(QWidget):
         if start is None:
             self.add_files(person, paths)
             return
-        from ..core.gallery import read_gallery_file
+        from ..core.gallery_align import read_gallery_file
 
         paths = [Path(p) for p in paths]
 
