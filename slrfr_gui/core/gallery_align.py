@@ -160,9 +160,9 @@ def align_gallery_image(image: np.ndarray, mode: str = "auto", eyes=None, should
     if not search.faces:
         raise NotEnrolled("no face found; place the eye centres by hand in the window, or enroll with --align "
                           "crop if the image is a face crop")
-    # The largest face, among those the search is sure of when there are any (a large, barely accepted
-    # face in the background, such as an animal's, must not push the person aside).
-    face = max(search.faces, key=lambda f: (not _low(f), f.box[2] * f.box[3]))
+    # The largest face (the review shows which, and marks the reference doubtful). Preferring well-scored
+    # faces was tried: a person's face found at a low score then lost to a smaller one beside it.
+    face = max(search.faces, key=lambda f: f.box[2] * f.box[3])
     if face.how == HOW_CROP:
         out = AlignedImage(to_frame(image), HOW_CROP, note=search.note)
         if "no face detected" in search.note:
