@@ -430,7 +430,8 @@ def _face_json(face, ranked, ratio, threshold, model=None):
     from .core.openset import ONE_PERSON_NOTE
 
     one = model is not None and len(model.classes_) < 2
-    out = {"box": [int(v) for v in face.box], "how": face.how, "ranked": _ranked_json(ranked),
+    out = {"box": [int(v) for v in face.box], "how": face.how, **({"method": face.method} if face.method else {}),
+           "ranked": _ranked_json(ranked),
            "ratio": round(ratio, 4), "unknown": None if one else bool(ratio > threshold)}
     warnings = [w for w in (_upsampled(face, model) if model is not None else None,
                             ONE_PERSON_NOTE if one else None) if w]
@@ -522,7 +523,8 @@ def cmd_identify(args) -> int:
                 r, c = face.aligned.shape
                 if len(search.faces) > 1 or face.how != "taken as a crop":
                     x, y, w, h = face.box
-                    print(f"  face at x={x} y={y} w={w} h={h} ({face.how}, aligned {r}x{c} -> {size})")
+                    how = f"{face.how} by {face.method}" if face.method else face.how
+                    print(f"  face at x={x} y={y} w={w} h={h} ({how}, aligned {r}x{c} -> {size})")
                 else:
                     print(f"  aligned {r}x{c} -> {size}")
                 if len(model.classes_) < 2:
