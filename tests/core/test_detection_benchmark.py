@@ -32,7 +32,7 @@ def test_table_and_results_page(tmp_path):
     row = {"detector": "d1", "set": "photos", "recall": 0.5, "false_per_image": 0.25, "dogs": 1,
            "eye_error_median": 0.05, "ms_median": 12.0}
     data = {"rows": [row, {**row, "set": "yale_pasted", "dogs": None}], "recall_by_width": {"d1": {"16": [1, 2]}},
-            "twelve_megapixel_s": {"d1": 0.8}, "load_before": [1, 1, 1], "load_after": [1, 1, 1], "cpus": 2,
+            "twelve_megapixel_s": {"d1": [0.8, 0.5]}, "load_before": [1, 1, 1], "load_after": [1, 1, 1], "cpus": 2,
             "sets": {"photos": 12}, "not_measured": {"X": "why"}, "command": "slrfr detection-benchmark"}
     text = detection_table(data)
     assert "d1" in text and "50.0" in text and "16 px 1/2" in text and "not measured: X: why" in text
