@@ -4,6 +4,7 @@
     slrfr enroll GALLERY_DIR --resolution 7x6 -o MODEL_FILE
     slrfr identify MODEL_FILE PROBE... [--top K] [--json]
     slrfr relight IMAGE -o OUT_DIR
+    slrfr scan MODEL_FILE INPUT... -o RESULTS.sqlite [--resume] [--scheduler ADDRESS]
 """
 
 from __future__ import annotations
@@ -195,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "number (0, 1, ...), a video file or a folder of images")
     idf.add_argument("--frames", type=_positive_int, default=None, metavar="N",
                      help="with --camera: stop after N frames (default: 100 for a device, all of a file)")
+
+    from .scan_cli import add_parser as add_scan_parser
+
+    add_scan_parser(sub, _int_at_least)
 
     rl = sub.add_parser(
         "relight", help="write a face's estimated albedo and its nine relit images as PNG",
@@ -678,8 +683,14 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_scan(args) -> int:
+    from .scan_cli import cmd_scan as run
+
+    return run(args)
+
+
 COMMANDS = {"benchmark": cmd_benchmark, "report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll,
-            "identify": cmd_identify,
+            "identify": cmd_identify, "scan": cmd_scan,
             "relight": cmd_relight}
 
 

@@ -42,8 +42,23 @@ def _same_face_cost(a: dict, b: dict) -> float | None:
     return best if best < JOIN_DISTANCE else None
 
 
-def join_segments(rows, kind: str, threshold: float, top: int, combine: str = "mean") -> list[dict]:
+def still(frames: np.ndarray, boxes: np.ndarray, min_frames: float) -> bool:
+    """Whether a track's face never moved (centre within 12 % of its width, width within 15 %) over
+    at least ``min_frames`` frames: a face-like part of the background rather than a person."""
+    if len(boxes) < 2 or frames[-1] - frames[0] < min_frames:
+        return False
+    boxes = np.asarray(boxes, float)
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    width = boxes[:, 2].mean()
+    return bool(np.ptp(centres, axis=0).max() <= max(2.0, 0.12 * width) and np.ptp(boxes[:, 2]) <= 0.15 * width)
+
+
+def join_segments(rows, kind: str, threshold: float, top: int, combine: str = "mean",
+                  still_frames: float | None = None) -> list[dict]:
     """Appearances from a source's segments (rows as :meth:`ScanStore.join_source` selects them).
+
+    ``still_frames``: drop joined tracks of a video whose face never moved over this many
+    frames (:func:`still`); None keeps them.
 
     Returns
     -------
@@ -84,7 +99,14 @@ def join_segments(rows, kind: str, threshold: float, top: int, combine: str = "m
         groups.setdefault(find(i), []).append(i)
     out = []
     for members in groups.values():
-        out.append(_combine([segs[i] for i in members], threshold, top, combine))
+        parts = [segs[i] for i in members]
+        if kind == "video" and still_frames is not None:
+            frames = np.concatenate([p["frames"] for p in parts])
+            order = np.argsort(frames, kind="stable")
+            boxes = np.concatenate([p["boxes"] for p in parts])[order]
+            if still(frames[order], boxes, still_frames):
+                continue
+        out.append(_combine(parts, threshold, top, combine))
     out.sort(key=lambda a: (a["source"], a["first_frame"], a["box"][0]))
     counters: dict[str, int] = {}
     for a in out:

@@ -228,7 +228,7 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
     frames_done = 0
     failed = []
     for sid in store.sources_ready():  # finished before but never joined (stopped in between)
-        store.join_source(sid, threshold, options.top, options.combine, options.persons)
+        store.join_source(sid, threshold, options.top, options.combine, options.persons, options.keep_still)
 
     def report(message=""):
         elapsed = time.perf_counter() - start
@@ -255,7 +255,8 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
             if should_stop is not None and should_stop():
                 raise Cancelled("the scan was cancelled; the chunks finished so far are kept (resume it)")
             try:
-                finished, pending = wait(pending, timeout=0.25, return_when="FIRST_COMPLETED")
+                with client.as_current():
+                    finished, pending = wait(pending, timeout=0.25, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 continue
             for future in finished:
@@ -273,7 +274,7 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
                 done += 1
                 frames_done += chunk.frame_count
                 for sid in store.sources_ready():
-                    store.join_source(sid, threshold, options.top, options.combine, options.persons)
+                    store.join_source(sid, threshold, options.top, options.combine, options.persons, options.keep_still)
                 report()
     except BaseException:
         for future in futures:

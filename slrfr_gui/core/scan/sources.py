@@ -118,7 +118,7 @@ def check_inputs(paths) -> tuple[list[Source], list[Problem]]:
                 size = _image_size(p)
                 (stills if size else not_images).append((p, size))
             for p, _ in not_images:
-                problems.append(Problem(str(p), "not an image (skipped)"))
+                problems.append(Problem(str(p), "not an image"))
             if stills:
                 key = str(path)
                 if key not in seen:
@@ -176,13 +176,13 @@ def probe_video(path) -> tuple[Source | None, Problem | None]:
     try:
         if not capture.isOpened():
             return None, Problem(str(path), "not a video OpenCV can read (damaged, not a video, or a codec this "
-                                            "OpenCV build lacks); skipped")
+                                            "OpenCV build lacks)")
         frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         ok, frame = capture.read()
         if not ok or frame is None:
             return None, Problem(str(path), "no frame could be decoded (an empty, truncated or damaged file, or a "
-                                            "codec this OpenCV build lacks); skipped")
+                                            "codec this OpenCV build lacks)")
         height, width = frame.shape[:2]
         if frames <= 0:  # a stream that states no length: count it once
             frames = 1

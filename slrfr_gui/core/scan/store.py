@@ -111,8 +111,8 @@ class ScanStore:
                 self.db.close()
                 raise ScanStoreError(f"{self.path}: an SQLite file of something else, not scan results; "
                                      "give another -o")
+            self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
             with self.transaction():
-                self.db.executescript(SCHEMA.replace("BEGIN", ""))
                 self._set_meta({"format": FORMAT, "schema_version": SCHEMA_VERSION})
         elif kind != FORMAT or int(self._meta_value("schema_version") or 0) != SCHEMA_VERSION:
             self.db.close()
@@ -241,8 +241,10 @@ class ScanStore:
             "SELECT s.id FROM sources s WHERE s.joined=0 AND NOT EXISTS "
             "(SELECT 1 FROM chunks c WHERE c.source_id=s.id AND c.status!='done')")]
 
-    def join_source(self, source_id: int, threshold: float, top: int, combine: str = "mean", persons=()) -> int:
-        """Join a source's segments into appearances and write them (replacing earlier ones); returns how many."""
+    def join_source(self, source_id: int, threshold: float, top: int, combine: str = "mean", persons=(),
+                    keep_still: bool = False) -> int:
+        """Join a source's segments into appearances and write them (replacing earlier ones); returns how many.
+        Faces that never move for two seconds are dropped unless ``keep_still``."""
         from .join import join_segments
 
         path, kind, fps = self.db.execute("SELECT path, kind, fps FROM sources WHERE id=?", (source_id,)).fetchone()
@@ -252,7 +254,8 @@ class ScanStore:
             "seg.persons, seg.faces, seg.best_ranked, seg.best_ratio FROM segments seg JOIN chunks c ON "
             "c.id = seg.chunk_id WHERE c.source_id=? ORDER BY c.start_frame, seg.first_frame, seg.id",
             (source_id,)).fetchall()
-        appearances = join_segments(rows, kind, threshold, top, combine)
+        appearances = join_segments(rows, kind, threshold, top, combine,
+                                    None if keep_still else 2.0 * (fps or 25.0))
         wanted = set(persons)
         if wanted:
             appearances = [a for a in appearances if a["person"] in wanted and not a["unknown"]]

@@ -302,22 +302,7 @@ def _scan_video(model, chunk: ChunkSpec, options: ScanOptions, should_stop):
     if frame_no < min(chunk.stop, chunk.frames or chunk.stop):
         problems.append(f"{chunk.source}: the video ended at frame {frame_no} of {chunk.frames} stated "
                         "(truncated or damaged); the frames before were scanned")
-    kept = [t for t in tracks.values() if not _still(t, chunk.fps, options)]
-    return _identify(model, chunk.source, kept, options), read, problems
-
-
-def _still(track: "_Track", fps: float, options: ScanOptions) -> bool:
-    """A track whose face never moved (centre within 12 % of its width, width within 15 %) for over two
-    seconds: a face-like part of the background, not a person (``keep_still`` keeps them)."""
-    if options.keep_still or len(track.boxes) < 2:
-        return False
-    boxes = np.asarray(track.boxes, float)
-    if track.frames[-1] - track.frames[0] < 2.0 * (fps or 25.0):
-        return False
-    centres = boxes[:, :2] + boxes[:, 2:] / 2
-    spread = np.ptp(centres, axis=0).max()
-    width = boxes[:, 2].mean()
-    return bool(spread <= max(2.0, 0.12 * width) and np.ptp(boxes[:, 2]) <= 0.15 * width)
+    return _identify(model, chunk.source, list(tracks.values()), options), read, problems
 
 
 @dataclass
