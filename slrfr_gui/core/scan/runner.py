@@ -138,7 +138,7 @@ def _worker_scan(model, chunk, options):
 
 def run_scan(model, inputs, output, options: ScanOptions | None = None, scheduler: str | None = None,
              workers: int | None = None, resume: bool = False, progress=None, should_stop=None, say=None,
-             model_id: dict | None = None) -> ScanSummary:
+             model_id: dict | None = None, scheduler_timeout: float = 10.0) -> ScanSummary:
     """Scan videos and folders of stills for every appearance of the enrolled persons.
 
     Parameters
@@ -164,6 +164,8 @@ def run_scan(model, inputs, output, options: ScanOptions | None = None, schedule
         Receives one line per input that cannot be scanned (and other notes).
     model_id : dict, optional
         What identifies the model (file checksum); a resumed scan must use the same.
+    scheduler_timeout : float
+        Seconds to wait for the scheduler given.
 
     Returns
     -------
@@ -199,7 +201,7 @@ def run_scan(model, inputs, output, options: ScanOptions | None = None, schedule
     settings = {"options": options.identity(), "model": model_id or {}, "persons": [str(c) for c in model.classes_],
                 "resolution": list(model.resolution_)}
     start = time.perf_counter()
-    with cluster_client(scheduler, workers) as client:  # no cluster: SchedulerError, and nothing written
+    with cluster_client(scheduler, workers, scheduler_timeout) as client:  # no cluster: SchedulerError, and nothing written
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         store = ScanStore(output)
         try:
@@ -274,7 +276,8 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
                 done += 1
                 frames_done += chunk.frame_count
                 for sid in store.sources_ready():
-                    store.join_source(sid, threshold, options.top, options.combine, options.persons, options.keep_still)
+                    store.join_source(sid, threshold, options.top, options.combine, options.persons,
+                                      options.keep_still)
                 report()
     except BaseException:
         for future in futures:
