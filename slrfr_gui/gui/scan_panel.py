@@ -214,13 +214,14 @@ class ScanPanel(QWidget):
     """Progress of a running scan, and the appearances of a results file (see the module docstring)."""
 
     failed = Signal(str, str)  # message, details
-    finished = Signal(object)  # the ScanSummary, or None when cancelled or failed
+    finished = Signal(object)  # after the scan's thread ended: its ScanSummary, or None (cancelled or failed)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.store: ScanStore | None = None
         self.rows: list[dict] = []
         self.task: Task | None = None
+        self._outcome = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         bar = QHBoxLayout()
@@ -308,6 +309,7 @@ class ScanPanel(QWidget):
         task.cancelled.connect(self._on_cancelled)
         task.finished.connect(self._on_finished)
         self.task = task
+        self._outcome = None
         self.btn_cancel.setEnabled(True)
         self.progress.setRange(0, 0)
         self.progress.setFormat("starting the Dask workers…")
@@ -344,19 +346,20 @@ class ScanPanel(QWidget):
                             f"frames/s, {summary.workers} workers): {summary.appearances} appearances{skipped}")
         if summary.problems:
             self.status.setToolTip("\n".join(summary.problems))
-        self.finished.emit(summary)
+        self._outcome = summary
 
     def _on_cancelled(self):
         self.status.setText(f"Scan cancelled: the chunks finished are kept in {self.output}; scan into the same "
                             "file again to finish it.")
         self.open_results(self.output, quiet=True)
-        self.finished.emit(None)
 
     def _on_finished(self):
         self.btn_cancel.setEnabled(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.store is not None else 0)
         self.progress.setFormat("no scan running")
+        outcome, self._outcome = self._outcome, None
+        self.finished.emit(outcome)
 
     # ------------------------------------------------------------ results
     def _choose_results(self):
