@@ -153,3 +153,40 @@ def cmd_scan(args) -> int:
             store.export_csv(args.csv)
         print(f"appearances exported to {args.csv}")
     return 0 if summary.complete and not summary.failed else 1
+
+
+def scan_benchmark_stages(stages: dict, seconds: int = 60) -> list:
+    """``slrfr benchmark --scan``: add the scan and sharded-identification stages to ``stages``; returns the
+    scan's rows (workers, fps) for the scaling plot."""
+    import os
+
+    from .core.benchmark import Stage
+    from .core.scan.bench import scan_scaling, sharded_identification
+
+    def say(text):
+        print(f"scan benchmark: {text}...", file=sys.stderr, flush=True)
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    rows = scan_scaling(float(seconds), progress=say)
+    one = next((r for r in rows if r["workers"] == 1), None)
+    for r in rows:
+        speedup = r["fps"] / one["fps"] if one and one["fps"] else float("nan")
+        r["speedup"], r["efficiency"] = speedup, speedup / r["workers"]
+        extra = {k: r[k] for k in ("workers", "frames", "fps", "appearances", "chunks", "speedup", "efficiency")}
+        extra["load_average_before"] = load
+        extra["summary"] = (f"{r['fps']:.0f} frames/s of 640x480 video, {r['workers']} worker process"
+                            f"{'es' if r['workers'] != 1 else ''}; speed-up {speedup:.2f} (efficiency "
+                            f"{speedup / r['workers']:.2f}); load average {load:.1f} before")
+        stages[f"scan_{r['workers']}w"] = Stage(r["seconds"] / max(r["frames"], 1), None, None, 1,
+                                                {**extra, "note": "seconds per frame of video (cluster start-up "
+                                                 "excluded); 4 workers on 2 cores: the simulated cluster"})
+    say("identification against 1,000,000 persons in 2 shards")
+    s = sharded_identification(1_000_000, workers=2, progress=say)
+    stages["identify_sharded_1m"] = Stage(
+        s["batch_s"], None, None, 3,
+        {**s, "summary": f"a batch of {s['batch']} probes {s['batch_s']:.2f} s ({s['per_probe_ms']:.1f} ms a probe), "
+                         f"workers {', '.join(f'{m:.0f}' for m in s['worker_memory_mb'])} MB; one process "
+                         f"{s.get('one_process_batch_s', float('nan')):.2f} s, "
+                         f"{s.get('one_process_memory_mb', float('nan')):.0f} MB; same top-5: "
+                         f"{s['same_as_one_process']}"})
+    return rows

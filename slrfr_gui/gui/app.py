@@ -1127,7 +1127,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", type=Path, help="save a PNG of the whole window when the work is done, then exit")
     parser.add_argument("--json", type=Path, help="with --screenshot: write the ranked persons as JSON too")
     parser.add_argument("--scan-results", type=Path, metavar="FILE", help="open the Scan panel on a results file of "
-                        "'slrfr scan'")
+                        "'slrfr scan' (with --scan: scan into it, continuing it if it exists)")
+    parser.add_argument("--scan", type=Path, action="append", metavar="INPUT", help="scan this video or folder with "
+                        "the model (give --scan-results too; repeat for several; with --screenshot, taken when done)")
     parser.add_argument("--camera", metavar="SOURCE", help="open the camera panel on this source: a device number "
                         "(0, 1, ...), a video file or a folder of images (with --screenshot, taken after a few frames)")
     return parser
@@ -1136,7 +1138,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
     """Usage errors that can be told before a window opens (exit status 2, as argparse does)."""
     for option, path, want_file in (("--gallery", args.gallery, None), ("--model", args.model, True),
-                                    ("--probe", args.probe, True), ("--scan-results", args.scan_results, True)):
+                                    ("--probe", args.probe, True),
+                                    ("--scan-results", None if args.scan else args.scan_results, True)):
         if path is None:
             continue
         if not path.exists():
@@ -1153,6 +1156,8 @@ def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
                      "screenshot is taken)")
     if args.json is not None and args.probe is not None and not (args.gallery or args.model or args.demo):
         parser.error("argument --json: nothing to rank the probe against; give --gallery, --model or --demo too")
+    if args.scan and (args.scan_results is None or not (args.model or args.gallery or args.demo)):
+        parser.error("argument --scan: give --scan-results FILE and a model (--model, --gallery or --demo) too")
     if args.camera is not None:
         source = args.camera.strip()
         if not source or not (source.isdigit() or Path(source).exists()):
@@ -1278,7 +1283,7 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     status = {"code": 0, "finished": False, "camera_failed": False, "camera_deadline": time.monotonic() + 30}
     if args.camera is not None:
         window.start_webcam_enrolment(args.camera.strip())
-    if args.scan_results is not None:
+    if args.scan_results is not None and not args.scan:
         window.scan_dock.show()
         if not window.scan_panel.open_results(args.scan_results):
             status["code"] = 1
@@ -1299,7 +1304,8 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     def finish():
         if status["finished"]:
             return
-        if args.screenshot is not None and (camera_waits() or window.probe_searching()):
+        if args.screenshot is not None and (camera_waits() or window.probe_searching()
+                                            or window.scan_panel.running()):
             QTimer.singleShot(100, finish)
             return
         status["finished"] = True
@@ -1344,6 +1350,13 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
         window.camera_view.failed.connect(camera_failed)
 
     def after_model():
+        if args.scan:
+            from ..core.scan import ScanOptions
+
+            window.scan_panel.finished.connect(lambda summary: status.update(code=status["code"] or int(
+                summary is None or not summary.complete)))
+            window.start_scan({"inputs": [str(p) for p in args.scan], "output": args.scan_results,
+                               "options": ScanOptions(), "resume": args.scan_results.exists()})
         if args.probe and not window.set_probe(args.probe):
             return  # the window reported why, through task_failed
         QTimer.singleShot(200, finish)

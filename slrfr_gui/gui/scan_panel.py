@@ -357,8 +357,8 @@ class ScanPanel(QWidget):
         self.btn_cancel.setEnabled(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.store is not None else 0)
-        self.progress.setFormat("no scan running")
         outcome, self._outcome = self._outcome, None
+        self.progress.setFormat("scan finished" if outcome is not None else "no scan running")
         self.finished.emit(outcome)
 
     # ------------------------------------------------------------ results

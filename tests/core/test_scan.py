@@ -151,8 +151,9 @@ def test_sharded_identification_on_dask_workers_each_holding_one_shard():
     model = _random_gallery(2000, seed=4)
     probes = np.random.default_rng(2).uniform(0.05, 0.9, (16, 7, 6))
     full = model.residuals(probes)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
             Client(cluster, set_as_default=False) as client:
+        client.wait_for_workers(2)
         placed = place_shards(client, shard_model(model, 2))
         holders = client.who_has([f for f, _ in placed])
         assert len({w for ws in holders.values() for w in ws}) == 2  # one shard a worker

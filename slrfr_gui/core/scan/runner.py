@@ -89,6 +89,9 @@ def cluster_client(scheduler: str | None = None, workers: int | None = None, tim
     """
     from distributed import Client, LocalCluster
 
+    for name in ("distributed", "distributed.scheduler", "distributed.core", "distributed.nanny"):
+        if logging.getLogger(name).level == logging.NOTSET or logging.getLogger(name).level < logging.WARNING:
+            logging.getLogger(name).setLevel(logging.WARNING)  # its INFO lines are not the user's business
     if scheduler:
         try:
             client = Client(scheduler, timeout=timeout, set_as_default=False)
@@ -109,13 +112,14 @@ def cluster_client(scheduler: str | None = None, workers: int | None = None, tim
     if processes and in_main:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the workers: Ctrl+C stops the scan, not them
     try:
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=":0",
                                silence_logs=logging.ERROR, **({"env": env} if processes else {}))
     finally:
         if processes and in_main:
             signal.signal(signal.SIGINT, previous)
     client = Client(cluster, set_as_default=False)
     try:
+        client.wait_for_workers(n, timeout=120)
         yield client
     finally:
         client.close()

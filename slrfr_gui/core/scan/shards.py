@@ -70,15 +70,22 @@ def shard_top_k(shard, probes: np.ndarray, k: int, offset: int = 0) -> tuple[np.
     k = min(int(k), len(shard.classes_))
     idx = np.empty((len(probes), k), np.int64)
     val = np.empty((len(probes), k))
+    # Probes of one light cluster together: the cluster's whitened references are derived once a call
+    # (for a million persons they exceed the classifier's cache, and deriving them dominates).
+    order = np.arange(len(probes))
+    if hasattr(shard, "metric_") and len(probes):
+        features = shard.feature_vectors(probes.reshape(len(probes), -1))
+        order = np.argsort(shard.metric_.assign(features), kind="stable")
     step = probe_batch_size(shard)
     for lo in range(0, len(probes), step):
-        res = shard.residuals(probes[lo:lo + step])
+        rows = order[lo:lo + step]
+        res = shard.residuals(probes[rows])
         part = np.argpartition(res, k - 1, axis=1)[:, :k] if k < res.shape[1] else np.tile(np.arange(k),
                                                                                              (len(res), 1))
         v = np.take_along_axis(res, part, axis=1)
-        order = np.lexsort((part, v), axis=1)
-        idx[lo:lo + len(res)] = np.take_along_axis(part, order, axis=1) + offset
-        val[lo:lo + len(res)] = np.take_along_axis(v, order, axis=1)
+        best = np.lexsort((part, v), axis=1)
+        idx[rows] = np.take_along_axis(part, best, axis=1) + offset
+        val[rows] = np.take_along_axis(v, best, axis=1)
     return idx, val
 
 
