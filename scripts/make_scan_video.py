@@ -75,6 +75,26 @@ def faces(data: Path, rng):
     return out
 
 
+def enrolment_face(image: np.ndarray, scene: np.ndarray, width: int = 96) -> tuple[np.ndarray, str]:
+    """The gallery image as the scan will see its faces: pasted (6:5, ``width`` pixels) on the scene and
+    found and aligned by the application's own face search, 48 x 40. GT's crops are tighter than the
+    canonical frame, so taking them as crops would enrol another framing than the video's faces get.
+    Falls back to the crop itself, saying so, when no face is found."""
+    import cv2
+
+    from slrfr_gui.core.faces import find_faces
+
+    h = int(round(1.2 * width))
+    still = scene.copy()
+    y, x = (SHAPE[0] - h) // 2, (SHAPE[1] - width) // 2
+    still[y:y + h, x:x + width] = cv2.resize(image.astype(np.float32), (width, h), interpolation=cv2.INTER_AREA)
+    found = [f for f in find_faces(still, mode="detect").faces
+             if abs(f.box[0] + f.box[2] / 2 - (x + width / 2)) < width / 2 and 0.7 < f.box[2] / width < 1.4]
+    if not found:
+        return cv2.resize(image.astype(np.float32), (40, 48), interpolation=cv2.INTER_AREA), "taken as a crop"
+    return np.clip(found[0].aligned, 0, 1), f"found and aligned as the scan does (box {list(found[0].box)})"
+
+
 def schedule(people: dict, seconds: float, fps: float, rng, count: int) -> list[dict]:
     """Appearances: each a person, a width of 10-40 pixels, a straight path, a start and a length, no two
     faces on screen overlapping."""
@@ -142,7 +162,9 @@ def main(argv=None) -> int:
     for name, (gallery, _, enrolled) in people.items():
         if enrolled:
             (args.out / "gallery" / name).mkdir(parents=True, exist_ok=True)
-            write_grey(args.out / "gallery" / name / f"{name}.png", gallery)
+            face, how = enrolment_face(gallery, scene)
+            write_grey(args.out / "gallery" / name / f"{name}.png", face)
+            print(f"gallery {name}: {how}")
     frames = int(round(args.seconds * args.fps))
     path = args.out / "video.mp4"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), args.fps, SHAPE[::-1], True)

@@ -84,6 +84,7 @@ def main(argv=None) -> int:
     parser.add_argument("--detect-every", type=int, default=25)
     parser.add_argument("--track-every", type=int, default=2)
     parser.add_argument("--min-face", type=float, default=12.0)
+    parser.add_argument("--candidates", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
 
@@ -96,7 +97,7 @@ def main(argv=None) -> int:
         Path(str(output) + suffix).unlink(missing_ok=True)
     model, _ = load_model(args.model)
     options = ScanOptions(detect_every=args.detect_every, track_every=args.track_every, min_face=args.min_face,
-                          combine=args.combine, top=3)
+                          combine=args.combine, top=3, candidates=args.candidates)
     t0 = time.perf_counter()
     summary = run_scan(model, [args.folder / truth["video"]], output, options, workers=args.workers,
                        say=lambda line: print(f"skipped: {line}", file=sys.stderr))
@@ -106,8 +107,8 @@ def main(argv=None) -> int:
     result = evaluate(truth, rows)
     m = result["match"]
     print(f"scan: {summary.frames} frames in {summary.seconds:.1f} s ({summary.fps:.0f} frames/s with "
-          f"{summary.workers} workers, cluster start-up included; {wall:.1f} s in all); {len(rows)} appearances "
-          f"reported; combine={args.combine}")
+          f"{summary.workers} workers, cluster start-up included; {wall:.1f} s in all; {summary.cpu_ms_per_frame:.1f} "
+          f"ms of worker CPU a frame); {len(rows)} appearances reported; combine={args.combine}")
     print(f"{'truth':>3} {'person':12} {'enr':3} {'px':>3} {'seconds':>11}  reported (seconds, named, ratio)")
     for i, a in enumerate(truth["appearances"]):
         found = "; ".join(f"{r['first_s']:.1f}-{r['last_s']:.1f} {'unknown (' + r['person'] + ')' if r['unknown'] else r['person']}"

@@ -136,8 +136,9 @@ def cmd_scan(args) -> int:
     if show:
         print(file=sys.stderr)
     print(f"scanned {summary.frames:,} frames in {summary.seconds:.1f} s ({summary.fps:.0f} frames per second, "
-          f"{summary.workers} worker{'s' if summary.workers != 1 else ''}); chunks {summary.chunks_done} of "
-          f"{summary.chunks_total} done; {summary.appearances} appearances in {summary.output}")
+          f"{summary.workers} worker{'s' if summary.workers != 1 else ''}; {summary.cpu_ms_per_frame:.1f} ms of CPU "
+          f"a frame); chunks {summary.chunks_done} of {summary.chunks_total} done; {summary.appearances} "
+          f"appearances in {summary.output}")
     if summary.problems:
         print(f"not scanned ({len(summary.problems)}):")
         for line in summary.problems:
@@ -172,11 +173,13 @@ def scan_benchmark_stages(stages: dict, seconds: int = 60) -> list:
     for r in rows:
         speedup = r["fps"] / one["fps"] if one and one["fps"] else float("nan")
         r["speedup"], r["efficiency"] = speedup, speedup / r["workers"]
-        extra = {k: r[k] for k in ("workers", "frames", "fps", "appearances", "chunks", "speedup", "efficiency")}
+        extra = {k: r[k] for k in ("workers", "frames", "fps", "appearances", "chunks", "speedup", "efficiency",
+                                   "cpu_ms_per_frame", "idle_core_fps")}
         extra["load_average_before"] = load
         extra["summary"] = (f"{r['fps']:.0f} frames/s of 640x480 video, {r['workers']} worker process"
                             f"{'es' if r['workers'] != 1 else ''}; speed-up {speedup:.2f} (efficiency "
-                            f"{speedup / r['workers']:.2f}); load average {load:.1f} before")
+                            f"{speedup / r['workers']:.2f}); CPU {r['cpu_ms_per_frame']:.1f} ms a frame = "
+                            f"{r['idle_core_fps']:.0f} frames/s per idle core; load average {load:.1f} before")
         stages[f"scan_{r['workers']}w"] = Stage(r["seconds"] / max(r["frames"], 1), None, None, 1,
                                                 {**extra, "note": "seconds per frame of video (cluster start-up "
                                                  "excluded); 4 workers on 2 cores: the simulated cluster"})

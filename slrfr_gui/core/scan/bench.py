@@ -70,7 +70,9 @@ def scan_scaling(seconds: float = 60.0, workers=SCAN_WORKERS, chunk_seconds: flo
     -------
     list of dict
         ``workers``, ``frames``, ``seconds`` (first chunk submitted to last written), ``fps``,
-        ``appearances``, ``chunks``.
+        ``appearances``, ``chunks``, ``cpu_ms_per_frame`` (the workers' CPU time per frame, which the
+        machine's other load does not inflate the way it does wall-clock time) and ``idle_core_fps``
+        (1000 / that: frames per second one idle core would scan).
     """
     import tempfile
 
@@ -99,7 +101,9 @@ def scan_scaling(seconds: float = 60.0, workers=SCAN_WORKERS, chunk_seconds: flo
             finally:
                 cluster.close()
             rows.append({"workers": n, "frames": summary.frames, "seconds": summary.seconds, "fps": summary.fps,
-                         "appearances": summary.appearances, "chunks": summary.chunks_total})
+                         "appearances": summary.appearances, "chunks": summary.chunks_total,
+                         "cpu_ms_per_frame": summary.cpu_ms_per_frame,
+                         "idle_core_fps": 1e3 / summary.cpu_ms_per_frame if summary.frames else float("nan")})
     return rows
 
 

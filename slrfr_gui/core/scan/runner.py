@@ -63,6 +63,13 @@ class ScanSummary:
     problems: list = field(default_factory=list)
     failed: list = field(default_factory=list)
     interrupted: bool = False
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_frame(self) -> float:
+        """CPU time the workers spent per frame of video (milliseconds): what a frame costs on an idle core,
+        however loaded the machine was. Frames per second on N idle cores: about N * 1000 / this."""
+        return 1e3 * self.cpu_seconds / self.frames if self.frames else float("nan")
 
     @property
     def complete(self) -> bool:
@@ -232,6 +239,7 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
     done, total = store.counts()
     frames_total = sum(c.frame_count for c in todo)
     frames_done = 0
+    cpu_seconds = 0.0
     failed = []
     for sid in store.sources_ready():  # finished before but never joined (stopped in between)
         store.join_source(sid, threshold, options.top, options.combine, options.persons, options.keep_still)
@@ -279,6 +287,7 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
                     say(line)
                 done += 1
                 frames_done += chunk.frame_count
+                cpu_seconds += result.cpu_seconds
                 for sid in store.sources_ready():
                     store.join_source(sid, threshold, options.top, options.combine, options.persons,
                                       options.keep_still)
@@ -291,6 +300,7 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
     n_app = store.db.execute("SELECT count(*) FROM appearances").fetchone()[0]
     summary = ScanSummary(str(store.path), done, total, frames_done, elapsed,
                           frames_done / elapsed if elapsed > 0 else 0.0, int(n_app), n_workers,
-                          [f"{p}: {m}" if not m.startswith(p) else m for p, m in store.problems()], failed)
+                          [f"{p}: {m}" if not m.startswith(p) else m for p, m in store.problems()], failed,
+                          cpu_seconds=cpu_seconds)
     report("finished")
     return summary

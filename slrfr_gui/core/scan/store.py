@@ -13,7 +13,7 @@ Schema (``SCHEMA_VERSION``), as ``README.md`` documents it:
 
 * ``meta(key, value)``: the model's checksum and persons, the scan options, the "unknown" threshold;
 * ``sources(id, path, kind, frames, fps, width, height, joined)``;
-* ``chunks(id, source_id, start_frame, stop_frame, status, frames_read, seconds, error, finished_at)``;
+* ``chunks(id, source_id, start_frame, stop_frame, status, frames_read, seconds, cpu_seconds, error, finished_at)``;
 * ``segments(...)``: tracks as each chunk saw them (internal to the join);
 * ``appearances(id, source_id, source, track, first_s, last_s, first_frame, last_frame, best_frame, best_s, x, y,
   w, h, person, residual, ratio, unknown, faces, ranked, thumbnail)``: one row per appearance, ``person`` the
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS sources (
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL REFERENCES sources(id), start_frame INTEGER NOT NULL,
     stop_frame INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done')),
-    frames_read INTEGER, seconds REAL, error TEXT, finished_at TEXT, UNIQUE (source_id, start_frame));
+    frames_read INTEGER, seconds REAL, cpu_seconds REAL, error TEXT, finished_at TEXT,
+    UNIQUE (source_id, start_frame));
 CREATE TABLE IF NOT EXISTS segments (
     id INTEGER PRIMARY KEY, chunk_id INTEGER NOT NULL REFERENCES chunks(id), source TEXT NOT NULL,
     first_frame INTEGER NOT NULL, last_frame INTEGER NOT NULL, frames BLOB NOT NULL, boxes BLOB NOT NULL,
@@ -227,9 +228,10 @@ class ScanStore:
                   np.asarray(s.boxes, "<i4").tobytes(), s.best_frame, *map(int, s.best_box), float(s.best_score),
                   png_bytes(s.thumbnail), json.dumps([[p, float(v)] for p, v in zip(s.persons, s.sums)]),
                   int(s.count), json.dumps(s.best_ranked), float(s.best_ratio)) for s in result.segments])
-            self.db.execute("UPDATE chunks SET status='done', frames_read=?, seconds=?, error=?, finished_at=? "
-                            "WHERE id=?", (result.frames_read, result.seconds, "; ".join(result.problems) or None,
-                                           time.strftime("%Y-%m-%dT%H:%M:%S"), cid))
+            self.db.execute("UPDATE chunks SET status='done', frames_read=?, seconds=?, cpu_seconds=?, error=?, "
+                            "finished_at=? WHERE id=?",
+                            (result.frames_read, result.seconds, result.cpu_seconds,
+                             "; ".join(result.problems) or None, time.strftime("%Y-%m-%dT%H:%M:%S"), cid))
             self.db.execute("UPDATE sources SET joined=0 WHERE id=(SELECT source_id FROM chunks WHERE id=?)", (cid,))
             if result.problems:
                 self.db.executemany("INSERT OR IGNORE INTO problems (path, message) VALUES (?, ?)",

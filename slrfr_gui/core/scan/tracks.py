@@ -63,6 +63,10 @@ class ScanOptions:
     keep_still : bool
         Keep tracks whose face never moves for over two seconds (by default
         they are taken for a face-like part of the background and dropped).
+    candidates : int
+        Candidates per scale of the face search's template pyramid
+        (:func:`~slrfr_gui.core.detect.detect_faces`'s ``per_level``); refining
+        them is most of a search's cost.
     """
 
     detect_every: int = 25
@@ -78,6 +82,7 @@ class ScanOptions:
     threshold: float | None = None
     keep: int = 100
     keep_still: bool = False
+    candidates: int = 3
 
     def checked(self) -> "ScanOptions":
         """These options, validated; ``ValueError`` naming the option otherwise."""
@@ -107,7 +112,8 @@ class ScanOptions:
         return {"detect_every": int(self.detect_every), "track_every": int(self.track_every),
                 "min_face": float(self.min_face), "max_face": None if self.max_face is None else float(self.max_face),
                 "combine": self.combine, "chunk_seconds": float(self.chunk_seconds),
-                "overlap": self.overlap_frames, "batch": int(self.batch), "keep_still": bool(self.keep_still)}
+                "overlap": self.overlap_frames, "batch": int(self.batch), "keep_still": bool(self.keep_still),
+                "candidates": int(self.candidates)}
 
 
 @dataclass
@@ -158,13 +164,15 @@ class Segment:
 
 @dataclass
 class ChunkResult:
-    """What one chunk found: its segments, how far it read, what went wrong."""
+    """What one chunk found: its segments, how far it read, what went wrong; its wall-clock ``seconds`` and
+    ``cpu_seconds`` (the CPU time of the thread that scanned it: what the chunk costs on an idle core)."""
 
     chunk: ChunkSpec
     segments: list
     frames_read: int
     seconds: float
     problems: list = field(default_factory=list)
+    cpu_seconds: float = 0.0
 
 
 class _Track:
@@ -240,12 +248,12 @@ def scan_chunk(model, chunk: ChunkSpec, options: ScanOptions, should_stop=None) 
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker: the cluster spreads the work
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     if chunk.kind == "stills":
         segments, read, problems = _scan_stills(model, chunk, options, should_stop)
     else:
         segments, read, problems = _scan_video(model, chunk, options, should_stop)
-    return ChunkResult(chunk, segments, read, time.perf_counter() - t0, problems)
+    return ChunkResult(chunk, segments, read, time.perf_counter() - t0, problems, time.thread_time() - c0)
 
 
 def _scan_video(model, chunk: ChunkSpec, options: ScanOptions, should_stop):
@@ -257,7 +265,7 @@ def _scan_video(model, chunk: ChunkSpec, options: ScanOptions, should_stop):
 
     quiet_opencv()
     problems = []
-    capture = cv2.VideoCapture(chunk.source)
+    capture = open_video(chunk.source)
     if not capture.isOpened():
         return [], 0, [f"{chunk.source}: could not be opened again (was it moved or changed?)"]
     step = int(options.track_every)
@@ -416,7 +424,7 @@ class FaceFollower:
             if x1 - x0 < 16 or y1 - y0 < 16:
                 continue
             found = detect_faces(image[y0:y1, x0:x1], min_width=self.options.min_face,
-                                 max_width=self.options.max_face)
+                                 max_width=self.options.max_face, per_level=int(self.options.candidates))
             for det in found:
                 p = det.placement
                 out.append(Detection(type(p)(p.cx + x0, p.cy + y0, p.scale, p.angle), det.score))
@@ -440,6 +448,20 @@ def _merge_boxes(boxes: list) -> list:
                 out.append(b)
         boxes = out
     return [tuple(b) for b in boxes]
+
+
+def open_video(path: str):
+    """``cv2.VideoCapture`` of a video file, decoding on the calling thread only where the backend allows it
+    (FFmpeg otherwise decodes on a thread per core: a worker is one core's share of the cluster, and its
+    thread's CPU time is then the chunk's whole cost)."""
+    import cv2
+
+    if hasattr(cv2, "CAP_PROP_N_THREADS"):
+        capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+        if capture.isOpened():
+            return capture
+        capture.release()
+    return cv2.VideoCapture(str(path))
 
 
 def _seek(capture, frame_no: int) -> bool:
