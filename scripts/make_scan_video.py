@@ -9,6 +9,8 @@ Each face is pasted as the canonical frame (forehead to chin, cheek to cheek; 6:
 gallery images are, with a little sensor noise on every frame.
 
     python scripts/make_scan_video.py OUT_DIR [--seconds 60] [--fps 25] [--seed 0] [--data ../shared/data]
+    python scripts/make_scan_video.py OUT_DIR --fictional     # no data needed: the benchmark's video
+
 
 writes OUT_DIR/video.mp4 (MPEG-4), OUT_DIR/gallery/<person>/<image>.png and OUT_DIR/truth.json
 (every appearance: person, enrolled, width, first/last frame and second, and its box on every frame).
@@ -149,7 +151,20 @@ def main(argv=None) -> int:
     parser.add_argument("--fps", type=float, default=25.0)
     parser.add_argument("--appearances", type=int, default=24)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fictional", action="store_true",
+                        help="write the benchmark's video instead (fictional persons of the demo walking over a "
+                             "synthetic background; no data needed, no truth file) and their gallery")
     args = parser.parse_args(argv)
+    if args.fictional:
+        from slrfr_gui.core.scan.bench import make_bench_video
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        video, demo = make_bench_video(args.out / "video.mp4", args.seconds, args.fps, seed=args.seed)
+        for im in demo.gallery.images:
+            (args.out / "gallery" / im.person).mkdir(parents=True, exist_ok=True)
+            write_grey(args.out / "gallery" / im.person / f"{im.person}.png", im.face)
+        print(f"{video}: {args.seconds:g} s of fictional persons walking; their gallery in {args.out / 'gallery'}")
+        return 0
     for sub in ("CroppedYale", "GT", "photos"):
         if not (args.data / sub).is_dir():
             print(f"make_scan_video.py: error: {args.data / sub} not found (give --data)", file=sys.stderr)

@@ -16,15 +16,18 @@ from pathlib import Path
 
 
 def _float_range(lowest: float, highest: float):
+    """An argparse type: a number from ``lowest`` to ``highest`` (kept on the function, with ``kind``
+    "float", for the tests that enumerate wrong values)."""
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not lowest <= value <= highest:
+        if not lowest <= value <= highest:  # also refuses nan
             raise argparse.ArgumentTypeError(f"{text} must be from {lowest:g} to {highest:g}")
         return value
 
+    parse.lowest, parse.highest, parse.kind = lowest, highest, "float"
     return parse
 
 
@@ -83,10 +86,15 @@ def _clock(seconds) -> str:
 def cmd_scan(args) -> int:
     import hashlib
 
+    from .cli import _check_output_file
     from .core.modelfile import load_model
+    from .core.scan import check_inputs
     from .core.scan import ScanOptions, run_scan
 
     persons = tuple(p.strip() for p in args.persons.split(",") if p.strip())
+    _check_output_file(args.output, "-o")
+    if args.csv is not None:
+        _check_output_file(args.csv, "--csv")
     model, _ = load_model(args.model)
     unknown = [p for p in persons if p not in set(map(str, model.classes_))]
     if unknown:
@@ -122,7 +130,15 @@ def cmd_scan(args) -> int:
     def say(line):
         if show:
             print("\r\033[K", end="", file=sys.stderr)
-        print(f"slrfr scan: skipped: {line}", file=sys.stderr)
+        print(f"slrfr: warning: {line}; skipped", file=sys.stderr)
+
+    sources, problems = check_inputs(args.inputs)  # again in run_scan: cheap, and nothing starts for nothing
+    if not sources:
+        for problem in problems:
+            say(str(problem))
+        print(f"slrfr: error: nothing to scan: no video or image among {', '.join(map(str, args.inputs))}",
+              file=sys.stderr)
+        return 1
 
     try:
         summary = run_scan(model, args.inputs, args.output, options, scheduler=args.scheduler, workers=args.workers,

@@ -198,11 +198,13 @@ def run_scan(model, inputs, output, options: ScanOptions | None = None, schedule
     options = (options or ScanOptions()).checked()
     say = say or (lambda line: None)
     output = Path(output)
-    if output.exists() and not resume:
+    if output.exists() and not output.is_dir() and not resume:
         raise ScanStoreError(f"{output} exists: give --resume to continue that scan (only unfinished chunks are "
                              "redone), or another -o")
+    if output.is_dir():
+        raise ScanStoreError(f"{output}: is a folder; give a file name for the results")
     if not output.parent.is_dir():
-        raise ScanStoreError(f"{output.parent}: no such folder for the results file")
+        raise ScanStoreError(f"{output}: no such folder {output.parent} for the results file")
     sources, problems = check_inputs(inputs)
     for problem in problems:
         say(str(problem))
