@@ -68,6 +68,8 @@ def add_parser(sub, int_at_least) -> argparse.ArgumentParser:
                          "(default: %(default)s)")
     sc.add_argument("--chunk-seconds", type=_float_range(0.5, 86_400), default=20.0, metavar="S",
                     help="video per chunk of work (default: %(default)g)")
+    sc.add_argument("--min-faces", type=int_at_least(1, 100_000), default=3, metavar="N",
+                    help="faces a track of a video needs to be reported (default: %(default)s)")
     sc.add_argument("--keep-still", action="store_true",
                     help="keep faces that never move for over two seconds (by default taken for background)")
     sc.add_argument("--csv", type=Path, metavar="FILE", help="also export the appearances as CSV")
@@ -110,7 +112,8 @@ def cmd_scan(args) -> int:
         return 2
     options = ScanOptions(detect_every=args.detect_every, track_every=args.track_every, min_face=args.min_face,
                           max_face=args.max_face, top=args.top, combine=args.combine,
-                          chunk_seconds=args.chunk_seconds, persons=persons, keep_still=args.keep_still)
+                          chunk_seconds=args.chunk_seconds, persons=persons, keep_still=args.keep_still,
+                          min_faces=args.min_faces)
     model_id = {"sha256": hashlib.sha256(args.model.read_bytes()).hexdigest()}
     show = not args.quiet and sys.stderr.isatty()
     last = {"t": 0.0}

@@ -1287,6 +1287,9 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
         window.scan_dock.show()
         if not window.scan_panel.open_results(args.scan_results):
             status["code"] = 1
+    if args.scan_results is not None:  # the results take most of the window
+        QTimer.singleShot(0, lambda: window.resizeDocks([window.scan_dock], [int(window.height() * 0.7)],
+                                                        Qt.Orientation.Vertical))
 
     def camera_waits() -> bool:
         """True while the camera of --camera has shown fewer than three frames (the screenshot waits)."""

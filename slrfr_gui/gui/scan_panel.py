@@ -461,6 +461,7 @@ class ScanPanel(QWidget):
         axis = self.plot.getAxis("left")
         axis.setTicks([[(i, n) for n, i in lanes.items()]])
         axis.setWidth(90)
+        self.plot.setMinimumHeight(max(140, 18 * len(names) + 70))  # a readable row per person
         source = self._sources.get(video) if hasattr(self, "_sources") else None
         if source and source["fps"]:
             self.plot.setXRange(0, source["frames"] / source["fps"], padding=0.01)
@@ -504,7 +505,7 @@ def main(argv=None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_palette_to_pyqtgraph()
     panel = ScanPanel()
-    panel.resize(1100, 700)
+    panel.resize(1200, 820)
     panel.open_results(args.results)
     panel.show()
     if args.screenshot:

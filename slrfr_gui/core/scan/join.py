@@ -54,11 +54,12 @@ def still(frames: np.ndarray, boxes: np.ndarray, min_frames: float) -> bool:
 
 
 def join_segments(rows, kind: str, threshold: float, top: int, combine: str = "mean",
-                  still_frames: float | None = None) -> list[dict]:
+                  still_frames: float | None = None, min_faces: int = 1) -> list[dict]:
     """Appearances from a source's segments (rows as :meth:`ScanStore.join_source` selects them).
 
     ``still_frames``: drop joined tracks of a video whose face never moved over this many
-    frames (:func:`still`); None keeps them.
+    frames (:func:`still`); None keeps them. ``min_faces``: drop joined tracks of a video with
+    fewer faces identified.
 
     Returns
     -------
@@ -100,6 +101,8 @@ def join_segments(rows, kind: str, threshold: float, top: int, combine: str = "m
     out = []
     for members in groups.values():
         parts = [segs[i] for i in members]
+        if kind == "video" and sum(p["faces"] for p in parts) < min_faces:
+            continue
         if kind == "video" and still_frames is not None:
             frames = np.concatenate([p["frames"] for p in parts])
             order = np.argsort(frames, kind="stable")

@@ -29,6 +29,10 @@ from .tracks import ScanOptions, scan_chunk
 log = logging.getLogger(__name__)
 
 
+#: The shortest chunk a video is cut into to give every worker work (unless chunk_seconds is shorter).
+SHORT_CHUNK_S = 5.0
+
+
 class SchedulerError(SLRFRError):
     """The Dask scheduler given cannot be reached, or no cluster could be started."""
 
@@ -232,7 +236,10 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
     store.add_problems(problems)
     plan = []
     for source in sources:
-        chunk_frames = max(1, int(round(options.chunk_seconds * source.fps))) if source.kind == "video" else 0
+        chunk_frames = 0
+        if source.kind == "video":  # a short video still in eight chunks (of 5 s at least): every worker busy
+            seconds = min(float(options.chunk_seconds), max(SHORT_CHUNK_S, source.frames / source.fps / 8))
+            chunk_frames = max(1, int(round(seconds * source.fps)))
         chunks = plan_chunks(source, chunk_frames, options.overlap_frames, options.batch, options.track_every)
         store.add_source(source, chunks)
         plan += chunks
@@ -244,7 +251,8 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
     cpu_seconds = 0.0
     failed = []
     for sid in store.sources_ready():  # finished before but never joined (stopped in between)
-        store.join_source(sid, threshold, options.top, options.combine, options.persons, options.keep_still)
+        store.join_source(sid, threshold, options.top, options.combine, options.persons, options.keep_still,
+                          options.min_faces)
 
     def report(message=""):
         elapsed = time.perf_counter() - start
@@ -292,7 +300,7 @@ def _scan(client, store, model, sources, problems, options, settings, threshold,
                 cpu_seconds += result.cpu_seconds
                 for sid in store.sources_ready():
                     store.join_source(sid, threshold, options.top, options.combine, options.persons,
-                                      options.keep_still)
+                                      options.keep_still, options.min_faces)
                 report()
     except BaseException:
         for future in futures:

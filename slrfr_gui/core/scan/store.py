@@ -244,7 +244,7 @@ class ScanStore:
             "(SELECT 1 FROM chunks c WHERE c.source_id=s.id AND c.status!='done')")]
 
     def join_source(self, source_id: int, threshold: float, top: int, combine: str = "mean", persons=(),
-                    keep_still: bool = False) -> int:
+                    keep_still: bool = False, min_faces: int = 1) -> int:
         """Join a source's segments into appearances and write them (replacing earlier ones); returns how many.
         Faces that never move for two seconds are dropped unless ``keep_still``."""
         from .join import join_segments
@@ -257,7 +257,7 @@ class ScanStore:
             "c.id = seg.chunk_id WHERE c.source_id=? ORDER BY c.start_frame, seg.first_frame, seg.id",
             (source_id,)).fetchall()
         appearances = join_segments(rows, kind, threshold, top, combine,
-                                    None if keep_still else 2.0 * (fps or 25.0))
+                                    None if keep_still else 2.0 * (fps or 25.0), min_faces)
         wanted = set(persons)
         if wanted:
             appearances = [a for a in appearances if a["person"] in wanted and not a["unknown"]]

@@ -63,6 +63,9 @@ class ScanOptions:
     keep_still : bool
         Keep tracks whose face never moves for over two seconds (by default
         they are taken for a face-like part of the background and dropped).
+    min_faces : int
+        Faces a track of a video needs to be reported (a face seen in fewer
+        sampled frames is most often a passing false detection).
     candidates : int
         Candidates per scale of the face search's template pyramid
         (:func:`~slrfr_gui.core.detect.detect_faces`'s ``per_level``); refining
@@ -83,6 +86,7 @@ class ScanOptions:
     keep: int = 100
     keep_still: bool = False
     candidates: int = 3
+    min_faces: int = 3
 
     def checked(self) -> "ScanOptions":
         """These options, validated; ``ValueError`` naming the option otherwise."""
@@ -113,7 +117,7 @@ class ScanOptions:
                 "min_face": float(self.min_face), "max_face": None if self.max_face is None else float(self.max_face),
                 "combine": self.combine, "chunk_seconds": float(self.chunk_seconds),
                 "overlap": self.overlap_frames, "batch": int(self.batch), "keep_still": bool(self.keep_still),
-                "candidates": int(self.candidates)}
+                "candidates": int(self.candidates), "min_faces": int(self.min_faces)}
 
 
 @dataclass
