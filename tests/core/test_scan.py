@@ -22,7 +22,7 @@ def demo_model():
     return SLRFRClassifier(resolution=(12, 10)).fit(faces, labels), demo
 
 
-def _video(path, face, frames=75, size=56, fps=25.0, start=10, stop=65):
+def _video(path, face, frames=75, size=56, fps=25.0, start=10, stop=65, speed=3.0):
     """A 320x240 MJPG video: a smooth background, ``face`` (48x40) moving right from ``start`` to ``stop``."""
     import cv2
 
@@ -35,7 +35,7 @@ def _video(path, face, frames=75, size=56, fps=25.0, start=10, stop=65):
     for t in range(frames):
         frame = bg.copy()
         if start <= t < stop:
-            x = 40 + 3 * (t - start)
+            x = int(40 + speed * (t - start))
             frame[60:60 + h, x:x + size] = sprite
         writer.write(cv2.cvtColor(np.clip(frame * 255, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR))
     writer.release()
@@ -162,3 +162,45 @@ def test_sharded_identification_on_dask_workers_each_holding_one_shard():
     from slrfr_gui.core.openset import margin_ratio
 
     np.testing.assert_allclose(ratio, margin_ratio(full), rtol=1e-10)
+
+
+def test_a_worker_killed_mid_chunk_loses_and_doubles_nothing(tmp_path, demo_model):
+    """Two worker processes; one is killed (SIGKILL) while it scans a chunk: the chunk is retried and the
+    results file is the same as an uninterrupted scan's."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from distributed import Client, LocalCluster
+
+    model, demo = demo_model
+    video = _video(tmp_path / "walk.avi", demo.gallery.images[2].face, frames=150, stop=140, speed=1.2)
+    options = ScanOptions(detect_every=6, track_every=1, chunk_seconds=0.5, min_face=16)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=50) as cluster, Client(cluster, set_as_default=False) as client:
+        client.wait_for_workers(2)
+        reference = run_scan(model, [video], tmp_path / "ref.sqlite", options, scheduler=cluster.scheduler_address)
+        pids = client.run(os.getpid)
+        box = {}
+        scan = threading.Thread(target=lambda: box.update(summary=run_scan(
+            model, [video], tmp_path / "killed.sqlite", options, scheduler=cluster.scheduler_address)))
+        scan.start()
+        deadline = time.monotonic() + 60
+        killed = None
+        while killed is None and time.monotonic() < deadline:
+            busy = [w for w, tasks in client.processing().items() if any("slrfr-scan" in str(t) for t in tasks)]
+            if busy:
+                killed = pids[busy[0]]
+                os.kill(killed, signal.SIGKILL)
+            time.sleep(0.05)
+        scan.join(180)
+    assert killed is not None and not scan.is_alive()
+    summary = box["summary"]
+    assert summary.complete and summary.chunks_done == reference.chunks_done == 13
+    with ScanStore(tmp_path / "ref.sqlite") as ref, ScanStore(tmp_path / "killed.sqlite") as got:
+        columns = "source, track, first_frame, last_frame, person, unknown, faces"
+        want = ref.db.execute(f"SELECT {columns} FROM appearances ORDER BY track").fetchall()
+        assert got.db.execute(f"SELECT {columns} FROM appearances ORDER BY track").fetchall() == want
+        assert got.db.execute("SELECT count(*) FROM segments").fetchone() == \
+            ref.db.execute("SELECT count(*) FROM segments").fetchone()

@@ -94,7 +94,7 @@ def scan_scaling(seconds: float = 60.0, workers=SCAN_WORKERS, chunk_seconds: flo
             say(f"scan with {n} worker process{'es' if n != 1 else ''}")
             out = Path(tmp) / f"scan{n}.sqlite"
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                   silence_logs=40, env={k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                   silence_logs=50, env={k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                                                            "MKL_NUM_THREADS")})
             try:
                 summary = run_scan(model, [video], out, options, scheduler=cluster.scheduler_address)
@@ -170,7 +170,7 @@ def sharded_identification(persons: int = 1_000_000, workers: int = 2, batch: in
     out = {"persons": persons, "workers": workers, "batch": batch}
     env = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=40, env=env, memory_limit=0) as cluster, \
+                      silence_logs=50, env=env, memory_limit=0) as cluster, \
             Client(cluster, set_as_default=False) as client:
         client.wait_for_workers(workers)
         say(f"building {persons:,} persons in {workers} shards on the workers")

@@ -124,7 +124,7 @@ def cluster_client(scheduler: str | None = None, workers: int | None = None, tim
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the workers: Ctrl+C stops the scan, not them
     try:
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=":0",
-                               silence_logs=logging.ERROR, **({"env": env} if processes else {}))
+                               silence_logs=logging.CRITICAL, **({"env": env} if processes else {}))
     finally:
         if processes and in_main:
             signal.signal(signal.SIGINT, previous)
@@ -155,6 +155,10 @@ def run_scan(model, inputs, output, options: ScanOptions | None = None, schedule
              workers: int | None = None, resume: bool = False, progress=None, should_stop=None, say=None,
              model_id: dict | None = None, scheduler_timeout: float = 10.0) -> ScanSummary:
     """Scan videos and folders of stills for every appearance of the enrolled persons.
+
+    The embedded cluster's workers are new Python processes (``spawn``): a script that calls this
+    must do so under ``if __name__ == "__main__":``, as :mod:`multiprocessing` requires (the
+    ``slrfr`` and ``slrfr-gui`` commands do).
 
     Parameters
     ----------
