@@ -172,6 +172,10 @@ def write_scaling_plot(rows: list, path, scan_rows: list | None = None) -> Path:
         fps = np.array([r["fps"] for r in scan_rows])
         plot.plot(workers, fps, name="slrfr scan, 640x480", pen=pg.mkPen(COLOURS[0], width=3), symbol="o",
                   symbolBrush=COLOURS[0])
+        if all("idle_core_fps" in r for r in scan_rows):  # what the workers' CPU time says idle cores would do
+            idle = np.array([min(r["workers"], os.cpu_count() or 1) * r["idle_core_fps"] for r in scan_rows])
+            plot.plot(workers, idle, name="from the workers' CPU time (idle cores)", pen=pg.mkPen(COLOURS[2], width=2),
+                      symbol="s", symbolBrush=COLOURS[2])
         if len(fps) and workers[0] == 1:
             plot.plot(workers, fps[0] * workers, name="linear from 1 worker", pen=pg.mkPen(COLOURS[6], width=1,
                                                                                          style=pg.QtCore.Qt.DashLine))
