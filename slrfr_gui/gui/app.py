@@ -48,7 +48,8 @@ from .eyes_dialog import EyesDialog
 from .gallery_panel import GalleryPanel
 from .icon import app_icon
 from .relight_view import RelightView
-from .scan_panel import ScanDialog, ScanPanel
+from .scan_dialog import ScanDialog
+from .scan_panel import ScanPanel
 from .results import ResultsPanel, identify
 from .welcome import WelcomePanel
 from .worker import Task

@@ -222,7 +222,8 @@ def run_scan(model, inputs, output, options: ScanOptions | None = None, schedule
     settings = {"options": options.identity(), "model": model_id or {}, "persons": [str(c) for c in model.classes_],
                 "resolution": list(model.resolution_)}
     start = time.perf_counter()
-    with cluster_client(scheduler, workers, scheduler_timeout) as client:  # no cluster: SchedulerError, and nothing written
+    # No cluster: SchedulerError, and nothing written.
+    with cluster_client(scheduler, workers, scheduler_timeout) as client:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         store = ScanStore(output)
         try:
