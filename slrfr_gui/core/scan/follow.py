@@ -30,8 +30,8 @@ class FaceFollower:
 
     #: Grey-level change (of 1) from the running background that counts as motion.
     MOTION = 0.06
-    #: Background update rate per sampled frame.
-    RATE = 0.05
+    #: Background update rate per sampled frame (a moving face's trail fades in about 1 / RATE of them).
+    RATE = 0.1
     #: Reduction of the frame for the background model.
     REDUCE = 4
 
@@ -45,6 +45,7 @@ class FaceFollower:
         self.last_search = None
         self.searches = 0
         self.searched_fraction = 0.0
+        self.searched_boxes: list = []  # the faces followed at the last search (their motion since is theirs)
 
     def update(self, grey8: np.ndarray, index: int) -> list:
         """The faces of one sampled frame (uint8 grey, shape (rows, columns)); ``index`` counts frames."""
@@ -62,7 +63,7 @@ class FaceFollower:
                 found.append(Detection(moved, score))
         due = self.last_search is None or index - self.last_search >= int(self.options.detect_every)
         if due:
-            regions = self._regions(small, image.shape)
+            regions = self._regions(small, image.shape, [d.box for d in found] + self.searched_boxes)
             self.last_search = index
             self.searches += 1
             for det in self._search(image, regions):
@@ -73,6 +74,8 @@ class FaceFollower:
         else:
             cv2.accumulateWeighted(small, self.background, self.RATE)
         self.placements = [d.placement for d in found]
+        if due:
+            self.searched_boxes = [d.box for d in found]
         out = []
         for det in found:
             x, y, w, h = det.box
@@ -84,8 +87,10 @@ class FaceFollower:
             out.append(_Face(det.box, float(det.score), align(image[y0:y1, x0:x1], local), p))
         return out
 
-    def _regions(self, small, shape):
-        """Boxes (x0, y0, x1, y1) to search: the whole frame first, then where it moved."""
+    def _regions(self, small, shape, followed=()):
+        """Boxes (x0, y0, x1, y1) to search: the whole frame first, then where it moved, leaving out the
+        motion of the faces already followed (boxes ``followed``, now and at the last search, with a
+        margin of half their size): a walking face would otherwise make its own region at every search."""
         import cv2
 
         rows, cols = shape
@@ -93,6 +98,10 @@ class FaceFollower:
             self.searched_fraction = 1.0
             return [(0, 0, cols, rows)]
         moved = (np.abs(small - self.background) > self.MOTION).astype(np.uint8)
+        r = self.REDUCE
+        for x, y, w, h in followed:
+            moved[max(0, int((y - h / 2) / r)):int((y + 1.5 * h) / r) + 1,
+                  max(0, int((x - w / 2) / r)):int((x + 1.5 * w) / r) + 1] = 0
         n, _, stats, _ = cv2.connectedComponentsWithStats(moved, connectivity=8)
         widest = float(self.options.max_face or max(2.5 * self.options.min_face, 48.0))
         margin = int(round(0.75 * widest))
