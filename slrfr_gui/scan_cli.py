@@ -46,14 +46,14 @@ def add_parser(sub, int_at_least) -> argparse.ArgumentParser:
     sc.add_argument("-o", "--output", type=Path, required=True, metavar="RESULTS",
                     help="SQLite results file to write (e.g. scan.sqlite)")
     sc.add_argument("--resume", action="store_true", help="continue RESULTS: scan only the chunks not finished")
-    sc.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler (e.g. tcp://10.0.0.5:8786) "
+    sc.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler (e.g. tcp://HOST:8786) "
                     "instead of starting one on this machine; its workers need slrfr-gui and the input paths")
     sc.add_argument("--workers", type=int_at_least(1, 1024), default=None, metavar="N",
                     help="worker processes of the embedded cluster (default: one per core)")
     sc.add_argument("--detect-every", type=int_at_least(1, 100_000), default=25, metavar="N",
                     help="frames between face searches (default: %(default)s)")
     sc.add_argument("--track-every", type=int_at_least(1, 100_000), default=2, metavar="K",
-                    help="frames between tracker updates; the others are skipped undecoded (default: %(default)s)")
+                    help="frames between tracker updates; the others are grabbed, not converted to images (default: %(default)s)")
     sc.add_argument("--min-face", type=_float_range(5, 4096), default=12.0, metavar="PX",
                     help="smallest face width searched for, pixels (default: %(default)g)")
     sc.add_argument("--max-face", type=_float_range(5, 4096), default=None, metavar="PX",

@@ -48,7 +48,7 @@ class ScanDialog(QDialog):
         self.detect_every = QSpinBox(minimum=1, maximum=100_000, value=25)
         self.detect_every.setToolTip("Frames between face searches; faces are followed in between")
         self.track_every = QSpinBox(minimum=1, maximum=100_000, value=2)
-        self.track_every.setToolTip("Frames between tracker updates; the others are skipped undecoded")
+        self.track_every.setToolTip("Frames between tracker updates; the others are grabbed, not converted to images")
         self.min_face = QDoubleSpinBox(minimum=5, maximum=4096, value=12, suffix=" px")
         self.top = QSpinBox(minimum=1, maximum=1000, value=5)
         self.persons = QLineEdit()

@@ -41,7 +41,8 @@ class ScanOptions:
     detect_every : int
         Frames between full face searches (a 640 x 480 search costs about 0.1-0.2 s).
     track_every : int
-        Frames between tracker updates; the frames between are grabbed, not decoded into images.
+        Frames between tracker updates; the frames between are grabbed, not converted into images
+        (a compressed video still decodes them: its frames depend on each other).
     min_face, max_face : float
         Face widths searched for, image pixels (max None: the frame).
     top : int
