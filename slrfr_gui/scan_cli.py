@@ -53,7 +53,8 @@ def add_parser(sub, int_at_least) -> argparse.ArgumentParser:
     sc.add_argument("--detect-every", type=int_at_least(1, 100_000), default=25, metavar="N",
                     help="frames between face searches (default: %(default)s)")
     sc.add_argument("--track-every", type=int_at_least(1, 100_000), default=2, metavar="K",
-                    help="frames between tracker updates; the others are grabbed, not converted to images (default: %(default)s)")
+                    help="frames between tracker updates; the others are grabbed, not converted to images "
+                         "(default: %(default)s)")
     sc.add_argument("--min-face", type=_float_range(5, 4096), default=12.0, metavar="PX",
                     help="smallest face width searched for, pixels (default: %(default)g)")
     sc.add_argument("--max-face", type=_float_range(5, 4096), default=None, metavar="PX",
