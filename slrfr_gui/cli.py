@@ -4,6 +4,7 @@
     slrfr enroll GALLERY_DIR --resolution 7x6 -o MODEL_FILE
     slrfr identify MODEL_FILE PROBE... [--top K] [--json]
     slrfr relight IMAGE -o OUT_DIR
+    slrfr scan MODEL_FILE INPUT... -o RESULTS.sqlite [--resume] [--scheduler ADDRESS]
 """
 
 from __future__ import annotations
@@ -130,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("--no-window", action="store_true", help="skip timing the window's start-up")
     bm.add_argument("--scaling-plot", type=Path, metavar="PNG",
                     help="also time identification against 10 to 100,000 persons and plot time and memory to PNG")
+    bm.add_argument("--scan", action="store_true",
+                    help="also time slrfr scan of a 640x480 video with 1, 2 and 4 worker processes, and identification "
+                         "of a batch of probes against 1,000,000 persons sharded over 2 workers (a few minutes)")
+    bm.add_argument("--scan-seconds", type=_int_at_least(5, 3600), default=60, metavar="S",
+                    help="with --scan: length of the test video, seconds (default: %(default)s)")
 
     rp = sub.add_parser(
         "report", help="plots (CMC, rank-1 against size) and a results page from evaluate's JSON",
@@ -195,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "number (0, 1, ...), a video file or a folder of images")
     idf.add_argument("--frames", type=_positive_int, default=None, metavar="N",
                      help="with --camera: stop after N frames (default: 100 for a device, all of a file)")
+
+    from .scan_cli import add_parser as add_scan_parser
+
+    add_scan_parser(sub, _int_at_least)
 
     rl = sub.add_parser(
         "relight", help="write a face's estimated albedo and its nine relit images as PNG",
@@ -615,6 +625,11 @@ def cmd_benchmark(args) -> int:
         evaluate_yaleb(args.data, methods=list(METHODS) + list(BASELINES), open_set=True)
         stages["evaluate_all"] = Stage(time.perf_counter() - t0, None, None, 1,
                                        {"note": "yaleb-lr-v1, four sizes, SLRFR and every rival, open set"})
+    scan_rows = None
+    if args.scan:
+        from .scan_cli import scan_benchmark_stages
+
+        scan_rows = scan_benchmark_stages(stages, args.scan_seconds)
     scaling_rows = None
     if args.scaling_plot is not None:
         from .core.benchmark import scaling
@@ -622,7 +637,7 @@ def cmd_benchmark(args) -> int:
 
         scaling_rows = scaling(args.resolution, progress=lambda s: print(f"scaling: {s}...", file=sys.stderr,
                                                                         flush=True))
-        write_scaling_plot(scaling_rows, args.scaling_plot)
+        write_scaling_plot(scaling_rows, args.scaling_plot, scan_rows)
     speeds = result["machine"]
     print(f"machine: {speeds['cpus']} CPUs, {speeds['gemm_gflops']:.1f} GFLOP/s (float64 GEMM),"
           f" {speeds['bandwidth_gbs']:.1f} GB/s (copy); probes {result['resolution']}")
@@ -643,6 +658,8 @@ def cmd_benchmark(args) -> int:
             notes.append(f"slowest {_seconds(st.extra['slowest_s'])}")
         if "skipped" in st.extra:
             notes.append(st.extra["skipped"])
+        if "summary" in st.extra:
+            notes.append(st.extra["summary"])
         print(f"{name:18} {med:>11} {lim:>11} {ratio:>8} {ref:>11}  {'; '.join(notes)}")
     if scaling_rows:
         print("scaling (one probe): " + ", ".join(f"{r['persons']:,} persons {_seconds(r['median_s'])}"
@@ -652,7 +669,8 @@ def cmd_benchmark(args) -> int:
         from .core.atomic import atomic_write_bytes
 
         payload = {"stages": {k: v.to_json() for k, v in stages.items()}, "machine": speeds,
-                   "resolution": result["resolution"], **({"scaling": scaling_rows} if scaling_rows else {})}
+                   "resolution": result["resolution"], **({"scaling": scaling_rows} if scaling_rows else {}),
+                   **({"scan_scaling": scan_rows} if scan_rows else {})}
         try:
             atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
         except OSError as exc:
@@ -678,8 +696,14 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_scan(args) -> int:
+    from .scan_cli import cmd_scan as run
+
+    return run(args)
+
+
 COMMANDS = {"benchmark": cmd_benchmark, "report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll,
-            "identify": cmd_identify,
+            "identify": cmd_identify, "scan": cmd_scan,
             "relight": cmd_relight}
 
 

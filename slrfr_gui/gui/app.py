@@ -48,6 +48,8 @@ from .eyes_dialog import EyesDialog
 from .gallery_panel import GalleryPanel
 from .icon import app_icon
 from .relight_view import RelightView
+from .scan_dialog import ScanDialog
+from .scan_panel import ScanPanel
 from .results import ResultsPanel, identify
 from .welcome import WelcomePanel
 from .worker import Task
@@ -202,6 +204,10 @@ class MainWindow(QMainWindow):
         self.camera_view.failed.connect(self._camera_failed)
         self.camera_dock = self._dock("Camera", self.camera_view, Qt.DockWidgetArea.BottomDockWidgetArea, False)
 
+        self.scan_panel = ScanPanel()
+        self.scan_panel.failed.connect(self._on_error)
+        self.scan_dock = self._dock("Scan", self.scan_panel, Qt.DockWidgetArea.BottomDockWidgetArea, False)
+
         self.demo_panel = DemoProbesPanel()
         self.demo_panel.setMaximumHeight(170)
         self.demo_panel.probe_chosen.connect(self._demo_probe_chosen)
@@ -272,12 +278,15 @@ class MainWindow(QMainWindow):
                                       "Use the image (or image file) on the clipboard as the probe")
         self.act_batch = self._action("Identify a &folder of probes…", self.choose_batch_folder, "Ctrl+B")
         self.act_export = self._action("&Export batch results as CSV…", self.choose_export_csv, "Ctrl+E")
+        self.act_scan = self._action("S&can videos…", self.scan_videos, "Ctrl+Shift+F",
+                                     "Find every appearance of the enrolled persons in videos and folders of stills")
         self.act_open_model = self._action("Open &model…", self.choose_model, "Ctrl+Shift+O")
         self.act_save_model = self._action("&Save model…", self.choose_save_model, QKeySequence.StandardKey.Save)
         self.recent_galleries = m.addMenu("Recent galleries")
         self.recent_models = m.addMenu("Recent models")
         for a in (self.act_open_gallery, self.act_open_gallery_file, self.act_save_gallery, None, self.act_open_probe,
-                  self.act_paste, self.act_batch, self.act_export, None, self.act_open_model, self.act_save_model):
+                  self.act_paste, self.act_batch, self.act_export, self.act_scan, None, self.act_open_model,
+                  self.act_save_model):
             m.addSeparator() if a is None else m.addAction(a)
         m.addMenu(self.recent_galleries)
         m.addMenu(self.recent_models)
@@ -306,6 +315,7 @@ class MainWindow(QMainWindow):
         v.addAction(self.demo_dock.toggleViewAction())
         v.addAction(self.gallery_dock.toggleViewAction())
         v.addAction(self.batch_dock.toggleViewAction())
+        v.addAction(self.scan_dock.toggleViewAction())
         camera = self.camera_dock.toggleViewAction()
         camera.setShortcut(QKeySequence("Ctrl+K"))
         v.addAction(camera)
@@ -853,6 +863,42 @@ class MainWindow(QMainWindow):
         return True
 
     # ---------------------------------------------------------- drag and drop
+    def scan_videos(self, inputs=(), output=None) -> bool:
+        """File -> Scan videos…: ask for inputs and options, then scan in the background (the Scan panel)."""
+        if self.scan_panel.running():
+            self.scan_dock.show()
+            self.statusBar().showMessage("A scan is already running (Scan panel); cancel it first.")
+            return False
+        dialog = ScanDialog(self, persons=self.model.classes_ if self.model is not None else (),
+                            has_model=self.model is not None)
+        dialog.add_inputs([str(p) for p in inputs])
+        if output is not None:
+            dialog.output.setText(str(output))
+        if dialog.exec() != dialog.DialogCode.Accepted:
+            return False
+        return self.start_scan(dialog.settings())
+
+    def start_scan(self, settings: dict) -> bool:
+        """Start a scan from :meth:`ScanDialog.settings`; False (with a message) when it cannot start."""
+        import hashlib
+
+        model, model_id = self.model, {"window": format_resolution(self.resolution)}
+        if settings.get("model_path"):
+            try:
+                model, _ = load_model(settings["model_path"])
+                model_id = {"sha256": hashlib.sha256(Path(settings["model_path"]).read_bytes()).hexdigest()}
+            except (SLRFRError, OSError) as exc:
+                self._on_error(f"{settings['model_path']}: {exc}", "")
+                return False
+        if model is None:
+            self._on_error("No model to scan with: train one (Ctrl+T) or choose a model file in the scan dialog.", "")
+            return False
+        self.scan_dock.show()
+        self.scan_panel.start(model, settings["inputs"], settings["output"], settings["options"],
+                              workers=settings.get("workers"), scheduler=settings.get("scheduler"),
+                              resume=settings.get("resume", False), model_id=model_id)
+        return True
+
     def dragEnterEvent(self, event):
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
             event.acceptProposedAction()
@@ -1003,6 +1049,9 @@ class MainWindow(QMainWindow):
             return
         self.camera_view.stop()
         self.close_timed_out = False
+        if not self.scan_panel.stop():
+            self.close_timed_out = True
+            log.warning("the scan did not stop within 30 s")
         self._stop_probe_search()
         for task in list(self.probe_tasks):
             task.cancel()
@@ -1078,6 +1127,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "probe is given without a model)")
     parser.add_argument("--screenshot", type=Path, help="save a PNG of the whole window when the work is done, then exit")
     parser.add_argument("--json", type=Path, help="with --screenshot: write the ranked persons as JSON too")
+    parser.add_argument("--scan-results", type=Path, metavar="FILE", help="open the Scan panel on a results file of "
+                        "'slrfr scan' (with --scan: scan into it, continuing it if it exists)")
+    parser.add_argument("--scan", type=Path, action="append", metavar="INPUT", help="scan this video or folder with "
+                        "the model (give --scan-results too; repeat for several; with --screenshot, taken when done)")
     parser.add_argument("--camera", metavar="SOURCE", help="open the camera panel on this source: a device number "
                         "(0, 1, ...), a video file or a folder of images (with --screenshot, taken after a few frames)")
     return parser
@@ -1086,7 +1139,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
     """Usage errors that can be told before a window opens (exit status 2, as argparse does)."""
     for option, path, want_file in (("--gallery", args.gallery, None), ("--model", args.model, True),
-                                    ("--probe", args.probe, True)):
+                                    ("--probe", args.probe, True),
+                                    ("--scan-results", None if args.scan else args.scan_results, True)):
         if path is None:
             continue
         if not path.exists():
@@ -1103,6 +1157,8 @@ def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
                      "screenshot is taken)")
     if args.json is not None and args.probe is not None and not (args.gallery or args.model or args.demo):
         parser.error("argument --json: nothing to rank the probe against; give --gallery, --model or --demo too")
+    if args.scan and (args.scan_results is None or not (args.model or args.gallery or args.demo)):
+        parser.error("argument --scan: give --scan-results FILE and a model (--model, --gallery or --demo) too")
     if args.camera is not None:
         source = args.camera.strip()
         if not source or not (source.isdigit() or Path(source).exists()):
@@ -1228,6 +1284,13 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     status = {"code": 0, "finished": False, "camera_failed": False, "camera_deadline": time.monotonic() + 30}
     if args.camera is not None:
         window.start_webcam_enrolment(args.camera.strip())
+    if args.scan_results is not None and not args.scan:
+        window.scan_dock.show()
+        if not window.scan_panel.open_results(args.scan_results):
+            status["code"] = 1
+    if args.scan_results is not None:  # the results take most of the window
+        QTimer.singleShot(0, lambda: window.resizeDocks([window.scan_dock], [int(window.height() * 0.7)],
+                                                        Qt.Orientation.Vertical))
 
     def camera_waits() -> bool:
         """True while the camera of --camera has shown fewer than three frames (the screenshot waits)."""
@@ -1245,7 +1308,8 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     def finish():
         if status["finished"]:
             return
-        if args.screenshot is not None and (camera_waits() or window.probe_searching()):
+        if args.screenshot is not None and (camera_waits() or window.probe_searching()
+                                            or window.scan_panel.running()):
             QTimer.singleShot(100, finish)
             return
         status["finished"] = True
@@ -1290,6 +1354,13 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
         window.camera_view.failed.connect(camera_failed)
 
     def after_model():
+        if args.scan:
+            from ..core.scan import ScanOptions
+
+            window.scan_panel.finished.connect(lambda summary: status.update(code=status["code"] or int(
+                summary is None or not summary.complete)))
+            window.start_scan({"inputs": [str(p) for p in args.scan], "output": args.scan_results,
+                               "options": ScanOptions(), "resume": args.scan_results.exists()})
         if args.probe and not window.set_probe(args.probe):
             return  # the window reported why, through task_failed
         QTimer.singleShot(200, finish)
