@@ -291,6 +291,12 @@ class SLRFRClassifier(_Base):
     ----------
     classes_ : ndarray of shape (n_persons,)
         Person labels, sorted.
+    requested_resolution_ : (int, int)
+        ``resolution`` as asked for.
+    resolution_ : (int, int)
+        The size the model works at: ``requested_resolution_``, or with ``metric="learned"`` and no
+        metric shipped for it, the nearest size that has one
+        (:func:`~slrfr_gui.core.lighting_resources.serving_resolution`); probes are brought to it.
     pca_mean_ : ndarray of shape (r * c,)
     pca_basis_ : ndarray of shape (r * c, p)
         Features are (phi(x) - pca_mean_) @ pca_basis_, phi the square root
@@ -443,6 +449,22 @@ class SLRFRClassifier(_Base):
             vectors = np.maximum(vectors, 0.0) ** self.gamma_
         return (vectors - self.pca_mean_) @ self.pca_basis_
 
+    def _serve_resolution(self) -> None:
+        """Set ``requested_resolution_`` and, when no metric ships for it, serve from the nearest size that has one.
+
+        With ``metric="learned"`` a size without a shipped metric would lose the learned
+        relighting's scoring (rank-1 50.7 % instead of 99.7 % for 20x20 probes of 38 Yale B
+        persons); such a model is trained and scored at
+        :func:`~slrfr_gui.core.lighting_resources.serving_resolution` instead (``resolution_``), and
+        probes are resized to it. :meth:`describe` says so.
+        """
+        self.requested_resolution_ = tuple(self.resolution_)
+        if self.metric != "learned" or self.features not in ("sqrt", "log") or self.n_components is not None:
+            return
+        from .lighting_resources import serving_resolution
+
+        self.resolution_ = serving_resolution(self.resolution_, self.features)
+
     def _resolve_metric(self, p: int):
         from .lighting import LightingMetric
 
@@ -501,6 +523,7 @@ class SLRFRClassifier(_Base):
             raise ValueError(f"alignment_shift must be in [0, 1] pixels, got {self.alignment_shift}")
         if (self.n_atoms is not None and int(self.n_atoms) < 1) or int(self.sparsity) < 1 or int(self.n_iter) < 0:
             raise ValueError("n_atoms and sparsity must be >= 1 and n_iter >= 0")
+        self._serve_resolution()
         r, c = self.resolution_
         self._setup_features((r, c))
         p = self.pca_basis_.shape[1]
@@ -842,7 +865,16 @@ class SLRFRClassifier(_Base):
         else:
             metric = f"{len(self.metric_.templates)} light clusters"
         return (f"SLRFR {format_resolution(self.resolution_)}: {len(self.classes_)} persons,"
-                f" {feats}, {metric}, {self.regime_} regime")
+                f" {feats}, {metric}, {self.regime_} regime" + self.serving_note())
+
+    def serving_note(self) -> str:
+        """"" or, for a model asked for at a size with no shipped lighting metric, a clause saying at which
+        size it is served (``requested_resolution_`` and ``resolution_``)."""
+        asked = tuple(getattr(self, "requested_resolution_", self.resolution_))
+        if asked == tuple(self.resolution_):
+            return ""
+        return (f" (asked for {format_resolution(asked)}, which has no shipped lighting metric: served at the"
+                f" nearest size that has one, {format_resolution(self.resolution_)}; probes are resized to it)")
 
 
 def _compact(bases: np.ndarray) -> np.ndarray:

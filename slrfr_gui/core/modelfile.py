@@ -69,6 +69,7 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
         "software": f"slrfr-gui {__version__}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "resolution": list(model.resolution_),
+        "requested_resolution": list(getattr(model, "requested_resolution_", model.resolution_)),
         "params": {name: getattr(model, name) for name in _PARAMS},
         "persons": [str(c) for c in model.classes_],
         "classifier": "slrfr",
@@ -154,6 +155,7 @@ def load_model(path):
         params = {k: v for k, v in meta["params"].items() if k in _PARAMS}
         model = SLRFRClassifier(resolution=tuple(meta["resolution"]), **params)
         model.resolution_ = tuple(int(v) for v in meta["resolution"])
+        model.requested_resolution_ = tuple(int(v) for v in meta.get("requested_resolution", model.resolution_))
         model.classes_ = np.array(meta["persons"], dtype=str)
         model.pca_mean_ = arrays["pca_mean"].astype(np.float64)
         model.pca_basis_ = arrays["pca_basis"].astype(np.float64)
@@ -241,4 +243,5 @@ def check_model_output(path) -> Path:
 def read_metadata(path) -> dict:
     """The JSON metadata of a model file (validated as :func:`load_model` does)."""
     model, _ = load_model(path)
-    return {"resolution": list(model.resolution_), "persons": list(model.classes_), "regime": model.regime_}
+    return {"resolution": list(model.resolution_),
+            "requested_resolution": list(getattr(model, "requested_resolution_", model.resolution_)), "persons": list(model.classes_), "regime": model.regime_}

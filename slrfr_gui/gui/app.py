@@ -365,6 +365,9 @@ class MainWindow(QMainWindow):
         size = format_resolution(res)
         if model is not None:
             note = " — the gallery changed since: retrain (Ctrl+T)" if res in self.stale else ""
+            served = tuple(getattr(model, "resolution_", res))
+            if served != tuple(res):
+                note = f" (served at {format_resolution(served)}: no lighting metric ships for {size})" + note
             self.training.status.setText(f"{size}: {len(model.classes_)} persons, {model.regime_}{note}")
         elif has_gallery:
             self.training.status.setText(f"No model for {size} yet: press Train (Ctrl+T)")
@@ -544,7 +547,7 @@ class MainWindow(QMainWindow):
         self._start_task(work, f"Training {format_resolution(res)} for {n_persons} persons…", self._train_done, "train")
 
     def _train_done(self, clf):
-        res = tuple(clf.resolution_)
+        res = tuple(getattr(clf, "requested_resolution_", clf.resolution_))  # a size served from another
         self.models[res] = clf
         self.stale.discard(res)
         if not (self.gallery_is_demo and not self.gallery_dirty):
@@ -569,7 +572,7 @@ class MainWindow(QMainWindow):
         except SLRFRError as exc:
             self._on_error(str(exc), "")
             return False
-        res = tuple(clf.resolution_)
+        res = tuple(getattr(clf, "requested_resolution_", clf.resolution_))
         self.models[res] = clf
         self.stale.discard(res)
         self.unsaved_models.discard(res)
@@ -1117,7 +1120,7 @@ def _check_model_resolution(parser: argparse.ArgumentParser, args, resolution) -
     from ..core.modelfile import read_metadata
 
     try:
-        trained = tuple(read_metadata(args.model)["resolution"])
+        trained = tuple(read_metadata(args.model)["requested_resolution"])
     except SLRFRError:
         return  # the window reports a bad model file itself
     if trained != tuple(resolution):
