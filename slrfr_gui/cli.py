@@ -295,31 +295,21 @@ def _check_output_file(path: Path, option: str) -> None:
         raise SLRFRError(f"{parent}: no such folder for {option} {path}")
 
 
-def _default_atoms(resolution, components) -> int:
-    """K when --atoms is not given: max(10, features / 2), as :class:`SLRFRClassifier` chooses it."""
-    features = components if components else int(resolution[0]) * int(resolution[1])
-    return max(10, features // 2)
-
-
 def cmd_enroll(args) -> int:
     from .core.gallery import SkippedFilesWarning, load_gallery
     from .core.outdoor import make_classifier
     from .core.modelfile import check_model_output, save_model
 
-    if args.atoms is not None and args.sparsity > args.atoms:
-        print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed --atoms ({args.atoms})",
-              file=sys.stderr)
+    from .core.params import check_training_parameters
+
+    try:  # the same check as the window's (item 2 of issue 15)
+        notes = check_training_parameters(args.resolution, args.mode, args.relighting, n_atoms=args.atoms,
+                                          sparsity=args.sparsity, n_iter=args.iterations, n_components=args.components)
+    except ValueError as exc:
+        print(f"slrfr enroll: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    default_atoms = _default_atoms(args.resolution, args.components)
-    if args.atoms is None and args.mode == "slrfr" and args.sparsity > default_atoms:
-        print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed the atoms per person ({default_atoms}"
-              f" at {args.resolution[0]}x{args.resolution[1]}, the default max(10, pixels / 2)); lower --sparsity or"
-              " give --atoms", file=sys.stderr)
-        return EXIT_USAGE
-    if args.mode == "slrfr" and args.relighting == "learned" and args.components:
-        print("slrfr enroll: error: --components applies to --relighting physical (the learned relighting "
-              "works on log grey levels)", file=sys.stderr)
-        return EXIT_USAGE
+    for note in notes:
+        print(f"slrfr: warning: {note}", file=sys.stderr)
     _check_output_file(args.output, "-o")
     check_model_output(args.output)  # never overwrite an image, a gallery or anything but a model
     with warnings.catch_warnings(record=True) as caught:

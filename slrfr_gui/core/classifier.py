@@ -527,7 +527,10 @@ class SLRFRClassifier(_Base):
         r, c = self.resolution_
         self._setup_features((r, c))
         p = self.pca_basis_.shape[1]
-        self.n_atoms_ = int(self.n_atoms) if self.n_atoms is not None else max(10, p // 2)
+        from .params import atoms_cap
+
+        # At most max(10, p // 2) atoms: a span covering most of the feature space explains any probe.
+        self.n_atoms_ = min(int(self.n_atoms), atoms_cap(p)) if self.n_atoms is not None else atoms_cap(p)
         self.metric_, self.metric_source_ = self._resolve_metric(p)
         if self.relighting == "learned":
             return self._fit_references(faces, labels, progress, should_stop)
@@ -649,7 +652,9 @@ class SLRFRClassifier(_Base):
         Returns
         -------
         ndarray of shape (n_probes, n_persons), float64
-            ||(I - P_i) z||, divided by ||z|| when ``normalize`` (then in [0, 1]).
+            ||(I - P_i) z||, divided by ||z|| when ``normalize`` (then in [0, 1] when every person's span has
+            the same dimension). The physical relighting's residuals are weighted by the dimensions each
+            person's span leaves free (:meth:`_span_weights`), so a wider span does not win by its width.
 
         Raises
         ------
@@ -794,9 +799,32 @@ class SLRFRClassifier(_Base):
                 captured = np.zeros((len(z), len(self.classes_)))
             captured[:, widths == 0] = 0.0
         res2 = np.maximum(energy[:, None] - captured, 0.0)
+        weights = self._span_weights()
+        whole = ~np.isfinite(weights)
+        res2[:, ~whole] *= weights[~whole]
+        res2[:, whole] = energy[:, None]  # a span of the whole space explains nothing
         if self.normalize:
             res2 = res2 / np.maximum(energy, 1e-300)[:, None]
         return np.sqrt(res2)
+
+    def _span_weights(self) -> np.ndarray:
+        """(p - k_min) / (p - k_i) for each person's span of k_i dimensions, shape (n_persons,).
+
+        A probe's squared residual against a k-dimensional span of a p-dimensional space is
+        (p - k) / p of its energy on average whatever the person, so a person with a wider
+        span (more gallery images, more atoms) would win probes of everyone else. Dividing by
+        the dimensions each span leaves free makes persons comparable; the persons with the
+        narrowest span keep their residual as it was (all of them with one image each, as in
+        ``yaleb-lr-v1``: the ranking and the residuals are unchanged). A span of the whole space
+        explains nothing: weight infinity.
+        """
+        widths = np.diff(self.basis_offsets_).astype(np.float64)
+        p = float(self.bases_.shape[0])
+        if not np.any(widths > 0):
+            return np.ones_like(widths)
+        free = p - widths
+        narrowest = p - widths[widths > 0].min()
+        return np.where(free > 0, narrowest / np.maximum(free, 1e-300), np.inf)
 
     def _reference_residuals(self, z: np.ndarray, cluster: int) -> np.ndarray:
         """||z - T_c a|| for the nearest of each person's references a (the learned relighting)."""

@@ -31,6 +31,7 @@ from .. import __version__
 from ..core.batch import identify_files, probe_files, write_csv
 from ..core.classifier import SLRFRClassifier
 from ..core.outdoor import make_classifier
+from ..core.params import check_training_parameters
 from ..core.errors import SLRFRError
 from ..core.faces import find_faces, needs_search
 from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem, upsampling_warning
@@ -538,6 +539,14 @@ class MainWindow(QMainWindow):
         res = self.resolution
         faces, labels = self.gallery.faces, self.gallery.labels
         params = self.training.parameters()
+        try:  # the same check as slrfr enroll's
+            notes = check_training_parameters(res, **params)
+        except ValueError as exc:
+            self._on_error(f"Training parameters: {exc}.", "")
+            return
+        for note in notes:
+            log.warning("%s", note, extra=SHOWN)
+            self.warned.emit(note)
         n_persons = len(set(labels.tolist()))
         clf = make_classifier(resolution=res, **params)
 
@@ -545,6 +554,8 @@ class MainWindow(QMainWindow):
             return clf.fit(faces, labels, progress=progress, should_stop=stop)
 
         self._start_task(work, f"Training {format_resolution(res)} for {n_persons} persons…", self._train_done, "train")
+        if notes:
+            self.statusBar().showMessage("; ".join(notes))
 
     def _train_done(self, clf):
         res = tuple(getattr(clf, "requested_resolution_", clf.resolution_))  # a size served from another
