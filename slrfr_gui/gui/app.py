@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWind
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from .. import __version__
-from ..core.batch import identify_files, probe_files, write_csv
+from ..core.batch import folder_kind, identify_files, probe_files, write_csv
 from ..core.classifier import SLRFRClassifier
 from ..core.outdoor import make_classifier
 from ..core.params import check_training_parameters
@@ -434,18 +434,24 @@ class MainWindow(QMainWindow):
         if path:
             self.open_gallery(path)
 
-    def open_gallery(self, path):
-        """Load a gallery folder (in a worker) or a saved gallery file."""
+    def open_gallery(self, path) -> bool:
+        """Load a gallery folder (in a worker) or a saved gallery file, after asking about unsaved work.
+
+        Returns False when the user kept the unsaved work (nothing is opened)."""
         path = Path(path)
+        if not recovery.confirm_discard(self, f"opening the gallery {path.name or path}"):
+            self.statusBar().showMessage(f"Not opened: {path}; the current work is kept.")
+            return False
         if path.is_file():
             try:
                 self._gallery_done(Gallery.open(path))
             except SLRFRError as exc:
                 self._on_error(str(exc), "")
-            return
+            return True
         self._start_task(lambda progress, stop: load_gallery(path, lambda d, t: progress(d, t, "load"), stop,
                                                              warn=False),
                          f"Loading {path}…", self._gallery_done, "load gallery")
+        return True
 
     def _gallery_done(self, gallery: Gallery, demo: bool = False):
         self.gallery = gallery
@@ -584,6 +590,12 @@ class MainWindow(QMainWindow):
             self._on_error(str(exc), "")
             return False
         res = tuple(getattr(clf, "requested_resolution_", clf.resolution_))
+        if res in self.unsaved_models and res in self.models:
+            answer = dialogs.ask_unsaved(self, f"The model trained at {format_resolution(res)} is not saved and "
+                                         f"{Path(path).name} would replace it. Save it first?")
+            if answer == dialogs.CANCEL or (answer == dialogs.SAVE and not self._save_model_asking(res)):
+                self.statusBar().showMessage(f"Not opened: {path}; the {format_resolution(res)} model is kept.")
+                return False
         self.models[res] = clf
         self.stale.discard(res)
         self.unsaved_models.discard(res)
@@ -630,6 +642,11 @@ class MainWindow(QMainWindow):
             if not Path(path).suffix:
                 path += ".npz"
             self.save_model(path)
+
+    def _save_model_asking(self, res) -> bool:
+        path = dialogs.ask_save_path(self, f"Save the {format_resolution(res)} model",
+                                     f"model_{format_resolution(res)}.npz", "slrfr models (*.npz)")
+        return bool(path) and self.save_model(path, res)
 
     def save_model(self, path, resolution=None) -> bool:
         """Save the model of ``resolution`` (the current one by default). A name not ending in ``.npz``, or an
@@ -877,12 +894,7 @@ class MainWindow(QMainWindow):
         if paths:
             first = paths[0]
             if first.is_dir():
-                # A folder of person folders is a gallery; a folder of images is a batch of probes.
-                has_subfolders = any(p.is_dir() for p in first.iterdir())
-                if has_subfolders or self.model is None:
-                    self.open_gallery(first)
-                else:
-                    self.run_batch(first)
+                self.open_dropped_folder(first)
             elif first.suffix.lower() == ".npz":
                 self.open_model(first)
             elif first.suffix.lower() == ".slrfr-gallery":
@@ -892,6 +904,30 @@ class MainWindow(QMainWindow):
         elif mime.hasImage():
             self.set_probe_image(qimage_to_grey(QImage(mime.imageData())), "dropped image")
         event.acceptProposedAction()
+
+    def open_dropped_folder(self, folder) -> str:
+        """A dropped folder: a gallery only when clearly one (:func:`~slrfr_gui.core.batch.folder_kind`),
+        else probes identified in a batch; the status bar says which. Returns the kind taken."""
+        folder = Path(folder)
+        try:
+            kind = folder_kind(folder)
+        except SLRFRError as exc:
+            self._on_error(str(exc), "")
+            return "error"
+        if kind == "gallery":
+            if self.open_gallery(folder):
+                self.statusBar().showMessage(f"{folder.name}: person sub-folders, opened as a gallery…")
+        elif kind == "empty":
+            self.statusBar().showMessage(f"{folder}: holds no files; nothing opened.")
+        elif self.model is None:
+            self._on_error(f"{folder} holds images, so it was taken as probes, but there is no model for "
+                           f"{format_resolution(self.resolution)} yet: train or open a model, then drop it again. "
+                           "(A gallery folder holds one sub-folder per person and no images of its own.)", "")
+        else:
+            self.run_batch(folder)
+            self.statusBar().showMessage(f"{folder.name}: a folder of images, identified as probes (Batch panel); "
+                                         "a gallery folder holds only person sub-folders.")
+        return kind
 
     # ---------------------------------------------------------------- other
     def about(self):
@@ -922,6 +958,9 @@ class MainWindow(QMainWindow):
         and their probes in the "Demo probes" panel."""
         from ..core.demo import make_demo
 
+        if not recovery.confirm_discard(self, "opening the demo"):
+            self.statusBar().showMessage("The demo was not opened; the current work is kept.")
+            return
         if self.busy():
             self.task.cancel()
             self.task.wait()

@@ -339,13 +339,22 @@ def confirm_close(window) -> bool:
 
     Save saves each piece (asking for file names); cancelling any of those keeps the window open.
     """
+    return confirm_discard(window, "closing")
+
+
+def confirm_discard(window, before: str) -> bool:
+    """Ask (Save / Discard / Cancel) before unsaved work is replaced or lost; True when it may go.
+
+    ``before`` says what would lose it ("closing", "opening the demo"). Save saves each piece
+    (asking for file names); cancelling any of those answers False.
+    """
     if not window.has_unsaved_work():
         return True
-    answer = dialogs.ask_unsaved(window, f"{window.unsaved_description()} Save before closing?")
+    answer = dialogs.ask_unsaved(window, f"{window.unsaved_description()} Save before {before}?")
     if answer == dialogs.CANCEL:
         return False
     if answer == dialogs.DISCARD:
-        log.info("closing: unsaved work discarded by the user")
+        log.info("%s: unsaved work discarded by the user", before)
         return True
     if window.gallery_dirty:
         path = dialogs.ask_save_path(window, "Save gallery", "gallery.slrfr-gallery", "slrfr galleries (*.slrfr-gallery)")

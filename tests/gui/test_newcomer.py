@@ -52,3 +52,51 @@ def test_window_refuses_sparsity_above_the_atoms_as_the_command_line_does(window
         window.train()
     assert "cannot exceed the atoms per person, 10" in blocker.args[0]
     assert not window.busy() and window.models == {}
+
+
+def drop(window, path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))
+
+
+def test_a_dropped_folder_of_probes_with_a_sub_folder_is_probes_and_unsaved_work_is_asked_about(
+        window, qtbot, synthetic_gallery, tmp_path, answers):
+    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.gui import dialogs
+
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    window.gallery_panel.add_person("Newcomer")
+    assert window.has_unsaved_work()
+    persons = list(window.gallery.persons)
+    # probes_sub/ holds probe images and an old/ sub-folder: before, it opened as the one-person gallery "old".
+    sub = tmp_path / "probes_sub"
+    (sub / "old").mkdir(parents=True)
+    for name, face in probes.items():
+        write_grey(sub / f"{name}.png", face)
+    write_grey(sub / "old" / "x.png", probes["person1"])
+    with qtbot.waitSignal(window.batch_done, timeout=20_000):
+        drop(window, sub)
+    assert list(window.gallery.persons) == persons and window.models and window.has_unsaved_work()
+    assert "identified as probes" in window.statusBar().currentMessage()
+    assert len(window.batch_panel.rows) == len(probes) + 1
+    assert not answers.asked  # nothing was to be replaced
+    # A real gallery folder, the demo and Ctrl+G ask first; Cancel keeps everything.
+    answers.unsaved = dialogs.CANCEL
+    drop(window, folder)
+    assert window.open_gallery(folder) is False
+    window.open_demo()
+    assert [kind for kind, _ in answers.asked] == ["unsaved"] * 3
+    assert "Save before opening the gallery gallery" in answers.asked[0][1]
+    assert list(window.gallery.persons) == persons and window.models and not window.busy()
+    # Discard goes ahead.
+    answers.unsaved = dialogs.DISCARD
+    with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
+        drop(window, folder)
+    assert "Newcomer" not in window.gallery.persons
