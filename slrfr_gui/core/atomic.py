@@ -19,16 +19,17 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that readers see the old file or the new, never a part.
+def atomic_write(path: str | os.PathLike, write) -> Path:
+    """Call ``write(fh)`` on a temporary file beside ``path``, then sync and rename it to ``path``.
 
-    The file gets the usual permissions (0666 less the umask).
+    Readers see the old file or the new, never a part; the file gets the usual permissions (0666
+    less the umask). Any exception from ``write`` (a cancellation too) removes the temporary file
+    and leaves ``path`` as it was.
 
     Raises
     ------
     OSError
-        The folder cannot be written or the disk is full; ``path`` is unchanged
-        and no temporary file is left behind.
+        The folder cannot be written or the disk is full; ``path`` is unchanged.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -36,7 +37,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
@@ -48,6 +49,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` so that readers see the old file or the new, never a part.
+
+    The file gets the usual permissions (0666 less the umask).
+
+    Raises
+    ------
+    OSError
+        The folder cannot be written or the disk is full; ``path`` is unchanged
+        and no temporary file is left behind.
+    """
+    return atomic_write(path, lambda fh: fh.write(data))
 
 
 def remove_stale_temporaries(folder, name: str | None = None, older_than: float = STALE_AFTER) -> list[Path]:

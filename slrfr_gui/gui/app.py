@@ -40,6 +40,7 @@ from ..core.imageio import read_grey, to_grey
 from ..core.modelfile import check_model_output, load_model, save_model
 from ..core.openset import ONE_PERSON_NOTE, OpenSetDefaults
 from . import dialogs, recovery, settings
+from .saving import run_in_background
 from .batch_panel import BatchPanel
 from .common import apply_palette_to_pyqtgraph
 from .camera_view import CameraView
@@ -656,9 +657,18 @@ class MainWindow(QMainWindow):
         thumbs = [self.results.thumbnails.get(str(p), np.zeros(FRAME_SHAPE)) for p in clf.classes_]
         try:
             check_model_output(path)
-            save_model(clf, path, thumbnails=thumbs)
         except SLRFRError as exc:
             self._on_error(str(exc), "")
+            return False
+        # Written by a worker with a progress dialog: a large model took the window seconds.
+        outcome = run_in_background(
+            self, lambda progress, stop: save_model(clf, path, thumbnails=thumbs, progress=progress, should_stop=stop),
+            f"Saving the {format_resolution(res)} model to {Path(path).name}…", "save model")
+        if outcome.cancelled:
+            self.statusBar().showMessage(f"Saving {path} was cancelled; any earlier file there is unchanged.")
+            return False
+        if outcome.error is not None:
+            self._on_error(*outcome.error)
             return False
         self.unsaved_models.discard(res)
         settings.add_recent("recent/models", str(path))

@@ -100,3 +100,26 @@ def test_a_dropped_folder_of_probes_with_a_sub_folder_is_probes_and_unsaved_work
     with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
         drop(window, folder)
     assert "Newcomer" not in window.gallery.persons
+
+
+@pytest.fixture(scope="module")
+def big_model():
+    """A learned-relighting model of 160 persons at 24x20 (four images each): 12 MB of references."""
+    from slrfr_gui.core.classifier import SLRFRClassifier
+    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+    from slrfr_gui.core.yale import light_vector
+
+    faces = render_faces(sample_albedos(160, seed=3), light_vector([0, 20, -20, 10], [0, 10, -5, 30]))
+    labels = np.repeat([f"p{i:03d}" for i in range(160)], 4)
+    return SLRFRClassifier(resolution=(24, 20)).fit(faces.reshape(-1, 48, 40), labels)
+
+
+def test_saving_a_large_model_does_not_hold_the_window(window, qtbot, big_model, tmp_path):
+    window.models[(24, 20)] = big_model
+    window.unsaved_models.add((24, 20))
+    qtbot.wait(200)
+    with StallProbe() as probe:
+        assert window.save_model(tmp_path / "big.npz", (24, 20))
+    print(f"longest GUI-thread stall while saving: {probe.longest * 1000:.0f} ms")
+    assert probe.longest < 0.15, probe.longest  # before: the whole save on the GUI thread (seconds)
+    assert (24, 20) not in window.unsaved_models and (tmp_path / "big.npz").stat().st_size < 30e6
