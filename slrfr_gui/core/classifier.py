@@ -502,7 +502,9 @@ class SLRFRClassifier(_Base):
             Output of :meth:`synthesize` for ``faces``, to skip relighting
             (it does not depend on the resolution).
         progress : callable(done, total, stage), optional
-            Called as work proceeds; ``stage`` is ``"relight"`` or ``"train"``.
+            Called as work proceeds, stage after stage: the physical relighting reports
+            ``"relight"`` (faces relit) then ``"train"`` (persons whose dictionary is learned, each
+            one as it is done); the learned relighting ``"enroll"`` (gallery images).
         should_stop : callable() -> bool, optional
             Polled between steps; True raises :class:`Cancelled`.
 
@@ -573,6 +575,8 @@ class SLRFRClassifier(_Base):
                 signals = signals.transpose(0, 2, 1)  # (g, p, N_i)
                 u, sv, _ = np.linalg.svd(signals, full_matrices=False)
                 for j, i in enumerate(group):
+                    if should_stop is not None and should_stop():  # per person: K-SVD takes a while
+                        raise Cancelled("training was cancelled")
                     keep = sv[j] > 1e-6 * sv[j, 0] if sv[j, 0] > 0 else np.zeros(sv.shape[1], bool)
                     span = u[j][:, keep]
                     if span.shape[1] <= self.n_atoms_:
@@ -582,9 +586,11 @@ class SLRFRClassifier(_Base):
                         dictionaries[i] = bases[i] = span
                     else:
                         dictionary, _, _ = ksvd(signals[j], self.n_atoms_, self.sparsity, self.n_iter,
-                                                random_state=self.random_state)
+                                                random_state=self.random_state, should_stop=should_stop)
                         dictionaries[i], bases[i] = dictionary, orthonormal_basis(dictionary)
                         sparse = True
+                        if progress is not None:
+                            progress(done + j + 1, len(self.classes_), "train")
                 done += len(group)
                 if progress is not None:
                     progress(done, len(self.classes_), "train")
@@ -611,16 +617,17 @@ class SLRFRClassifier(_Base):
         moves = [(0.0, 0.0)] + ([(d, 0.0), (-d, 0.0), (0.0, d), (0.0, -d)] if d > 0 else [])
         k = len(moves)
         refs = np.empty((r * c, len(faces) * k))
-        for lo in range(0, len(faces), 4096):
+        step = 256  # faces between progress reports and cancellation checks (each face is enrolled alone)
+        for lo in range(0, len(faces), step):
             if should_stop is not None and should_stop():
                 raise Cancelled("training was cancelled")
-            rows = order[lo:lo + 4096]
+            rows = order[lo:lo + step]
             columns = (lo + np.arange(len(rows))) * k  # an image's references side by side
             for j, (dx, dy) in enumerate(moves):
                 moved = shift_faces(faces[rows], dx, dy)
                 refs[:, columns + j] = self.feature_vectors(degrade(moved, (r, c)).reshape(len(rows), -1)).T
             if progress is not None:
-                progress(min(lo + 4096, len(faces)), len(faces), "train")
+                progress(min(lo + step, len(faces)), len(faces), "enroll")
         self.basis_offsets_ = np.concatenate([[0], np.cumsum(counts * k)]).astype(np.int64)
         self.bases_ = _compact(refs)
         self.dictionaries_ = [refs[:, a:b] for a, b in zip(self.basis_offsets_[:-1], self.basis_offsets_[1:])]

@@ -123,3 +123,50 @@ def test_saving_a_large_model_does_not_hold_the_window(window, qtbot, big_model,
     print(f"longest GUI-thread stall while saving: {probe.longest * 1000:.0f} ms")
     assert probe.longest < 0.15, probe.longest  # before: the whole save on the GUI thread (seconds)
     assert (24, 20) not in window.unsaved_models and (tmp_path / "big.npz").stat().st_size < 30e6
+
+
+def test_progress_label_names_each_stage_and_estimates_from_it_alone(qtbot):
+    from slrfr_gui.gui.controls import TrainingControls
+
+    controls = TrainingControls()
+    qtbot.addWidget(controls)
+    controls.show_progress(2414, 2414, "relight", 10.0)
+    assert controls.status.text().startswith("step 1 of 2: relighting, face 2414/2414") and "left" not in \
+        controls.status.text()  # before: "relighting 2414/2414 · ~0 s left" while K-SVD ran for 20 s
+    controls.show_progress(1, 10, "train", 12.0)
+    controls.show_progress(3, 10, "train", 16.0)
+    assert controls.status.text() == "step 2 of 2: dictionaries, person 3/10 · 16.0 s, ~9 s left"
+    assert controls.progress.value() == 3 and controls.progress.maximum() == 10
+
+
+def test_a_clean_exit_abandons_an_autosave_in_progress(qtbot, tmp_path, big_model):
+    from slrfr_gui.gui import recovery
+
+    class Owner:  # what SessionKeeper needs of the window
+        def has_unsaved_work(self):
+            return True
+
+        def session(self):
+            models = {res: big_model for res in [(24, 20), (23, 19), (22, 18)]}  # 36 MB to write
+            return recovery.Session(None, False, models, {}, list(models))
+
+    from PySide6.QtCore import QObject
+
+    parent = QObject()
+    owner = Owner()
+    keeper = recovery.SessionKeeper(parent, recovery.RecoveryStore(tmp_path / "rec"), interval_ms=3_600_000)
+    keeper.window = owner
+    import slrfr_gui.core.datafile as datafile
+
+    slow = datafile.CHUNK
+    datafile.CHUNK = 1 << 16  # many small chunks: the write takes a while and checks often
+    try:
+        future = keeper.autosave()
+        time.sleep(0.05)
+        start = time.perf_counter()
+        assert keeper.finish(timeout=30)
+        took = time.perf_counter() - start
+    finally:
+        datafile.CHUNK = slow
+    assert future.done() and took < 0.5, took  # before: waited for the whole write (seconds), then deleted it
+    assert not (tmp_path / "rec").exists() or not any((tmp_path / "rec").iterdir())
