@@ -39,7 +39,7 @@ from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
 from ..core.modelfile import check_model_output, load_model, save_model
 from ..core.openset import ONE_PERSON_NOTE, OpenSetDefaults
-from . import dialogs, recovery, settings
+from . import dialogs, probe_loading, recovery, settings
 from .saving import run_in_background
 from .batch_panel import BatchPanel
 from .common import apply_palette_to_pyqtgraph
@@ -684,7 +684,13 @@ class MainWindow(QMainWindow):
             self.set_probe(path)
 
     def set_probe(self, path) -> bool:
-        """Read a probe image file, show it, and identify it when a model is ready."""
+        """Read a probe image file, show it, and identify it when a model is ready.
+
+        A large image (over :data:`~slrfr_gui.gui.probe_loading.LARGE_PIXELS`) is decoded, checked
+        and searched in a worker, as a photo's face search is; ``probe_searched`` says when it ends."""
+        if probe_loading.pixel_count(path) > probe_loading.LARGE_PIXELS:
+            self._load_probe_in_background(str(path))
+            return True
         try:
             image = read_grey(path)
         except SLRFRError as exc:
@@ -741,6 +747,35 @@ class MainWindow(QMainWindow):
         self._show_probe(searching=True)
         task.start()
 
+    def _load_probe_in_background(self, path: str) -> None:
+        self._clear_probe()
+        eyes = self.eye_memory.get(path)
+        message = f"Reading {Path(path).name} and finding the face…"
+        self.results.verdict.setText(message)
+        self.statusBar().showMessage(message)
+        task = Task(lambda progress, stop: probe_loading.load_probe(path, eyes, stop), "probe load", self)
+        task.returned.connect(lambda loaded: self._probe_loaded(path, loaded) if self.probe_task is task else None)
+        task.errored.connect(lambda message, details: self._probe_load_failed(path, message, details)
+                             if self.probe_task is task else None)
+        task.finished.connect(lambda: self._probe_search_ended(task))
+        self.probe_task = task
+        self.probe_tasks.add(task)
+        task.start()
+
+    def _probe_loaded(self, path: str, loaded) -> None:
+        if loaded.problem:
+            self._clear_probe()
+            self.probe_failure = (path, loaded.problem)
+            self._on_error(f"{path}: cannot identify: {loaded.problem}", "")
+            return
+        self.probe_preview = (loaded.image, loaded.preview)
+        self._show_search(loaded.image, path, loaded.search)
+
+    def _probe_load_failed(self, path: str, message: str, details: str) -> None:
+        self._clear_probe()
+        self.probe_failure = (path, message.split(": ", 1)[-1] if message.startswith(path) else message)
+        self._on_error(message, details)
+
     def _probe_search_failed(self, source: str, message: str, details: str) -> None:
         self.probe_failure = (source, message)
         self.results.verdict.setText(f"<b>No face found</b> in {source or 'the probe'}: {message}")
@@ -786,7 +821,12 @@ class MainWindow(QMainWindow):
         self.results.show_result(None)
 
     def _show_probe(self, searching: bool = False):
-        self.results.show_probe(self.probe_given, self.probe_image, self.resolution, self.probe_note, searching)
+        given = self.probe_given
+        if given is not None:  # draw a reduced copy of a large image, made once per image
+            if getattr(self, "probe_preview", (None,))[0] is not given:
+                self.probe_preview = (given, probe_loading.preview_of(given))
+            given = self.probe_preview[1]
+        self.results.show_probe(given, self.probe_image, self.resolution, self.probe_note, searching)
 
     def place_eyes(self, eyes=None) -> bool:
         """Align the current probe by two eye centres (asked for with two clicks when not given)."""
