@@ -213,3 +213,28 @@ def test_a_large_photo_is_decoded_off_the_gui_thread(window, qtbot, big_photo):
     assert "Reading big.jpg" in verdict  # said at once, before the file is even decoded
     assert window.probe_given.shape == (4000, 5000) and window.results.given.pixmap() is not None
     assert max(window.probe_preview[1].shape) <= 512
+
+
+def _tick_names(window):
+    levels = window.results.bars.getPlotItem().getAxis("left")._tickLevels or []
+    return [name for level in levels for _, name in level]
+
+
+def test_bars_forget_the_previous_probes_names(window, qtbot, synthetic_gallery, tmp_path):
+    from slrfr_gui.core.frame import degrade
+    from slrfr_gui.core.imageio import write_grey
+
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    assert window.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
+    assert len(_tick_names(window)) == 6 and window.results.bars.getPlotItem().getAxis("left").isVisible()
+    for bad in (np.full((10, 8), 0.5), np.zeros((10, 8)), np.full((10, 8), np.nan)):
+        assert window.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
+        assert not window.set_probe_image(bad, "bad")
+        assert _tick_names(window) == [], bad[0, 0]  # before: the previous probe's names stayed
+        assert not window.results.bars.getPlotItem().getAxis("bottom").isVisible()  # no meaningless 0-1 axis
+    assert window.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
+    with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
+        window.open_demo()  # the gallery replaced (the demo's model is not trained yet)
+    assert _tick_names(window) == []
