@@ -910,11 +910,13 @@ class MainWindow(QMainWindow):
         threshold = self.results.threshold
         self.batch_dock.show()
         self._start_task(lambda progress, stop: identify_files(model, files, threshold, progress, stop),
-                         f"Identifying {len(files)} probes…", self._batch_done, "batch")
+                         f"Identifying {len(files)} probes…", lambda rows: self._batch_done(rows, folder), "batch")
 
-    def _batch_done(self, rows):
-        self.batch_panel.set_rows(rows)
+    def _batch_done(self, rows, folder=None):
+        self.batch_panel.set_rows(rows, folder)
         self._update_state()
+        self.statusBar().showMessage(f"Batch done: {self.batch_panel.summary_text()} (Batch panel; Export CSV, "
+                                     "Ctrl+E)")  # it said "Identifying 53 probes…" after the end
         self.batch_done.emit()
 
     def choose_export_csv(self):

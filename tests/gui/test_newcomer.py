@@ -238,3 +238,27 @@ def test_bars_forget_the_previous_probes_names(window, qtbot, synthetic_gallery,
     with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
         window.open_demo()  # the gallery replaced (the demo's model is not trained yet)
     assert _tick_names(window) == []
+
+
+def test_batch_names_probes_sorts_up_and_says_when_done(window, qtbot, synthetic_gallery, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from slrfr_gui.core.imageio import write_grey
+
+    folder, probes = synthetic_gallery
+    load(window, qtbot, folder)
+    train(window, qtbot)
+    batch = tmp_path / "a rather long folder name for the probes of a case" / "probes"
+    (batch / "cam").mkdir(parents=True)
+    for name, face in probes.items():
+        write_grey(batch / f"{name}.png", face)
+    write_grey(batch / "cam" / "z.png", probes["person1"])
+    with qtbot.waitSignal(window.batch_done, timeout=30_000):
+        window.run_batch(batch)
+    table = window.batch_panel.table
+    names = [table.item(i, 0).text() for i in range(table.rowCount())]
+    assert names == sorted(names) == ["cam/z.png"] + [f"{p}.png" for p in sorted(probes)]  # before: descending paths
+    assert table.item(0, 0).toolTip() == str(batch / "cam" / "z.png")
+    assert table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Batch done: 7 probes: 7 named") and "Identifying" not in message
