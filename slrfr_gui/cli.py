@@ -482,8 +482,18 @@ def cmd_identify(args) -> int:
                     print(f"  unknown: the best match is not clearly better than the next "
                           f"(ratio {ratio:.3f} > {threshold:.3f}); the ranking, for reference:")
                 for i, (person, residual) in enumerate(ranked, start=1):
-                    print(f"  {i:>2}. {person:<24} residual {residual:.4f}")
+                    print(f"  {i:>2}. {_pad(person, 24)} residual {residual:.4f}")
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns: wide (East Asian) characters take two,
+    combining accents none, so that columns line up whatever the names (``f"{name:<24}"`` counts code points)."""
+    import unicodedata
+
+    used = sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+    return text + " " * max(0, width - used)
 
 
 def _camera_line(identified, threshold, top) -> str:
