@@ -732,6 +732,7 @@ class MainWindow(QMainWindow):
     def _search_probe(self, image: np.ndarray, source: str) -> None:
         self._clear_probe()
         self.probe_given, self.probe_source, self.probe_note = image, source, "finding the face…"
+        self._show_main_page()
         message = f"Finding the face in {source or 'the probe'} ({image.shape[1]}x{image.shape[0]})…"
         self.results.verdict.setText(message)
         self.results.btn_eyes.setEnabled(True)  # two clicks need not wait for the search
@@ -750,6 +751,7 @@ class MainWindow(QMainWindow):
     def _load_probe_in_background(self, path: str) -> None:
         self._clear_probe()
         eyes = self.eye_memory.get(path)
+        self._show_main_page()
         message = f"Reading {Path(path).name} and finding the face…"
         self.results.verdict.setText(message)
         self.statusBar().showMessage(message)
@@ -794,11 +796,17 @@ class MainWindow(QMainWindow):
             self.probe_task.cancel()
             self.probe_task = None
 
+    def _show_main_page(self) -> None:
+        """Leave the start page for the main page (a probe opened there stayed unseen behind it)."""
+        if self.pages.currentWidget() is not self.main_page:
+            self.pages.setCurrentWidget(self.main_page)
+
     def _show_search(self, image: np.ndarray, source: str, search) -> None:
         why = search.note if search.note.startswith("no face") else f"no face found ({search.note})"
         self.probe_failure = None if search.faces else (source, why)
         self.probe_given, self.probe_source, self.probe_note = image, source, search.note
         self.probe_image = search.faces[0].aligned if search.faces else None
+        self._show_main_page()
         self.results.btn_eyes.setEnabled(True)
         self._show_probe()
         self.identify()
@@ -860,6 +868,11 @@ class MainWindow(QMainWindow):
         if model is None or self.probe_image is None:
             self.result = None
             self.results.show_result(None)
+            if self.probe_image is not None and not self.busy():
+                self.results.verdict.setText(
+                    f"No model for {format_resolution(self.resolution)} yet to identify this probe: "
+                    + ("train (Ctrl+T)." if self.gallery is not None and self.gallery.images else
+                       "open a gallery folder (Ctrl+G) and train (Ctrl+T), or open a model (File → Open model)."))
             return
         noise = self.results.noise_spin.value()
         learned = getattr(model, "relighting", None) == "learned"
@@ -1425,6 +1438,8 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     elif args.model:
         if window.open_model(args.model):
             after_model()
+    elif args.probe:  # a probe alone: shown (it was ignored), and the window says what it needs
+        after_model()
     elif args.screenshot:
         QTimer.singleShot(300, finish)
     code = app.exec()

@@ -262,3 +262,14 @@ def test_batch_names_probes_sorts_up_and_says_when_done(window, qtbot, synthetic
     assert table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
     message = window.statusBar().currentMessage()
     assert message.startswith("Batch done: 7 probes: 7 named") and "Identifying" not in message
+
+
+def test_a_probe_opened_on_the_start_page_shows_the_main_page(window, qtbot, synthetic_gallery, tmp_path):
+    from slrfr_gui.core.imageio import write_grey
+
+    _, probes = synthetic_gallery
+    write_grey(tmp_path / "p.png", probes["person1"])
+    assert window.pages.currentWidget() is window.welcome
+    assert window.set_probe(tmp_path / "p.png")
+    assert window.pages.currentWidget() is window.main_page  # before: the start page stayed
+    assert "No model for" in window.results.verdict.text() and "open a gallery folder" in window.results.verdict.text()
