@@ -1392,9 +1392,9 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
 
     def fail(message):
         print(f"slrfr-gui: error: {message}", file=sys.stderr)
-        status["code"] = 1
         status.setdefault("message", message)
-        if args.screenshot is not None:
+        if args.screenshot is not None:  # a scripted run failed; an interactive one showed the error and goes on
+            status["code"] = 1
             QTimer.singleShot(100, finish)
 
     window.task_failed.connect(fail)

@@ -273,3 +273,34 @@ def test_a_probe_opened_on_the_start_page_shows_the_main_page(window, qtbot, syn
     assert window.set_probe(tmp_path / "p.png")
     assert window.pages.currentWidget() is window.main_page  # before: the start page stayed
     assert "No model for" in window.results.verdict.text() and "open a gallery folder" in window.results.verdict.text()
+
+
+def test_an_interactive_session_that_showed_an_error_exits_0_after_a_normal_close(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from slrfr_gui.core.imageio import write_grey
+
+    write_grey(tmp_path / "blank.png", np.full((48, 40), 0.5))  # refused: an error dialog
+    log = tmp_path / "data" / "slrfr-gui" / "slrfr-gui" / "logs" / "slrfr-gui.log"
+    proc = subprocess.Popen([sys.executable, "-m", "slrfr_gui.gui.app", "--probe", str(tmp_path / "blank.png")],
+                            cwd=Path(__file__).resolve().parents[2], text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "c"),
+                                 "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path / "home")})
+    try:
+        deadline = time.monotonic() + 60
+        while not (log.exists() and "blank" in log.read_text()):  # the error was shown (and logged)
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)  # closes the window as its close button does
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "cannot identify" in err
+    assert proc.returncode == 0, err  # before: 1, because an error dialog had appeared
