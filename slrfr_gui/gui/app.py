@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         self.gallery_is_demo = False  # the built-in demo's persons: nothing to save unless edited
         self.unsaved_models: set = set()  # resolutions trained and not saved
         self.confirm_close = True  # ask before unsaved work is lost (off for --screenshot runs)
+        self.show_dialogs = True  # error dialogs (off for --screenshot runs: nobody to close them)
         self.keeper: recovery.SessionKeeper | None = None  # autosave, see enable_recovery
         self._build()
         self._build_menus()
@@ -174,6 +175,10 @@ class MainWindow(QMainWindow):
         self._update_state()
         self.welcome.set_recent(settings.read("recent/galleries"), settings.read("recent/models"))
         self.resize(1400, 900)
+        # An explicit minimum keeps the layout from changing the top-level's size hints once shown: Qt's
+        # offscreen platform warns "does not support propagateSizeHints()" at each change, which
+        # QT_FATAL_WARNINGS=1 turned into an abort of scripted --screenshot runs.
+        self.setMinimumSize(800, 560)
         if self.settings_notices:
             self.notice = dialogs.notify(self, "slrfr-gui: settings reset", "\n".join(self.settings_notices))
             self.statusBar().showMessage(self.settings_notices[0])
@@ -416,11 +421,12 @@ class MainWindow(QMainWindow):
             log.error("%s\n%s", message, details, extra=SHOWN)
         else:
             log.warning("%s", message, extra=SHOWN)
-        box = QMessageBox(QMessageBox.Icon.Warning, "slrfr-gui", message, QMessageBox.StandardButton.Ok, self)
-        if details:
-            box.setDetailedText(details)
-        box.open()
-        self.error_box = box
+        if self.show_dialogs:  # a scripted run (--screenshot) prints its errors instead
+            box = QMessageBox(QMessageBox.Icon.Warning, "slrfr-gui", message, QMessageBox.StandardButton.Ok, self)
+            if details:
+                box.setDetailedText(details)
+            box.open()
+            self.error_box = box
         self.statusBar().showMessage(message)
         self.task_failed.emit(message)
 
@@ -1339,6 +1345,7 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
             QTimer.singleShot(0, window.keeper.offer_restore)
     else:
         window.confirm_close = False  # a scripted run ends without questions, and keeps no autosave
+        window.show_dialogs = False
         window.resize(1500, 950)
     if resolution:
         window.resolution_bar.set_resolution(resolution)

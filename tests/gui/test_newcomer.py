@@ -304,3 +304,28 @@ def test_an_interactive_session_that_showed_an_error_exits_0_after_a_normal_clos
             proc.communicate()
     assert "cannot identify" in err
     assert proc.returncode == 0, err  # before: 1, because an error dialog had appeared
+
+
+@pytest.mark.parametrize("case", ["demo", "error"])
+def test_scripted_runs_survive_fatal_qt_warnings(tmp_path, case):
+    """The README recommends the offscreen platform for scripted runs; QT_FATAL_WARNINGS=1 aborted them on
+    'This plugin does not support propagateSizeHints()' (the window's and the error box's size hints)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from slrfr_gui.core.imageio import write_grey
+
+    args = ["--demo"]
+    if case == "error":
+        write_grey(tmp_path / "blank.png", np.full((48, 40), 0.5))
+        args = ["--demo", "--probe", str(tmp_path / "blank.png")]
+    proc = subprocess.run([sys.executable, "-m", "slrfr_gui.gui.app", *args, "--screenshot", str(tmp_path / "s.png")],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_FATAL_WARNINGS": "1",
+                               "XDG_CONFIG_HOME": str(tmp_path / "c"), "XDG_DATA_HOME": str(tmp_path / "d"),
+                               "HOME": str(tmp_path / "h")})
+    assert "propagateSizeHints" not in proc.stderr
+    assert proc.returncode == (0 if case == "demo" else 1), proc.stderr  # before: -6 (abort)
+    assert (tmp_path / "s.png").exists()
