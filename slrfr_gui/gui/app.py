@@ -1024,9 +1024,10 @@ class MainWindow(QMainWindow):
         self.welcome.set_recent(settings.read("recent/galleries"), settings.read("recent/models"))
         self.pages.setCurrentWidget(self.welcome)
 
-    def open_demo(self, persons: int = 12, probes_per_person: int = 2) -> None:
-        """Open the built-in demo: fictional persons (:mod:`slrfr_gui.core.demo`), trained at once,
-        and their probes in the "Demo probes" panel."""
+    def open_demo(self, persons: int = 12, probes_per_person: int = 2, resolution=(7, 6)) -> None:
+        """Open the built-in demo: fictional persons (:mod:`slrfr_gui.core.demo`), trained at once at
+        ``resolution`` (7x6 as the README and start page say; it trained at the last size used: 19 s
+        at 24x20), and their probes in the "Demo probes" panel."""
         from ..core.demo import make_demo
 
         if not recovery.confirm_discard(self, "opening the demo"):
@@ -1036,7 +1037,9 @@ class MainWindow(QMainWindow):
             self.task.cancel()
             self.task.wait()
         demo = make_demo(persons, probes_per_person)
+        self.resolution_bar.set_resolution(tuple(resolution), emit=False)
         self._gallery_done(demo.gallery, demo=True)
+        self._resolution_changed(self.resolution_bar.resolution)  # previews, threshold (the demo's gallery now)
         self.demo_panel.set_probes(demo.probes)
         self.demo_dock.setVisible(True)
         self.statusBar().showMessage(f"Demo: {len(demo.gallery.persons)} fictional persons. Training; then click "
@@ -1438,7 +1441,7 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
 
     if args.demo:
         window.model_ready.connect(after_demo_model)
-        window.open_demo()
+        window.open_demo(resolution=resolution or (7, 6))
     elif args.gallery:
         window.gallery_loaded.connect(after_gallery)
         window.open_gallery(args.gallery)

@@ -329,3 +329,10 @@ def test_scripted_runs_survive_fatal_qt_warnings(tmp_path, case):
     assert "propagateSizeHints" not in proc.stderr
     assert proc.returncode == (0 if case == "demo" else 1), proc.stderr  # before: -6 (abort)
     assert (tmp_path / "s.png").exists()
+
+
+def test_the_demo_trains_at_7x6_as_the_readme_says(window, qtbot):
+    window.resolution_bar.set_resolution((24, 20))
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        window.open_demo()
+    assert window.resolution == (7, 6) and (7, 6) in window.models  # before: trained at the last size used
