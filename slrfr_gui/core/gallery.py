@@ -300,6 +300,13 @@ def _broken_link_reason(path: Path) -> str:
     return "a broken symbolic link (its target is missing)"
 
 
+def skipped_summary(n_files: int, n_persons: int) -> str:
+    """"3 files skipped and 1 person without images", naming only what there is ("" for nothing)."""
+    parts = [f"{n_files} file{'s' if n_files != 1 else ''} skipped" if n_files else "",
+             f"{n_persons} person{'s' if n_persons != 1 else ''} without images" if n_persons else ""]
+    return " and ".join(p for p in parts if p)
+
+
 def person_key_form(name) -> str:
     """A person's name as the gallery keeps it: stripped and in Unicode NFC, so that "José" typed on one
     system and read from a folder name written by another (macOS writes NFD) is one person."""
@@ -422,7 +429,7 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
     gallery = Gallery(images, sorted(used) + empty, root, skipped)
     if warn and (skipped or empty):
         warnings.warn(
-            f"{len(skipped)} file(s) skipped and {len(empty)} person(s) without images in {root}:\n"
+            f"{skipped_summary(len(skipped), len(empty))} in {root}:\n"
             + gallery.skipped_report(),
             SkippedFilesWarning,
             stacklevel=2,

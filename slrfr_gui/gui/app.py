@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
@@ -175,10 +175,13 @@ class MainWindow(QMainWindow):
         self._update_state()
         self.welcome.set_recent(settings.read("recent/galleries"), settings.read("recent/models"))
         self.resize(1400, 900)
-        # An explicit minimum keeps the layout from changing the top-level's size hints once shown: Qt's
-        # offscreen platform warns "does not support propagateSizeHints()" at each change, which
-        # QT_FATAL_WARNINGS=1 turned into an abort of scripted --screenshot runs.
-        self.setMinimumSize(800, 560)
+        if QGuiApplication.platformName() in ("offscreen", "minimal"):
+            # Qt's offscreen platform warns "does not support propagateSizeHints()" whenever the layout
+            # changes a shown top-level's minimum size, which QT_FATAL_WARNINGS=1 turns into an abort of
+            # scripted --screenshot runs; an explicit minimum keeps the layout from changing it. (Real
+            # platforms support it, and there the layout's own minimum keeps panels from overlapping.)
+            hint = self.minimumSizeHint()
+            self.setMinimumSize(max(hint.width(), 800), max(hint.height(), 560))
         if self.settings_notices:
             self.notice = dialogs.notify(self, "slrfr-gui: settings reset", "\n".join(self.settings_notices))
             self.statusBar().showMessage(self.settings_notices[0])

@@ -128,6 +128,7 @@ class TrainingControls(QWidget):
         self.advanced.setChecked(False)
         self.advanced.setToolTip("K-SVD and PCA parameters; the defaults suit one to a few images per person")
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)  # spin boxes stretched ~1000 px
         self.mode = QComboBox()
         self.mode.addItem("SLRFR, learned relighting (lighting change; the default)", ("slrfr", "learned"))
         self.mode.addItem("SLRFR, physical relighting (the paper's nine lights and K-SVD)", ("slrfr", "physical"))
@@ -151,7 +152,10 @@ class TrainingControls(QWidget):
         form.addRow("PCA components", self.n_components)
         self.btn_reset = QPushButton("Reset to defaults")
         self.btn_reset.clicked.connect(self.reset_parameters)
-        form.addRow(self.btn_reset)
+        reset_row = QHBoxLayout()
+        reset_row.addWidget(self.btn_reset)
+        reset_row.addStretch(1)
+        form.addRow(reset_row)
         inner = QWidget()
         inner.setLayout(form)
         box = QVBoxLayout(self.advanced)
@@ -177,6 +181,7 @@ class TrainingControls(QWidget):
     def _spin(lo, hi, tip):
         spin = QSpinBox()
         spin.setRange(lo, hi)
+        spin.setMinimumWidth(90)
         spin.setToolTip(tip)
         return spin
 

@@ -336,3 +336,25 @@ def test_the_demo_trains_at_7x6_as_the_readme_says(window, qtbot):
     with qtbot.waitSignal(window.model_ready, timeout=60_000):
         window.open_demo()
     assert window.resolution == (7, 6) and (7, 6) in window.models  # before: trained at the last size used
+
+
+def test_cosmetics_spin_boxes_relighting_grid_and_skipped_line(window, qtbot, synthetic_gallery, tmp_path):
+    folder, _ = synthetic_gallery
+    (folder / "person1" / "notes.txt").write_text("not an image")
+    load(window, qtbot, folder)
+    window.training.advanced.setChecked(True)
+    window.resize(1400, 900)
+    qtbot.wait(50)
+    for spin in (window.training.n_atoms, window.training.sparsity, window.training.n_iter,
+                 window.training.n_components):
+        assert spin.width() < 200, spin.width()  # before: stretched ~1000 px
+    # The relighting grid fits its panel at its narrowest, at the largest slider size (its right column was cut).
+    window.resolution_bar.set_resolution((24, 20))
+    view = window.relight_view
+    view.resize(view.minimumWidth(), 700)
+    qtbot.wait(50)
+    # With room for larger fonts (the newcomer's X11 fonts cut it; here it needed 515 of 516 px before).
+    assert view.canvas.ci.minimumWidth() <= 0.75 * view.canvas.viewport().width(), (
+        view.canvas.ci.minimumWidth(), view.canvas.viewport().width())
+    # One file skipped and no empty person: no "0 person(s) without images".
+    assert window.gallery_panel.skipped.text() == "⚠ 1 file skipped: show…"
