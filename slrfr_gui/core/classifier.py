@@ -565,6 +565,8 @@ class SLRFRClassifier(_Base):
         by_count: dict[int, list[int]] = {}
         for i, rows in enumerate(per_person):
             by_count.setdefault(len(rows), []).append(i)
+        if progress is not None:
+            progress(0, len(self.classes_), "train")  # the dictionaries begin: said at once, not after the first
         for count, people in by_count.items():
             for lo in range(0, len(people), _SVD_BATCH):
                 if should_stop is not None and should_stop():

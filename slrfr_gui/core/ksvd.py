@@ -68,7 +68,7 @@ def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, n_iter: int = 10,
         An atom whose |inner product| with another exceeds this is replaced.
     random_state : int, Generator or None
     should_stop : callable() -> bool, optional
-        Polled before every iteration; True raises
+        Polled before every iteration and during its atom updates; True raises
         :class:`~slrfr_gui.core.errors.Cancelled`.
 
     Returns
@@ -108,6 +108,10 @@ def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, n_iter: int = 10,
             return dictionary, codes, errors + [errors[-1]]
         residual = signals - dictionary @ codes
         for j in rng.permutation(k):
+            if should_stop is not None and j % 8 == 0 and should_stop():
+                from .errors import Cancelled
+
+                raise Cancelled("training was cancelled")
             users = np.flatnonzero(codes[j] != 0)
             if users.size == 0:
                 continue

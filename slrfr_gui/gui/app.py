@@ -919,7 +919,7 @@ class MainWindow(QMainWindow):
         if folder:
             self.run_batch(folder)
 
-    def run_batch(self, folder):
+    def run_batch(self, folder, note: str = ""):
         model = self.model
         if model is None:
             self._on_error(f"Train or open a model for {format_resolution(self.resolution)} first.", "")
@@ -932,13 +932,14 @@ class MainWindow(QMainWindow):
         threshold = self.results.threshold
         self.batch_dock.show()
         self._start_task(lambda progress, stop: identify_files(model, files, threshold, progress, stop),
-                         f"Identifying {len(files)} probes…", lambda rows: self._batch_done(rows, folder), "batch")
+                         f"Identifying {len(files)} probes…" + (f" ({note})" if note else ""),
+                         lambda rows: self._batch_done(rows, folder, note), "batch")
 
-    def _batch_done(self, rows, folder=None):
+    def _batch_done(self, rows, folder=None, note: str = ""):
         self.batch_panel.set_rows(rows, folder)
         self._update_state()
         self.statusBar().showMessage(f"Batch done: {self.batch_panel.summary_text()} (Batch panel; Export CSV, "
-                                     "Ctrl+E)")  # it said "Identifying 53 probes…" after the end
+                                     "Ctrl+E)" + (f"; {note}" if note else ""))  # it kept "Identifying 53 probes…"
         self.batch_done.emit()
 
     def choose_export_csv(self):
@@ -998,9 +999,8 @@ class MainWindow(QMainWindow):
                            f"{format_resolution(self.resolution)} yet: train or open a model, then drop it again. "
                            "(A gallery folder holds one sub-folder per person and no images of its own.)", "")
         else:
-            self.run_batch(folder)
-            self.statusBar().showMessage(f"{folder.name}: a folder of images, identified as probes (Batch panel); "
-                                         "a gallery folder holds only person sub-folders.")
+            self.run_batch(folder, note=f"{folder.name} holds images, so it was identified as probes (a gallery "
+                                        "folder holds only person sub-folders)")
         return kind
 
     # ---------------------------------------------------------------- other

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, Q
 from ..core.frame import prepare_probe
 from ..core.openset import ONE_PERSON_NOTE
 from .common import fit_pixmap, image_label, palette_colours, to_pixmap
+from .probe_loading import preview_of
 
 
 @dataclass
@@ -220,14 +221,14 @@ class ResultsPanel(QWidget):
         (``searching``: its face is still being looked for)."""
         if given is None:
             return
-        self.given.setPixmap(fit_pixmap(given, 116, 136))
+        self.given.setPixmap(fit_pixmap(preview_of(given), 116, 136))
         self.probe_note.setText(note)
         if aligned is None:
             self.aligned.clear()
             self.aligned.setText("searching…" if searching else "no face found:\nPlace eyes…")
             self.lowres.clear()
             return
-        self.aligned.setPixmap(fit_pixmap(aligned, 116, 136))
+        self.aligned.setPixmap(fit_pixmap(preview_of(aligned), 116, 136))  # a face filling a photo is large
         if resolution is not None:
             self.lowres.setPixmap(fit_pixmap(prepare_probe(aligned, resolution), 116, 136))
 
