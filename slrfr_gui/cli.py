@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="probe resolution, rows x columns, 5x4 to 48x40 (default: 7x6)")
     en.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL_FILE", help="model file to write")
     en.add_argument("--atoms", type=_int_at_least(1, 10_000), default=None,
-                    help="K, atoms per person (default: max(10, pixels / 2); one image per person gives 10 signals)")
+                    help="K, atoms per person (default and most: max(10, pixels / 2), since a dictionary spanning more "
+                         "of the feature space explains any probe; one image per person gives 10 signals)")
     en.add_argument("--sparsity", type=_int_at_least(1, 1_000), default=3,
                     help="T0, K-SVD sparsity (default: %(default)s)")
     en.add_argument("--iterations", type=_int_at_least(0, 10_000), default=10,

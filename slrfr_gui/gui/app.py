@@ -37,6 +37,7 @@ from ..core.faces import find_faces, needs_search
 from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem, upsampling_warning
 from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
+from ..core.lighting_resources import serving_resolution
 from ..core.modelfile import check_model_output, load_model, save_model
 from ..core.openset import ONE_PERSON_NOTE, OpenSetDefaults
 from . import dialogs, probe_loading, recovery, settings
@@ -534,11 +535,12 @@ class MainWindow(QMainWindow):
             settings.write("view/resolution", format_resolution(resolution))
         self.relight_view.set_resolution(resolution)
         self._show_probe()
+        served = serving_resolution(resolution)  # the open-set threshold of the size a model is served at, as identify
         if self.threshold_is_default:
-            self.results.set_default_threshold(self.defaults.threshold(resolution))
+            self.results.set_default_threshold(self.defaults.threshold(served))
             self.threshold_is_default = True
         else:
-            self.results.set_default_threshold(self.defaults.threshold(resolution), apply=False)
+            self.results.set_default_threshold(self.defaults.threshold(served), apply=False)
         self.identify()
         self._update_state()
         if self.model is None and self.gallery is not None and self.resolution_bar.auto.isChecked() and not self.busy():
