@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="probe resolution, rows x columns, 5x4 to 48x40 (default: 7x6)")
     en.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL_FILE", help="model file to write")
     en.add_argument("--atoms", type=_int_at_least(1, 10_000), default=None,
-                    help="K, atoms per person (default: max(10, pixels / 2); one image per person gives 10 signals)")
+                    help="K, atoms per person (default and most: max(10, pixels / 2), since a dictionary spanning more "
+                         "of the feature space explains any probe; one image per person gives 10 signals)")
     en.add_argument("--sparsity", type=_int_at_least(1, 1_000), default=3,
                     help="T0, K-SVD sparsity (default: %(default)s)")
     en.add_argument("--iterations", type=_int_at_least(0, 10_000), default=10,
@@ -305,31 +306,21 @@ def _check_output_file(path: Path, option: str) -> None:
         raise SLRFRError(f"{parent}: no such folder for {option} {path}")
 
 
-def _default_atoms(resolution, components) -> int:
-    """K when --atoms is not given: max(10, features / 2), as :class:`SLRFRClassifier` chooses it."""
-    features = components if components else int(resolution[0]) * int(resolution[1])
-    return max(10, features // 2)
-
-
 def cmd_enroll(args) -> int:
     from .core.gallery import SkippedFilesWarning, load_gallery
     from .core.outdoor import make_classifier
     from .core.modelfile import check_model_output, save_model
 
-    if args.atoms is not None and args.sparsity > args.atoms:
-        print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed --atoms ({args.atoms})",
-              file=sys.stderr)
+    from .core.params import check_training_parameters
+
+    try:  # the same check as the window's (item 2 of issue 15)
+        notes = check_training_parameters(args.resolution, args.mode, args.relighting, n_atoms=args.atoms,
+                                          sparsity=args.sparsity, n_iter=args.iterations, n_components=args.components)
+    except ValueError as exc:
+        print(f"slrfr enroll: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    default_atoms = _default_atoms(args.resolution, args.components)
-    if args.atoms is None and args.mode == "slrfr" and args.sparsity > default_atoms:
-        print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed the atoms per person ({default_atoms}"
-              f" at {args.resolution[0]}x{args.resolution[1]}, the default max(10, pixels / 2)); lower --sparsity or"
-              " give --atoms", file=sys.stderr)
-        return EXIT_USAGE
-    if args.mode == "slrfr" and args.relighting == "learned" and args.components:
-        print("slrfr enroll: error: --components applies to --relighting physical (the learned relighting "
-              "works on log grey levels)", file=sys.stderr)
-        return EXIT_USAGE
+    for note in notes:
+        print(f"slrfr: warning: {note}", file=sys.stderr)
     _check_output_file(args.output, "-o")
     check_model_output(args.output)  # never overwrite an image, a gallery or anything but a model
     with warnings.catch_warnings(record=True) as caught:
@@ -502,8 +493,18 @@ def cmd_identify(args) -> int:
                     print(f"  unknown: the best match is not clearly better than the next "
                           f"(ratio {ratio:.3f} > {threshold:.3f}); the ranking, for reference:")
                 for i, (person, residual) in enumerate(ranked, start=1):
-                    print(f"  {i:>2}. {person:<24} residual {residual:.4f}")
+                    print(f"  {i:>2}. {_pad(person, 24)} residual {residual:.4f}")
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns: wide (East Asian) characters take two,
+    combining accents none, so that columns line up whatever the names (``f"{name:<24}"`` counts code points)."""
+    import unicodedata
+
+    used = sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+    return text + " " * max(0, width - used)
 
 
 def _camera_line(identified, threshold, top) -> str:
