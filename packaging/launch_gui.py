@@ -32,6 +32,12 @@ def missing_files() -> list[str]:
 
 
 if __name__ == "__main__":
+    # A frozen executable started again as a multiprocessing child must run that child's code, not the window
+    # (the scan's local Dask cluster runs its workers as threads in the frozen app, but anything that spawns
+    # a process must find this here).
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     if getattr(sys, "frozen", False):
         missing = missing_files()
         if missing:

@@ -12,7 +12,9 @@ QT_QPA_PLATFORM=offscreen:
 2. ``--gallery G --probe Esme__2.png --resolution 7x6 --screenshot --json``: trains (scikit-learn's
    OMP, SciPy, the shipped face model and lighting metrics) and ranks Esme first;
 3. the same with a 640x480 frame in which Esme's face is 120 pixels wide: face detection (the shipped
-   detector, OpenCV's Haar cascade, the verifier) finds it and ranks Esme first.
+   detector, OpenCV's Haar cascade, the verifier) finds it and ranks Esme first;
+4. ``--scan VIDEO --scan-results R.sqlite``: File -> Scan videos' path, a 6 s 640x480 video scanned on the
+   embedded Dask cluster (threads in a frozen build), every chunk written to R.sqlite.
 
 Exits 0 when all pass; prints what failed otherwise. Only files are checked, not the output: a
 Windows GUI executable has no stdout.
@@ -104,6 +106,24 @@ def main(argv=None) -> int:
     check_png(out / "frame_shot.png", "3 (detect and identify)")
     check_first(out / "frame.json", "Esme", "3 (detect and identify)")
     print(f"3. found the face in a 640x480 frame and ranked Esme first ({s:.1f} s)")
+
+    import sqlite3
+
+    from slrfr_gui.core.scan.bench import make_bench_video
+
+    video, _ = make_bench_video(out / "walk.mp4", seconds=6.0)
+    results = out / "scan.sqlite"
+    s = run(args.exe, ["--gallery", str(demo / "gallery"), "--resolution", "7x6", "--scan", str(video),
+                       "--scan-results", str(results), "--screenshot", str(out / "scan.png")], "4 (scan a video)")
+    check_png(out / "scan.png", "4 (scan a video)")
+    try:
+        with sqlite3.connect(results) as db:
+            done, total = db.execute("SELECT sum(status = 'done'), count(*) FROM chunks").fetchone()
+    except sqlite3.Error as exc:
+        raise SystemExit(f"smoke test 4 (scan a video): {results} unreadable ({exc})")
+    if not total or done != total:
+        raise SystemExit(f"smoke test 4 (scan a video): {done} of {total} chunks done in {results}")
+    print(f"4. scanned a 6 s video on the embedded Dask cluster, {total} chunks written ({s:.1f} s)")
     print(f"smoke test passed: {args.exe}")
     return 0
 

@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     try:
         yale = load_yale(args.data)
     except DataSetError as exc:
-        print(f"make_yale_gallery: error: {exc}; give the CroppedYale folder with --data DIR", file=sys.stderr)
+        print(f"make_yale_gallery: error: {exc} (--data DIR)", file=sys.stderr)
         return 1
     subjects = sorted(set(yale.subjects.tolist()))[: args.persons]
     gal_az, gal_el = int(args.gallery_light[:4]), int(args.gallery_light[5:])

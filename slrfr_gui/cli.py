@@ -4,6 +4,7 @@
     slrfr enroll GALLERY_DIR --resolution 7x6 -o MODEL_FILE
     slrfr identify MODEL_FILE PROBE... [--top K] [--json]
     slrfr relight IMAGE -o OUT_DIR
+    slrfr scan MODEL_FILE INPUT... -o RESULTS.sqlite [--resume] [--scheduler ADDRESS]
 """
 
 from __future__ import annotations
@@ -130,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("--no-window", action="store_true", help="skip timing the window's start-up")
     bm.add_argument("--scaling-plot", type=Path, metavar="PNG",
                     help="also time identification against 10 to 100,000 persons and plot time and memory to PNG")
+    bm.add_argument("--scan", action="store_true",
+                    help="also time slrfr scan of a 640x480 video with 1, 2 and 4 worker processes, and identification "
+                         "of a batch of probes against 1,000,000 persons sharded over 2 workers (a few minutes)")
+    bm.add_argument("--scan-seconds", type=_int_at_least(5, 3600), default=60, metavar="S",
+                    help="with --scan: length of the test video, seconds (default: %(default)s)")
 
     db = sub.add_parser(
         "detection-benchmark", help="face detectors side by side on real photos, pasted Yale B faces and GT",
@@ -175,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="probe resolution, rows x columns, 5x4 to 48x40 (default: 7x6)")
     en.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL_FILE", help="model file to write")
     en.add_argument("--atoms", type=_int_at_least(1, 10_000), default=None,
-                    help="K, atoms per person (default: max(10, pixels / 2); one image per person gives 10 signals)")
+                    help="K, atoms per person (default and most: max(10, pixels / 2), since a dictionary spanning more "
+                         "of the feature space explains any probe; one image per person gives 10 signals)")
     en.add_argument("--sparsity", type=_int_at_least(1, 1_000), default=3,
                     help="T0, K-SVD sparsity (default: %(default)s)")
     en.add_argument("--iterations", type=_int_at_least(0, 10_000), default=10,
@@ -225,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "number (0, 1, ...), a video file or a folder of images")
     idf.add_argument("--frames", type=_positive_int, default=None, metavar="N",
                      help="with --camera: stop after N frames (default: 100 for a device, all of a file)")
+
+    from .scan_cli import add_parser as add_scan_parser
+
+    add_scan_parser(sub, _int_at_least)
 
     rl = sub.add_parser(
         "relight", help="write a face's estimated albedo and its nine relit images as PNG",
@@ -325,31 +336,21 @@ def _check_output_file(path: Path, option: str) -> None:
         raise SLRFRError(f"{parent}: no such folder for {option} {path}")
 
 
-def _default_atoms(resolution, components) -> int:
-    """K when --atoms is not given: max(10, features / 2), as :class:`SLRFRClassifier` chooses it."""
-    features = components if components else int(resolution[0]) * int(resolution[1])
-    return max(10, features // 2)
-
-
 def cmd_enroll(args) -> int:
     from .core.gallery import SkippedFilesWarning, load_gallery
     from .core.outdoor import make_classifier
     from .core.modelfile import check_model_output, save_model
 
-    if args.atoms is not None and args.sparsity > args.atoms:
-        print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed --atoms ({args.atoms})",
-              file=sys.stderr)
+    from .core.params import check_training_parameters
+
+    try:  # the same check as the window's (item 2 of issue 15)
+        notes = check_training_parameters(args.resolution, args.mode, args.relighting, n_atoms=args.atoms,
+                                          sparsity=args.sparsity, n_iter=args.iterations, n_components=args.components)
+    except ValueError as exc:
+        print(f"slrfr enroll: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    default_atoms = _default_atoms(args.resolution, args.components)
-    if args.atoms is None and args.mode == "slrfr" and args.sparsity > default_atoms:
-        print(f"slrfr enroll: error: --sparsity ({args.sparsity}) cannot exceed the atoms per person ({default_atoms}"
-              f" at {args.resolution[0]}x{args.resolution[1]}, the default max(10, pixels / 2)); lower --sparsity or"
-              " give --atoms", file=sys.stderr)
-        return EXIT_USAGE
-    if args.mode == "slrfr" and args.relighting == "learned" and args.components:
-        print("slrfr enroll: error: --components applies to --relighting physical (the learned relighting "
-              "works on log grey levels)", file=sys.stderr)
-        return EXIT_USAGE
+    for note in notes:
+        print(f"slrfr: warning: {note}", file=sys.stderr)
     _check_output_file(args.output, "-o")
     check_model_output(args.output)  # never overwrite an image, a gallery or anything but a model
     from .core.gallery_align import alignment_report
@@ -533,8 +534,18 @@ def cmd_identify(args) -> int:
                     print(f"  unknown: the best match is not clearly better than the next "
                           f"(ratio {ratio:.3f} > {threshold:.3f}); the ranking, for reference:")
                 for i, (person, residual) in enumerate(ranked, start=1):
-                    print(f"  {i:>2}. {person:<24} residual {residual:.4f}")
+                    print(f"  {i:>2}. {_pad(person, 24)} residual {residual:.4f}")
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns: wide (East Asian) characters take two,
+    combining accents none, so that columns line up whatever the names (``f"{name:<24}"`` counts code points)."""
+    import unicodedata
+
+    used = sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+    return text + " " * max(0, width - used)
 
 
 def _camera_line(identified, threshold, top) -> str:
@@ -656,6 +667,11 @@ def cmd_benchmark(args) -> int:
         evaluate_yaleb(args.data, methods=list(METHODS) + list(BASELINES), open_set=True)
         stages["evaluate_all"] = Stage(time.perf_counter() - t0, None, None, 1,
                                        {"note": "yaleb-lr-v1, four sizes, SLRFR and every rival, open set"})
+    scan_rows = None
+    if args.scan:
+        from .scan_cli import scan_benchmark_stages
+
+        scan_rows = scan_benchmark_stages(stages, args.scan_seconds)
     scaling_rows = None
     if args.scaling_plot is not None:
         from .core.benchmark import scaling
@@ -663,7 +679,7 @@ def cmd_benchmark(args) -> int:
 
         scaling_rows = scaling(args.resolution, progress=lambda s: print(f"scaling: {s}...", file=sys.stderr,
                                                                         flush=True))
-        write_scaling_plot(scaling_rows, args.scaling_plot)
+        write_scaling_plot(scaling_rows, args.scaling_plot, scan_rows)
     speeds = result["machine"]
     print(f"machine: {speeds['cpus']} CPUs, {speeds['gemm_gflops']:.1f} GFLOP/s (float64 GEMM),"
           f" {speeds['bandwidth_gbs']:.1f} GB/s (copy); probes {result['resolution']}")
@@ -684,6 +700,8 @@ def cmd_benchmark(args) -> int:
             notes.append(f"slowest {_seconds(st.extra['slowest_s'])}")
         if "skipped" in st.extra:
             notes.append(st.extra["skipped"])
+        if "summary" in st.extra:
+            notes.append(st.extra["summary"])
         print(f"{name:18} {med:>11} {lim:>11} {ratio:>8} {ref:>11}  {'; '.join(notes)}")
     if scaling_rows:
         print("scaling (one probe): " + ", ".join(f"{r['persons']:,} persons {_seconds(r['median_s'])}"
@@ -693,7 +711,8 @@ def cmd_benchmark(args) -> int:
         from .core.atomic import atomic_write_bytes
 
         payload = {"stages": {k: v.to_json() for k, v in stages.items()}, "machine": speeds,
-                   "resolution": result["resolution"], **({"scaling": scaling_rows} if scaling_rows else {})}
+                   "resolution": result["resolution"], **({"scaling": scaling_rows} if scaling_rows else {}),
+                   **({"scan_scaling": scan_rows} if scan_rows else {})}
         try:
             atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
         except OSError as exc:
@@ -747,8 +766,14 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"benchmark": cmd_benchmark, "detection-benchmark": cmd_detection_benchmark, "report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll,
-            "identify": cmd_identify,
+def cmd_scan(args) -> int:
+    from .scan_cli import cmd_scan as run
+
+    return run(args)
+
+
+COMMANDS = {"benchmark": cmd_benchmark, "detection-benchmark": cmd_detection_benchmark, "report": cmd_report,
+            "evaluate": cmd_evaluate, "enroll": cmd_enroll, "identify": cmd_identify, "scan": cmd_scan,
             "relight": cmd_relight}
 
 

@@ -128,8 +128,9 @@ def _plot(title: str, x_label: str, y_label: str, series: list, path: Path, x_ti
     widget.close()
 
 
-def write_scaling_plot(rows: list, path) -> Path:
-    """Identification time and memory against persons, two panels, log-log, as PNG.
+def write_scaling_plot(rows: list, path, scan_rows: list | None = None) -> Path:
+    """Identification time and memory against persons, two panels, log-log, as PNG; with ``scan_rows``
+    (``slrfr benchmark --scan``) a third: frames per second of ``slrfr scan`` against worker processes.
 
     ``rows`` come from :func:`slrfr_gui.core.benchmark.scaling`.
     """
@@ -160,6 +161,25 @@ def write_scaling_plot(rows: list, path) -> Path:
             plot.plot(persons, firsts, name="first probe of a light cluster", pen=pg.mkPen(COLOURS[6], width=2),
                       symbol="s", symbolBrush=COLOURS[6])
         plot.setTitle(f"{label.split(' (')[0]} against gallery size, 7x6 probes")
+    if scan_rows:
+        widget.resize(1600, 500)
+        plot = widget.addPlot(row=0, col=2)
+        plot.showGrid(x=True, y=True, alpha=0.3)
+        plot.setLabel("bottom", "worker processes")
+        plot.setLabel("left", "frames per second")
+        plot.addLegend(offset=(10, 5))
+        workers = np.array([r["workers"] for r in scan_rows], dtype=float)
+        fps = np.array([r["fps"] for r in scan_rows])
+        plot.plot(workers, fps, name="slrfr scan, 640x480", pen=pg.mkPen(COLOURS[0], width=3), symbol="o",
+                  symbolBrush=COLOURS[0])
+        if all("idle_core_fps" in r for r in scan_rows):  # what the workers' CPU time says idle cores would do
+            idle = np.array([min(r["workers"], os.cpu_count() or 1) * r["idle_core_fps"] for r in scan_rows])
+            plot.plot(workers, idle, name="from the workers' CPU time (idle cores)", pen=pg.mkPen(COLOURS[2], width=2),
+                      symbol="s", symbolBrush=COLOURS[2])
+        if len(fps) and workers[0] == 1:
+            plot.plot(workers, fps[0] * workers, name="linear from 1 worker", pen=pg.mkPen(COLOURS[6], width=1,
+                                                                                         style=pg.QtCore.Qt.DashLine))
+        plot.setTitle(f"scan speed against workers ({os.cpu_count()} cores)")
     path = Path(path)
     if not widget.grab().save(str(path), "PNG"):
         raise SLRFRError(f"{path}: could not write the plot")

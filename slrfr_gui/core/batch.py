@@ -45,6 +45,35 @@ def probe_files(folder) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
+#: File name endings taken as images when telling a gallery folder from a folder of probes.
+IMAGE_SUFFIXES = frozenset(".png .jpg .jpeg .bmp .tif .tiff .pgm .ppm .pbm .gif .webp .jp2".split())
+
+
+def folder_kind(folder) -> str:
+    """What a dropped folder is: ``"gallery"``, ``"probes"`` or ``"empty"``.
+
+    A folder is taken as a gallery only when it is clearly one: person sub-folders and no image
+    file of its own. A folder that holds images is a folder of probes, whatever sub-folders it
+    also has (a stray ``old/`` must not turn it into a one-person gallery). Hidden entries are
+    ignored.
+
+    Raises
+    ------
+    GalleryError
+        ``folder`` is not a folder or cannot be listed.
+    """
+    folder = Path(folder)
+    try:
+        entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    except OSError as exc:
+        raise GalleryError(f"{folder}: cannot list the folder ({exc.strerror or exc})") from None
+    if any(p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES for p in entries):
+        return "probes"
+    if any(p.is_dir() for p in entries):
+        return "gallery"
+    return "probes" if any(p.is_file() for p in entries) else "empty"
+
+
 def identify_files(model, paths, threshold: float, progress=None, should_stop=None) -> list[BatchRow]:
     """Identify each image file with a fitted classifier.
 

@@ -200,7 +200,10 @@ def upsampling_warning(shape, resolution) -> str | None:
     :func:`prepare_probe` enlarges (bicubically) a probe smaller than the model's
     resolution along either axis: the enlarged probe holds no detail the
     dictionaries were learned from, so a model trained at the probe's own size
-    should be used. The numbers are not changed; this only says so.
+    should be used. The numbers are not changed; this only says so. No warning
+    when a model trained at the probe's size would itself be served at
+    ``resolution`` (:func:`~slrfr_gui.core.lighting_resources.serving_resolution`):
+    the advice never points to a worse setting.
 
     Parameters
     ----------
@@ -219,8 +222,14 @@ def upsampling_warning(shape, resolution) -> str | None:
     r, c = int(resolution[0]), int(resolution[1])
     if (rows > FRAME_SHAPE[0] and cols > FRAME_SHAPE[1]) or (rows >= r and cols >= c):
         return None  # reduced to the frame, then degraded: no up-sampling
+    from .lighting_resources import serving_resolution
+
+    if serving_resolution((rows, cols)) == (r, c):
+        return None  # a model trained at the probe's size would be served at this very size: no better advice
+    served = serving_resolution((rows, cols))
+    via = "" if served == (rows, cols) else f", served at {served[0]}x{served[1]} with the shipped lighting metric"
     return (f"the probe ({rows}x{cols}) is smaller than the model's resolution ({r}x{c}) and was up-sampled,"
-            f" so the answer is unreliable; use a model trained at the probe's size ({rows}x{cols})")
+            f" so the answer is unreliable; use a model trained at the probe's size ({rows}x{cols}{via})")
 
 
 def prepare_probe(image: np.ndarray, resolution) -> np.ndarray:

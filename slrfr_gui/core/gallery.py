@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +158,7 @@ class Gallery:
 
     # ------------------------------------------------------------- edits
     def _check_name(self, name: str, what: str = "person") -> str:
-        name = str(name).strip()
+        name = person_key_form(name)
         if not name:
             raise GalleryError(f"a {what} name cannot be empty")
         if any(ch in name for ch in "\n\r\t\0"):
@@ -416,6 +417,19 @@ def _broken_link_reason(path: Path) -> str:
     return "a broken symbolic link (its target is missing)"
 
 
+def skipped_summary(n_files: int, n_persons: int) -> str:
+    """"3 files skipped and 1 person without images", naming only what there is ("" for nothing)."""
+    parts = [f"{n_files} file{'s' if n_files != 1 else ''} skipped" if n_files else "",
+             f"{n_persons} person{'s' if n_persons != 1 else ''} without images" if n_persons else ""]
+    return " and ".join(p for p in parts if p)
+
+
+def person_key_form(name) -> str:
+    """A person's name as the gallery keeps it: stripped and in Unicode NFC, so that "José" typed on one
+    system and read from a folder name written by another (macOS writes NFD) is one person."""
+    return unicodedata.normalize("NFC", str(name).strip())
+
+
 GALLERY_FORMAT = "slrfr-gallery"
 GALLERY_VERSION = 1
 
@@ -480,11 +494,12 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
             target = entry.resolve()
             if target == real_root or target in real_root.parents:
                 skipped.append((entry, "a symbolic link back to the gallery folder (a loop), not followed"))
-            elif entry.name.casefold() in seen_names:
-                skipped.append((entry, f"person folder differs from {seen_names[entry.name.casefold()]!r} only in"
-                                       " upper/lower case; merge or rename one of them"))
+            elif person_key_form(entry.name).casefold() in seen_names:
+                skipped.append((entry, f"person folder differs from {seen_names[person_key_form(entry.name).casefold()]!r}"
+                                       " only in upper/lower case or in how its accents are encoded (NFC/NFD);"
+                                       " merge or rename one of them"))
             else:
-                seen_names[entry.name.casefold()] = entry.name
+                seen_names[person_key_form(entry.name).casefold()] = entry.name
                 person_dirs.append(entry)
         elif entry.is_symlink() and not entry.exists():
             skipped.append((entry, _broken_link_reason(entry)))
@@ -513,7 +528,7 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
             if path.is_symlink() and not path.exists():
                 skipped.append((path, _broken_link_reason(path)))
                 continue
-            jobs.append((person_dir.name, path))
+            jobs.append((person_key_form(person_dir.name), path))
     from .gallery_align import MODES
 
     if align not in MODES:
@@ -530,13 +545,13 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
         if progress is not None:
             progress(i + 1, len(jobs))
     used = {im.person for im in images}
-    empty = [d.name for d in person_dirs if d.name not in used]
+    empty = [person_key_form(d.name) for d in person_dirs if person_key_form(d.name) not in used]
     if not images:
         raise GalleryError(f"{root}: no person folder holds a readable image")
     gallery = Gallery(images, sorted(used) + empty, root, skipped)
     if warn and (skipped or empty):
         warnings.warn(
-            f"{len(skipped)} file(s) skipped and {len(empty)} person(s) without images in {root}:\n"
+            f"{skipped_summary(len(skipped), len(empty))} in {root}:\n"
             + gallery.skipped_report(),
             SkippedFilesWarning,
             stacklevel=2,

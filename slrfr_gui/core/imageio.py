@@ -41,15 +41,15 @@ def to_grey(image: Image.Image) -> np.ndarray:
     -------
     ndarray of shape (rows, columns), float64
         Grey level in [0, 1]. Colour is reduced with the ITU-R 601-2 luma weights
-        (Pillow's ``convert("L")``); 16-bit images keep their full precision.
+        (Pillow's ``convert("L")``); 16-bit images keep their full precision. A
+        16-bit image whose values all fit in 12 bits (0-4095: a 12-bit camera or
+        scanner stored in a 16-bit PNG or TIFF) is scaled by 4095, not 65535, which
+        read it 16 times too dark.
     """
     mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        return np.asarray(image, dtype=np.float64) / 65535.0
-    if mode == "I":
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
-        return np.clip(arr / top, 0.0, 1.0)
+        return np.clip(arr / _full_scale(arr.max(initial=0), eight_bit=mode == "I"), 0.0, 1.0)
     if mode == "F":
         arr = np.asarray(image, dtype=np.float64)
         top = arr.max(initial=0)
@@ -60,6 +60,37 @@ def to_grey(image: Image.Image) -> np.ndarray:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
     return np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+
+
+def _reduce_if_huge(image: Image.Image) -> None:
+    """A JPEG over ``Image.MAX_IMAGE_PIXELS`` (a 108-megapixel phone photo) is decoded at 1/2, 1/4 or
+    1/8 size by the JPEG decoder itself (Pillow's ``draft``); any other image that large is refused.
+
+    Raises
+    ------
+    PIL.Image.DecompressionBombError
+        Too large and not a JPEG.
+    """
+    width, height = image.size
+    if width * height <= Image.MAX_IMAGE_PIXELS:
+        return
+    if image.format == "JPEG":
+        for factor in (2, 4, 8):
+            if (width // factor) * (height // factor) <= Image.MAX_IMAGE_PIXELS:
+                image.draft(image.mode if image.mode in ("L", "RGB") else "RGB", (width // factor, height // factor))
+                if image.size[0] * image.size[1] <= Image.MAX_IMAGE_PIXELS:
+                    return
+    raise Image.DecompressionBombError(f"{width * height} pixels")
+
+
+def _full_scale(peak: float, eight_bit: bool) -> float:
+    """The white level of integer grey levels whose largest value is ``peak``: 255 for 8-bit data in a
+    32-bit image, 4095 for values that fit in 12 bits (and need more than 8), else 65535."""
+    if eight_bit and peak <= 255:
+        return 255.0
+    if 255 < peak <= 4095:
+        return 4095.0
+    return 65535.0
 
 
 def read_grey(path: str | os.PathLike) -> np.ndarray:
@@ -90,13 +121,17 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
             # Pillow warns about damaged metadata (corrupt EXIF, ...) it then ignores: a folder of such files
             # must not flood the output, and the pixels are what matters. A decompression bomb is an error.
             warnings.simplefilter("ignore")
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if path.is_file() and path.stat().st_size == 0:
+                raise ImageReadError(f"{path}: empty file (0 bytes)")
             image = Image.open(path)
             with image:
                 image.seek(0)
+                _reduce_if_huge(image)
                 image.load()
                 image = ImageOps.exif_transpose(image)
                 grey = to_grey(image)
+    except ImageReadError:
+        raise
     except FileNotFoundError:
         raise ImageReadError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -106,8 +141,9 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
     except UnidentifiedImageError:
         raise ImageReadError(f"{path}: not an image file Pillow can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageReadError(f"{path}: image is too large to be a face image "
-                             f"(over {Image.MAX_IMAGE_PIXELS // 1_000_000} million pixels)") from None
+        raise ImageReadError(f"{path}: image is too large to be a face image (over "
+                             f"{Image.MAX_IMAGE_PIXELS // 1_000_000} million pixels; JPEGs up to "
+                             f"{2 * Image.MAX_IMAGE_PIXELS // 1_000_000} million are read reduced)") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise ImageReadError(f"{path}: a symbolic link loop; remove the link") from None

@@ -48,7 +48,7 @@ def sparse_code(dictionary: np.ndarray, signals: np.ndarray, sparsity: int) -> n
 
 
 def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, n_iter: int = 10,
-         min_users: int = 3, max_coherence: float = 0.99, random_state=None):
+         min_users: int = 3, max_coherence: float = 0.99, random_state=None, should_stop=None):
     """Learn a dictionary: min ||F - D Gamma||_F^2 s.t. ||gamma_k||_0 <= T0.
 
     Parameters
@@ -67,6 +67,9 @@ def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, n_iter: int = 10,
     max_coherence : float
         An atom whose |inner product| with another exceeds this is replaced.
     random_state : int, Generator or None
+    should_stop : callable() -> bool, optional
+        Polled before every iteration and during its atom updates; True raises
+        :class:`~slrfr_gui.core.errors.Cancelled`.
 
     Returns
     -------
@@ -93,6 +96,10 @@ def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, n_iter: int = 10,
     codes = np.zeros((k, n))
     total = float(np.linalg.norm(signals))
     for _ in range(n_iter):
+        if should_stop is not None and should_stop():
+            from .errors import Cancelled
+
+            raise Cancelled("training was cancelled")
         codes = sparse_code(dictionary, signals, sparsity)
         errors.append(float(np.linalg.norm(signals - dictionary @ codes)))
         if errors[-1] <= 1e-10 * total:
@@ -101,6 +108,10 @@ def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, n_iter: int = 10,
             return dictionary, codes, errors + [errors[-1]]
         residual = signals - dictionary @ codes
         for j in rng.permutation(k):
+            if should_stop is not None and j % 8 == 0 and should_stop():
+                from .errors import Cancelled
+
+                raise Cancelled("training was cancelled")
             users = np.flatnonzero(codes[j] != 0)
             if users.size == 0:
                 continue

@@ -23,22 +23,25 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from .. import __version__
-from ..core.batch import identify_files, probe_files, write_csv
+from ..core.batch import folder_kind, identify_files, probe_files, write_csv
 from ..core.classifier import SLRFRClassifier
 from ..core.outdoor import make_classifier
+from ..core.params import check_training_parameters
 from ..core.errors import SLRFRError
 from ..core.faces import find_faces, needs_search
 from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem, upsampling_warning
 from ..core.gallery import Gallery, GalleryImage, load_gallery
 from ..core.imageio import read_grey, to_grey
+from ..core.lighting_resources import serving_resolution
 from ..core.modelfile import check_model_output, load_model, save_model
 from ..core.openset import ONE_PERSON_NOTE, OpenSetDefaults
-from . import dialogs, recovery, settings
+from . import dialogs, probe_loading, recovery, settings
+from .saving import run_in_background
 from .batch_panel import BatchPanel
 from .common import apply_palette_to_pyqtgraph
 from .camera_view import CameraView
@@ -49,6 +52,8 @@ from .gallery_panel import GalleryPanel
 from .gallery_review import GalleryReview
 from .icon import app_icon
 from .relight_view import RelightView
+from .scan_dialog import ScanDialog
+from .scan_panel import ScanPanel
 from .results import ResultsPanel, identify
 from .welcome import WelcomePanel
 from .worker import Task
@@ -165,6 +170,7 @@ class MainWindow(QMainWindow):
         self.gallery_is_demo = False  # the built-in demo's persons: nothing to save unless edited
         self.unsaved_models: set = set()  # resolutions trained and not saved
         self.confirm_close = True  # ask before unsaved work is lost (off for --screenshot runs)
+        self.show_dialogs = True  # error dialogs (off for --screenshot runs: nobody to close them)
         self.keeper: recovery.SessionKeeper | None = None  # autosave, see enable_recovery
         self._build()
         self._build_menus()
@@ -173,6 +179,13 @@ class MainWindow(QMainWindow):
         self._update_state()
         self.welcome.set_recent(settings.read("recent/galleries"), settings.read("recent/models"))
         self.resize(1400, 900)
+        if QGuiApplication.platformName() in ("offscreen", "minimal"):
+            # Qt's offscreen platform warns "does not support propagateSizeHints()" whenever the layout
+            # changes a shown top-level's minimum size, which QT_FATAL_WARNINGS=1 turns into an abort of
+            # scripted --screenshot runs; an explicit minimum keeps the layout from changing it. (Real
+            # platforms support it, and there the layout's own minimum keeps panels from overlapping.)
+            hint = self.minimumSizeHint()
+            self.setMinimumSize(max(hint.width(), 800), max(hint.height(), 560))
         if self.settings_notices:
             self.notice = dialogs.notify(self, "slrfr-gui: settings reset", "\n".join(self.settings_notices))
             self.statusBar().showMessage(self.settings_notices[0])
@@ -208,6 +221,10 @@ class MainWindow(QMainWindow):
         self.camera_view.enroll.connect(self.enroll_faces)
         self.camera_view.failed.connect(self._camera_failed)
         self.camera_dock = self._dock("Camera", self.camera_view, Qt.DockWidgetArea.BottomDockWidgetArea, False)
+
+        self.scan_panel = ScanPanel()
+        self.scan_panel.failed.connect(self._on_error)
+        self.scan_dock = self._dock("Scan", self.scan_panel, Qt.DockWidgetArea.BottomDockWidgetArea, False)
 
         self.demo_panel = DemoProbesPanel()
         self.demo_panel.setMaximumHeight(170)
@@ -279,12 +296,15 @@ class MainWindow(QMainWindow):
                                       "Use the image (or image file) on the clipboard as the probe")
         self.act_batch = self._action("Identify a &folder of probes…", self.choose_batch_folder, "Ctrl+B")
         self.act_export = self._action("&Export batch results as CSV…", self.choose_export_csv, "Ctrl+E")
+        self.act_scan = self._action("S&can videos…", self.scan_videos, "Ctrl+Shift+F",
+                                     "Find every appearance of the enrolled persons in videos and folders of stills")
         self.act_open_model = self._action("Open &model…", self.choose_model, "Ctrl+Shift+O")
         self.act_save_model = self._action("&Save model…", self.choose_save_model, QKeySequence.StandardKey.Save)
         self.recent_galleries = m.addMenu("Recent galleries")
         self.recent_models = m.addMenu("Recent models")
         for a in (self.act_open_gallery, self.act_open_gallery_file, self.act_save_gallery, None, self.act_open_probe,
-                  self.act_paste, self.act_batch, self.act_export, None, self.act_open_model, self.act_save_model):
+                  self.act_paste, self.act_batch, self.act_export, self.act_scan, None, self.act_open_model,
+                  self.act_save_model):
             m.addSeparator() if a is None else m.addAction(a)
         m.addMenu(self.recent_galleries)
         m.addMenu(self.recent_models)
@@ -314,6 +334,7 @@ class MainWindow(QMainWindow):
         v.addAction(self.gallery_dock.toggleViewAction())
         v.addAction(self.review_dock.toggleViewAction())
         v.addAction(self.batch_dock.toggleViewAction())
+        v.addAction(self.scan_dock.toggleViewAction())
         camera = self.camera_dock.toggleViewAction()
         camera.setShortcut(QKeySequence("Ctrl+K"))
         v.addAction(camera)
@@ -373,6 +394,9 @@ class MainWindow(QMainWindow):
         size = format_resolution(res)
         if model is not None:
             note = " — the gallery changed since: retrain (Ctrl+T)" if res in self.stale else ""
+            served = tuple(getattr(model, "resolution_", res))
+            if served != tuple(res):
+                note = f" (served at {format_resolution(served)}: no lighting metric ships for {size})" + note
             self.training.status.setText(f"{size}: {len(model.classes_)} persons, {model.regime_}{note}")
         elif has_gallery:
             self.training.status.setText(f"No model for {size} yet: press Train (Ctrl+T)")
@@ -419,11 +443,12 @@ class MainWindow(QMainWindow):
             log.error("%s\n%s", message, details, extra=SHOWN)
         else:
             log.warning("%s", message, extra=SHOWN)
-        box = QMessageBox(QMessageBox.Icon.Warning, "slrfr-gui", message, QMessageBox.StandardButton.Ok, self)
-        if details:
-            box.setDetailedText(details)
-        box.open()
-        self.error_box = box
+        if self.show_dialogs:  # a scripted run (--screenshot) prints its errors instead
+            box = QMessageBox(QMessageBox.Icon.Warning, "slrfr-gui", message, QMessageBox.StandardButton.Ok, self)
+            if details:
+                box.setDetailedText(details)
+            box.open()
+            self.error_box = box
         self.statusBar().showMessage(message)
         self.task_failed.emit(message)
 
@@ -438,18 +463,24 @@ class MainWindow(QMainWindow):
         if path:
             self.open_gallery(path)
 
-    def open_gallery(self, path):
-        """Load a gallery folder (in a worker) or a saved gallery file."""
+    def open_gallery(self, path) -> bool:
+        """Load a gallery folder (in a worker) or a saved gallery file, after asking about unsaved work.
+
+        Returns False when the user kept the unsaved work (nothing is opened)."""
         path = Path(path)
+        if not recovery.confirm_discard(self, f"opening the gallery {path.name or path}"):
+            self.statusBar().showMessage(f"Not opened: {path}; the current work is kept.")
+            return False
         if path.is_file():
             try:
                 self._gallery_done(Gallery.open(path))
             except SLRFRError as exc:
                 self._on_error(str(exc), "")
-            return
+            return True
         self._start_task(lambda progress, stop: load_gallery(path, lambda d, t: progress(d, t, "load"), stop,
                                                              warn=False),
                          f"Loading {path}…", self._gallery_done, "load gallery")
+        return True
 
     def _gallery_done(self, gallery: Gallery, demo: bool = False):
         self.gallery = gallery
@@ -529,11 +560,12 @@ class MainWindow(QMainWindow):
             settings.write("view/resolution", format_resolution(resolution))
         self.relight_view.set_resolution(resolution)
         self._show_probe()
+        served = serving_resolution(resolution)  # the open-set threshold of the size a model is served at, as identify
         if self.threshold_is_default:
-            self.results.set_default_threshold(self.defaults.threshold(resolution))
+            self.results.set_default_threshold(self.defaults.threshold(served))
             self.threshold_is_default = True
         else:
-            self.results.set_default_threshold(self.defaults.threshold(resolution), apply=False)
+            self.results.set_default_threshold(self.defaults.threshold(served), apply=False)
         self.identify()
         self._update_state()
         if self.model is None and self.gallery is not None and self.resolution_bar.auto.isChecked() and not self.busy():
@@ -550,6 +582,14 @@ class MainWindow(QMainWindow):
         res = self.resolution
         faces, labels = self.gallery.faces, self.gallery.labels
         params = self.training.parameters()
+        try:  # the same check as slrfr enroll's
+            notes = check_training_parameters(res, **params)
+        except ValueError as exc:
+            self._on_error(f"Training parameters: {exc}.", "")
+            return
+        for note in notes:
+            log.warning("%s", note, extra=SHOWN)
+            self.warned.emit(note)
         n_persons = len(set(labels.tolist()))
         clf = make_classifier(resolution=res, **params)
 
@@ -557,9 +597,11 @@ class MainWindow(QMainWindow):
             return clf.fit(faces, labels, progress=progress, should_stop=stop)
 
         self._start_task(work, f"Training {format_resolution(res)} for {n_persons} persons…", self._train_done, "train")
+        if notes:
+            self.statusBar().showMessage("; ".join(notes))
 
     def _train_done(self, clf):
-        res = tuple(clf.resolution_)
+        res = tuple(getattr(clf, "requested_resolution_", clf.resolution_))  # a size served from another
         self.models[res] = clf
         self.stale.discard(res)
         if not (self.gallery_is_demo and not self.gallery_dirty):
@@ -584,7 +626,13 @@ class MainWindow(QMainWindow):
         except SLRFRError as exc:
             self._on_error(str(exc), "")
             return False
-        res = tuple(clf.resolution_)
+        res = tuple(getattr(clf, "requested_resolution_", clf.resolution_))
+        if res in self.unsaved_models and res in self.models:
+            answer = dialogs.ask_unsaved(self, f"The model trained at {format_resolution(res)} is not saved and "
+                                         f"{Path(path).name} would replace it. Save it first?")
+            if answer == dialogs.CANCEL or (answer == dialogs.SAVE and not self._save_model_asking(res)):
+                self.statusBar().showMessage(f"Not opened: {path}; the {format_resolution(res)} model is kept.")
+                return False
         self.models[res] = clf
         self.stale.discard(res)
         self.unsaved_models.discard(res)
@@ -632,6 +680,11 @@ class MainWindow(QMainWindow):
                 path += ".npz"
             self.save_model(path)
 
+    def _save_model_asking(self, res) -> bool:
+        path = dialogs.ask_save_path(self, f"Save the {format_resolution(res)} model",
+                                     f"model_{format_resolution(res)}.npz", "slrfr models (*.npz)")
+        return bool(path) and self.save_model(path, res)
+
     def save_model(self, path, resolution=None) -> bool:
         """Save the model of ``resolution`` (the current one by default). A name not ending in ``.npz``, or an
         existing file that is not a model, is refused (:func:`~slrfr_gui.core.modelfile.check_model_output`)."""
@@ -640,9 +693,18 @@ class MainWindow(QMainWindow):
         thumbs = [self.results.thumbnails.get(str(p), np.zeros(FRAME_SHAPE)) for p in clf.classes_]
         try:
             check_model_output(path)
-            save_model(clf, path, thumbnails=thumbs)
         except SLRFRError as exc:
             self._on_error(str(exc), "")
+            return False
+        # Written by a worker with a progress dialog: a large model took the window seconds.
+        outcome = run_in_background(
+            self, lambda progress, stop: save_model(clf, path, thumbnails=thumbs, progress=progress, should_stop=stop),
+            f"Saving the {format_resolution(res)} model to {Path(path).name}…", "save model")
+        if outcome.cancelled:
+            self.statusBar().showMessage(f"Saving {path} was cancelled; any earlier file there is unchanged.")
+            return False
+        if outcome.error is not None:
+            self._on_error(*outcome.error)
             return False
         self.unsaved_models.discard(res)
         settings.add_recent("recent/models", str(path))
@@ -658,7 +720,13 @@ class MainWindow(QMainWindow):
             self.set_probe(path)
 
     def set_probe(self, path) -> bool:
-        """Read a probe image file, show it, and identify it when a model is ready."""
+        """Read a probe image file, show it, and identify it when a model is ready.
+
+        A large image (over :data:`~slrfr_gui.gui.probe_loading.LARGE_PIXELS`) is decoded, checked
+        and searched in a worker, as a photo's face search is; ``probe_searched`` says when it ends."""
+        if probe_loading.pixel_count(path) > probe_loading.LARGE_PIXELS:
+            self._load_probe_in_background(str(path))
+            return True
         try:
             image = read_grey(path)
         except SLRFRError as exc:
@@ -700,6 +768,7 @@ class MainWindow(QMainWindow):
     def _search_probe(self, image: np.ndarray, source: str) -> None:
         self._clear_probe()
         self.probe_given, self.probe_source, self.probe_note = image, source, "finding the face…"
+        self._show_main_page()
         message = f"Finding the face in {source or 'the probe'} ({image.shape[1]}x{image.shape[0]})…"
         self.results.verdict.setText(message)
         self.results.btn_eyes.setEnabled(True)  # two clicks need not wait for the search
@@ -714,6 +783,36 @@ class MainWindow(QMainWindow):
         self.probe_tasks.add(task)
         self._show_probe(searching=True)
         task.start()
+
+    def _load_probe_in_background(self, path: str) -> None:
+        self._clear_probe()
+        eyes = self.eye_memory.get(path)
+        self._show_main_page()
+        message = f"Reading {Path(path).name} and finding the face…"
+        self.results.verdict.setText(message)
+        self.statusBar().showMessage(message)
+        task = Task(lambda progress, stop: probe_loading.load_probe(path, eyes, stop), "probe load", self)
+        task.returned.connect(lambda loaded: self._probe_loaded(path, loaded) if self.probe_task is task else None)
+        task.errored.connect(lambda message, details: self._probe_load_failed(path, message, details)
+                             if self.probe_task is task else None)
+        task.finished.connect(lambda: self._probe_search_ended(task))
+        self.probe_task = task
+        self.probe_tasks.add(task)
+        task.start()
+
+    def _probe_loaded(self, path: str, loaded) -> None:
+        if loaded.problem:
+            self._clear_probe()
+            self.probe_failure = (path, loaded.problem)
+            self._on_error(f"{path}: cannot identify: {loaded.problem}", "")
+            return
+        self.probe_preview = (loaded.image, loaded.preview)
+        self._show_search(loaded.image, path, loaded.search)
+
+    def _probe_load_failed(self, path: str, message: str, details: str) -> None:
+        self._clear_probe()
+        self.probe_failure = (path, message.split(": ", 1)[-1] if message.startswith(path) else message)
+        self._on_error(message, details)
 
     def _probe_search_failed(self, source: str, message: str, details: str) -> None:
         self.probe_failure = (source, message)
@@ -733,11 +832,17 @@ class MainWindow(QMainWindow):
             self.probe_task.cancel()
             self.probe_task = None
 
+    def _show_main_page(self) -> None:
+        """Leave the start page for the main page (a probe opened there stayed unseen behind it)."""
+        if self.pages.currentWidget() is not self.main_page:
+            self.pages.setCurrentWidget(self.main_page)
+
     def _show_search(self, image: np.ndarray, source: str, search) -> None:
         why = search.note if search.note.startswith("no face") else f"no face found ({search.note})"
         self.probe_failure = None if search.faces else (source, why)
         self.probe_given, self.probe_source, self.probe_note = image, source, search.note
         self.probe_image = search.faces[0].aligned if search.faces else None
+        self._show_main_page()
         self.results.btn_eyes.setEnabled(True)
         self._show_probe()
         self.identify()
@@ -760,7 +865,12 @@ class MainWindow(QMainWindow):
         self.results.show_result(None)
 
     def _show_probe(self, searching: bool = False):
-        self.results.show_probe(self.probe_given, self.probe_image, self.resolution, self.probe_note, searching)
+        given = self.probe_given
+        if given is not None:  # draw a reduced copy of a large image, made once per image
+            if getattr(self, "probe_preview", (None,))[0] is not given:
+                self.probe_preview = (given, probe_loading.preview_of(given))
+            given = self.probe_preview[1]
+        self.results.show_probe(given, self.probe_image, self.resolution, self.probe_note, searching)
 
     def place_eyes(self, eyes=None) -> bool:
         """Align the current probe by two eye centres (asked for with two clicks when not given)."""
@@ -794,6 +904,11 @@ class MainWindow(QMainWindow):
         if model is None or self.probe_image is None:
             self.result = None
             self.results.show_result(None)
+            if self.probe_image is not None and not self.busy():
+                self.results.verdict.setText(
+                    f"No model for {format_resolution(self.resolution)} yet to identify this probe: "
+                    + ("train (Ctrl+T)." if self.gallery is not None and self.gallery.images else
+                       "open a gallery folder (Ctrl+G) and train (Ctrl+T), or open a model (File → Open model)."))
             return
         noise = self.results.noise_spin.value()
         learned = getattr(model, "relighting", None) == "learned"
@@ -831,7 +946,7 @@ class MainWindow(QMainWindow):
         if folder:
             self.run_batch(folder)
 
-    def run_batch(self, folder):
+    def run_batch(self, folder, note: str = ""):
         model = self.model
         if model is None:
             self._on_error(f"Train or open a model for {format_resolution(self.resolution)} first.", "")
@@ -844,11 +959,14 @@ class MainWindow(QMainWindow):
         threshold = self.results.threshold
         self.batch_dock.show()
         self._start_task(lambda progress, stop: identify_files(model, files, threshold, progress, stop),
-                         f"Identifying {len(files)} probes…", self._batch_done, "batch")
+                         f"Identifying {len(files)} probes…" + (f" ({note})" if note else ""),
+                         lambda rows: self._batch_done(rows, folder, note), "batch")
 
-    def _batch_done(self, rows):
-        self.batch_panel.set_rows(rows)
+    def _batch_done(self, rows, folder=None, note: str = ""):
+        self.batch_panel.set_rows(rows, folder)
         self._update_state()
+        self.statusBar().showMessage(f"Batch done: {self.batch_panel.summary_text()} (Batch panel; Export CSV, "
+                                     "Ctrl+E)" + (f"; {note}" if note else ""))  # it kept "Identifying 53 probes…"
         self.batch_done.emit()
 
     def choose_export_csv(self):
@@ -868,6 +986,42 @@ class MainWindow(QMainWindow):
         return True
 
     # ---------------------------------------------------------- drag and drop
+    def scan_videos(self, inputs=(), output=None) -> bool:
+        """File -> Scan videos…: ask for inputs and options, then scan in the background (the Scan panel)."""
+        if self.scan_panel.running():
+            self.scan_dock.show()
+            self.statusBar().showMessage("A scan is already running (Scan panel); cancel it first.")
+            return False
+        dialog = ScanDialog(self, persons=self.model.classes_ if self.model is not None else (),
+                            has_model=self.model is not None)
+        dialog.add_inputs([str(p) for p in inputs])
+        if output is not None:
+            dialog.output.setText(str(output))
+        if dialog.exec() != dialog.DialogCode.Accepted:
+            return False
+        return self.start_scan(dialog.settings())
+
+    def start_scan(self, settings: dict) -> bool:
+        """Start a scan from :meth:`ScanDialog.settings`; False (with a message) when it cannot start."""
+        import hashlib
+
+        model, model_id = self.model, {"window": format_resolution(self.resolution)}
+        if settings.get("model_path"):
+            try:
+                model, _ = load_model(settings["model_path"])
+                model_id = {"sha256": hashlib.sha256(Path(settings["model_path"]).read_bytes()).hexdigest()}
+            except (SLRFRError, OSError) as exc:
+                self._on_error(f"{settings['model_path']}: {exc}", "")
+                return False
+        if model is None:
+            self._on_error("No model to scan with: train one (Ctrl+T) or choose a model file in the scan dialog.", "")
+            return False
+        self.scan_dock.show()
+        self.scan_panel.start(model, settings["inputs"], settings["output"], settings["options"],
+                              workers=settings.get("workers"), scheduler=settings.get("scheduler"),
+                              resume=settings.get("resume", False), model_id=model_id)
+        return True
+
     def dragEnterEvent(self, event):
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
             event.acceptProposedAction()
@@ -878,12 +1032,7 @@ class MainWindow(QMainWindow):
         if paths:
             first = paths[0]
             if first.is_dir():
-                # A folder of person folders is a gallery; a folder of images is a batch of probes.
-                has_subfolders = any(p.is_dir() for p in first.iterdir())
-                if has_subfolders or self.model is None:
-                    self.open_gallery(first)
-                else:
-                    self.run_batch(first)
+                self.open_dropped_folder(first)
             elif first.suffix.lower() == ".npz":
                 self.open_model(first)
             elif first.suffix.lower() == ".slrfr-gallery":
@@ -893,6 +1042,29 @@ class MainWindow(QMainWindow):
         elif mime.hasImage():
             self.set_probe_image(qimage_to_grey(QImage(mime.imageData())), "dropped image")
         event.acceptProposedAction()
+
+    def open_dropped_folder(self, folder) -> str:
+        """A dropped folder: a gallery only when clearly one (:func:`~slrfr_gui.core.batch.folder_kind`),
+        else probes identified in a batch; the status bar says which. Returns the kind taken."""
+        folder = Path(folder)
+        try:
+            kind = folder_kind(folder)
+        except SLRFRError as exc:
+            self._on_error(str(exc), "")
+            return "error"
+        if kind == "gallery":
+            if self.open_gallery(folder):
+                self.statusBar().showMessage(f"{folder.name}: person sub-folders, opened as a gallery…")
+        elif kind == "empty":
+            self.statusBar().showMessage(f"{folder}: holds no files; nothing opened.")
+        elif self.model is None:
+            self._on_error(f"{folder} holds images, so it was taken as probes, but there is no model for "
+                           f"{format_resolution(self.resolution)} yet: train or open a model, then drop it again. "
+                           "(A gallery folder holds one sub-folder per person and no images of its own.)", "")
+        else:
+            self.run_batch(folder, note=f"{folder.name} holds images, so it was identified as probes (a gallery "
+                                        "folder holds only person sub-folders)")
+        return kind
 
     # ---------------------------------------------------------------- other
     def about(self):
@@ -918,16 +1090,22 @@ class MainWindow(QMainWindow):
         self.welcome.set_recent(settings.read("recent/galleries"), settings.read("recent/models"))
         self.pages.setCurrentWidget(self.welcome)
 
-    def open_demo(self, persons: int = 12, probes_per_person: int = 2) -> None:
-        """Open the built-in demo: fictional persons (:mod:`slrfr_gui.core.demo`), trained at once,
-        and their probes in the "Demo probes" panel."""
+    def open_demo(self, persons: int = 12, probes_per_person: int = 2, resolution=(7, 6)) -> None:
+        """Open the built-in demo: fictional persons (:mod:`slrfr_gui.core.demo`), trained at once at
+        ``resolution`` (7x6 as the README and start page say; it trained at the last size used: 19 s
+        at 24x20), and their probes in the "Demo probes" panel."""
         from ..core.demo import make_demo
 
+        if not recovery.confirm_discard(self, "opening the demo"):
+            self.statusBar().showMessage("The demo was not opened; the current work is kept.")
+            return
         if self.busy():
             self.task.cancel()
             self.task.wait()
         demo = make_demo(persons, probes_per_person)
+        self.resolution_bar.set_resolution(tuple(resolution), emit=False)
         self._gallery_done(demo.gallery, demo=True)
+        self._resolution_changed(self.resolution_bar.resolution)  # previews, threshold (the demo's gallery now)
         self.demo_panel.set_probes(demo.probes)
         self.demo_dock.setVisible(True)
         self.statusBar().showMessage(f"Demo: {len(demo.gallery.persons)} fictional persons. Training; then click "
@@ -1019,6 +1197,9 @@ class MainWindow(QMainWindow):
         self.camera_view.stop()
         self.review.stop()
         self.close_timed_out = False
+        if not self.scan_panel.stop():
+            self.close_timed_out = True
+            log.warning("the scan did not stop within 30 s")
         self._stop_probe_search()
         for task in list(self.probe_tasks):
             task.cancel()
@@ -1108,6 +1289,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "probe is given without a model)")
     parser.add_argument("--screenshot", type=Path, help="save a PNG of the whole window when the work is done, then exit")
     parser.add_argument("--json", type=Path, help="with --screenshot: write the ranked persons as JSON too")
+    parser.add_argument("--scan-results", type=Path, metavar="FILE", help="open the Scan panel on a results file of "
+                        "'slrfr scan' (with --scan: scan into it, continuing it if it exists)")
+    parser.add_argument("--scan", type=Path, action="append", metavar="INPUT", help="scan this video or folder with "
+                        "the model (give --scan-results too; repeat for several; with --screenshot, taken when done)")
     parser.add_argument("--camera", metavar="SOURCE", help="open the camera panel on this source: a device number "
                         "(0, 1, ...), a video file or a folder of images (with --screenshot, taken after a few frames)")
     return parser
@@ -1116,7 +1301,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
     """Usage errors that can be told before a window opens (exit status 2, as argparse does)."""
     for option, path, want_file in (("--gallery", args.gallery, None), ("--model", args.model, True),
-                                    ("--probe", args.probe, True)):
+                                    ("--probe", args.probe, True),
+                                    ("--scan-results", None if args.scan else args.scan_results, True)):
         if path is None:
             continue
         if not path.exists():
@@ -1133,6 +1319,8 @@ def _check_arguments(parser: argparse.ArgumentParser, args) -> None:
                      "screenshot is taken)")
     if args.json is not None and args.probe is not None and not (args.gallery or args.model or args.demo):
         parser.error("argument --json: nothing to rank the probe against; give --gallery, --model or --demo too")
+    if args.scan and (args.scan_results is None or not (args.model or args.gallery or args.demo)):
+        parser.error("argument --scan: give --scan-results FILE and a model (--model, --gallery or --demo) too")
     if args.camera is not None:
         source = args.camera.strip()
         if not source or not (source.isdigit() or Path(source).exists()):
@@ -1147,7 +1335,7 @@ def _check_model_resolution(parser: argparse.ArgumentParser, args, resolution) -
     from ..core.modelfile import read_metadata
 
     try:
-        trained = tuple(read_metadata(args.model)["resolution"])
+        trained = tuple(read_metadata(args.model)["requested_resolution"])
     except SLRFRError:
         return  # the window reports a bad model file itself
     if trained != tuple(resolution):
@@ -1251,6 +1439,7 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
             QTimer.singleShot(0, window.keeper.offer_restore)
     else:
         window.confirm_close = False  # a scripted run ends without questions, and keeps no autosave
+        window.show_dialogs = False
         window.resize(1500, 950)
     if resolution:
         window.resolution_bar.set_resolution(resolution)
@@ -1258,6 +1447,13 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     status = {"code": 0, "finished": False, "camera_failed": False, "camera_deadline": time.monotonic() + 30}
     if args.camera is not None:
         window.start_webcam_enrolment(args.camera.strip())
+    if args.scan_results is not None and not args.scan:
+        window.scan_dock.show()
+        if not window.scan_panel.open_results(args.scan_results):
+            status["code"] = 1
+    if args.scan_results is not None:  # the results take most of the window
+        QTimer.singleShot(0, lambda: window.resizeDocks([window.scan_dock], [int(window.height() * 0.7)],
+                                                        Qt.Orientation.Vertical))
 
     def camera_waits() -> bool:
         """True while the camera of --camera has shown fewer than three frames (the screenshot waits)."""
@@ -1275,7 +1471,8 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
     def finish():
         if status["finished"]:
             return
-        if args.screenshot is not None and (camera_waits() or window.probe_searching() or window.review.reading()):
+        if args.screenshot is not None and (camera_waits() or window.probe_searching()
+                                            or window.scan_panel.running() or window.review.reading()):
             QTimer.singleShot(100, finish)
             return
         status["finished"] = True
@@ -1304,9 +1501,9 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
 
     def fail(message):
         print(f"slrfr-gui: error: {message}", file=sys.stderr)
-        status["code"] = 1
         status.setdefault("message", message)
-        if args.screenshot is not None:
+        if args.screenshot is not None:  # a scripted run failed; an interactive one showed the error and goes on
+            status["code"] = 1
             QTimer.singleShot(100, finish)
 
     window.task_failed.connect(fail)
@@ -1320,6 +1517,13 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
         window.camera_view.failed.connect(camera_failed)
 
     def after_model():
+        if args.scan:
+            from ..core.scan import ScanOptions
+
+            window.scan_panel.finished.connect(lambda summary: status.update(code=status["code"] or int(
+                summary is None or not summary.complete)))
+            window.start_scan({"inputs": [str(p) for p in args.scan], "output": args.scan_results,
+                               "options": ScanOptions(), "resume": args.scan_results.exists()})
         if args.probe and not window.set_probe(args.probe):
             return  # the window reported why, through task_failed
         QTimer.singleShot(200, finish)
@@ -1343,13 +1547,15 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
 
     if args.demo:
         window.model_ready.connect(after_demo_model)
-        window.open_demo()
+        window.open_demo(resolution=resolution or (7, 6))
     elif args.gallery:
         window.gallery_loaded.connect(after_gallery)
         window.open_gallery(args.gallery)
     elif args.model:
         if window.open_model(args.model):
             after_model()
+    elif args.probe:  # a probe alone: shown (it was ignored), and the window says what it needs
+        after_model()
     elif args.screenshot:
         QTimer.singleShot(300, finish)
     code = app.exec()

@@ -6,8 +6,9 @@ Run on its own: ``python -m slrfr_gui.gui.batch_panel``.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -41,20 +42,27 @@ class BatchPanel(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)  # a long name loses its start, not its end
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # Qt's default: descending
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table, 1)
         self.btn_open.clicked.connect(self.open_requested)
         self.btn_export.clicked.connect(self.export_requested)
         self.btn_export.setEnabled(False)
 
-    def set_rows(self, rows: list[BatchRow]) -> None:
+    def set_rows(self, rows: list[BatchRow], folder=None) -> None:
+        """Show ``rows``; probes are named by their path inside ``folder`` (or their file name), the full
+        path in the tooltip."""
         self.rows = list(rows)
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
-            values = [row.probe, row.decision, row.best, row.residual, row.second, row.second_residual, row.ratio,
-                      row.error]
+            values = [_short_name(row.probe, folder), row.decision, row.best, row.residual, row.second,
+                      row.second_residual, row.ratio, row.error]
             for j, value in enumerate(values):
                 if isinstance(value, float):
                     item = QTableWidgetItem()
@@ -62,10 +70,49 @@ class BatchPanel(QWidget):
                         item.setData(0, round(value, 4))
                 else:
                     item = QTableWidgetItem(str(value))
+                if j == 0:
+                    item.setToolTip(row.probe)
+                elif j == len(values) - 1 and value:
+                    item.setToolTip(str(value))
                 self.table.setItem(i, j, item)
         self.table.setSortingEnabled(True)
-        named = sum(1 for r in rows if r.decision and r.decision != "unknown")
-        unknown = sum(1 for r in rows if r.decision == "unknown")
-        errors = sum(1 for r in rows if r.error)
-        self.summary.setText(f"{len(rows)} probes: {named} named, {unknown} unknown, {errors} unreadable")
+        self.summary.setText(self.summary_text())
         self.btn_export.setEnabled(bool(rows))
+
+    def summary_text(self) -> str:
+        """"53 probes: 50 named, 2 unknown, 1 unreadable"."""
+        named = sum(1 for r in self.rows if r.decision and r.decision != "unknown")
+        unknown = sum(1 for r in self.rows if r.decision == "unknown")
+        errors = sum(1 for r in self.rows if r.error)
+        return f"{len(self.rows)} probes: {named} named, {unknown} unknown, {errors} unreadable"
+
+
+def _short_name(probe: str, folder) -> str:
+    """The probe's path inside ``folder`` when it is there, else its file name."""
+    path = Path(probe)
+    if folder is not None:
+        try:
+            return path.relative_to(folder).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
+if __name__ == "__main__":  # pragma: no cover - manual preview: python -m slrfr_gui.gui.batch_panel [out.png]
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv)
+    panel = BatchPanel()
+    folder = "/home/analyst/cases/2026-11-30 station CCTV/probes"
+    panel.set_rows([BatchRow(f"{folder}/camera 2/frame_{i:04d}.png", "Alice", 0.21 + i / 100,
+                             "Bob", 0.5, 0.42 + i / 50, "Alice" if i % 3 else "unknown") for i in range(6)]
+                   + [BatchRow(f"{folder}/notes.txt", error="not an image file Pillow can read")], folder)
+    panel.resize(900, 260)
+    panel.show()
+    if len(sys.argv) > 1:
+        app.processEvents()
+        panel.grab().save(sys.argv[1])
+    else:
+        sys.exit(app.exec())

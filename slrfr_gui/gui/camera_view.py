@@ -267,7 +267,10 @@ class CameraView(QWidget):
             painter.drawRect(QRectF(x * scale, y * scale, w * scale, h * scale))
             if label:  # above the box, or inside it when the box touches the top
                 top = y * scale - 16 if y * scale >= 16 else y * scale + 2
-                painter.drawText(QRectF(x * scale + 2, top, 240, 16), label)
+                # On a dark plate: green text on a grey frame was hard to read.
+                width = painter.fontMetrics().horizontalAdvance(label) + 6
+                painter.fillRect(QRectF(x * scale, top, width, 16), QColor(0, 0, 0, 190))
+                painter.drawText(QRectF(x * scale + 3, top, width, 16), Qt.AlignmentFlag.AlignVCenter, label)
         painter.end()
         self.view.setPixmap(pixmap)
         best = ""

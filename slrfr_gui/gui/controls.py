@@ -128,6 +128,7 @@ class TrainingControls(QWidget):
         self.advanced.setChecked(False)
         self.advanced.setToolTip("K-SVD and PCA parameters; the defaults suit one to a few images per person")
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)  # spin boxes stretched ~1000 px
         self.mode = QComboBox()
         self.mode.addItem("SLRFR, learned relighting (lighting change; the default)", ("slrfr", "learned"))
         self.mode.addItem("SLRFR, physical relighting (the paper's nine lights and K-SVD)", ("slrfr", "physical"))
@@ -151,7 +152,10 @@ class TrainingControls(QWidget):
         form.addRow("PCA components", self.n_components)
         self.btn_reset = QPushButton("Reset to defaults")
         self.btn_reset.clicked.connect(self.reset_parameters)
-        form.addRow(self.btn_reset)
+        reset_row = QHBoxLayout()
+        reset_row.addWidget(self.btn_reset)
+        reset_row.addStretch(1)
+        form.addRow(reset_row)
         inner = QWidget()
         inner.setLayout(form)
         box = QVBoxLayout(self.advanced)
@@ -177,6 +181,7 @@ class TrainingControls(QWidget):
     def _spin(lo, hi, tip):
         spin = QSpinBox()
         spin.setRange(lo, hi)
+        spin.setMinimumWidth(90)
         spin.setToolTip(tip)
         return spin
 
@@ -210,11 +215,21 @@ class TrainingControls(QWidget):
         self.btn_cancel.setEnabled(busy)
         self.advanced.setEnabled(not busy)
 
+    #: What each stage of the core's progress is called, and its place among the stages of its work.
+    STAGES = {"relight": ("step 1 of 2: relighting, face", 1), "train": ("step 2 of 2: dictionaries, person", 2),
+              "enroll": ("enrolling, image", 1), "load": ("loading", 1), "identify": ("probe", 1),
+              "save": ("saving, byte", 1)}
+
     def show_progress(self, done: int, total: int, stage: str, elapsed: float) -> None:
+        """Show ``done`` of ``total`` for ``stage``; the time left is estimated from this stage alone
+        (the dictionaries after the relighting are another kind of work)."""
+        what, order = self.STAGES.get(stage, (stage, 1))
+        if stage != getattr(self, "_stage", None) or elapsed < getattr(self, "_stage_started", 0.0):
+            self._stage, self._stage_started = stage, elapsed
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
-        what = {"relight": "relighting", "train": "person", "load": "loading", "identify": "probe"}.get(stage, stage)
-        left = f", ~{elapsed / done * (total - done):.0f} s left" if done else ""
+        spent = elapsed - self._stage_started
+        left = f", ~{spent / done * (total - done):.0f} s left" if done and spent > 0 and done < total else ""
         self.status.setText(f"{what} {done}/{total} · {elapsed:.1f} s{left}")
 
 

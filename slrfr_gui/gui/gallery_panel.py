@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QInputDialog, QLa
                                QDialogButtonBox, QFileDialog)
 
 from ..core.errors import GalleryError
-from ..core.gallery import Gallery, GalleryImage
+from ..core.gallery import Gallery, GalleryImage, skipped_summary
 from .common import to_pixmap
 
 PERSON_ROLE = Qt.ItemDataRole.UserRole
@@ -168,8 +168,8 @@ class GalleryPanel(QWidget):
             root = f"{g.root}\n" if g.root else ""
             self.summary.setText(f"{root}{n_per} persons, {n_img} images")
             n_skip = len(g.skipped) + len(g.empty_persons)
-            self.skipped.setText(f"⚠ {len(g.skipped)} file(s) skipped, {len(g.empty_persons)} person(s) without "
-                                 "images: show…" if n_skip else "")
+            self.skipped.setText(f"⚠ {skipped_summary(len(g.skipped), len(g.empty_persons))}: show…" if n_skip
+                                 else "")
             self.skipped.setVisible(bool(n_skip))
         self.tree.blockSignals(False)
         if select is not None:

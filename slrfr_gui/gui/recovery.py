@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import numpy as np
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 
 from ..core.atomic import atomic_write_bytes
-from ..core.errors import SLRFRError
+from ..core.errors import Cancelled, SLRFRError
 from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution
 from ..core.gallery import Gallery, GalleryImage
 from ..core.modelfile import load_model, save_model
@@ -99,7 +100,7 @@ class RecoveryStore:
         self.own, self._lock = own, lock
         return own
 
-    def write(self, session: Session) -> Path:
+    def write(self, session: Session, should_stop=None) -> Path:
         """Write ``session`` into this session's folder; the manifest last, atomically.
 
         Runs on any thread (the session must be a snapshot nobody edits meanwhile).
@@ -108,6 +109,8 @@ class RecoveryStore:
         ------
         SLRFRError
             A file cannot be written (the previous autosave stays whole).
+        Cancelled
+            ``should_stop`` returned True (polled between files and while a model is written).
         """
         if self.own is None:
             raise RuntimeError("RecoveryStore.start() was not called")
@@ -117,8 +120,10 @@ class RecoveryStore:
             files["gallery"] = GALLERY_FILE
         models = []
         for res, clf in session.models.items():
+            if should_stop is not None and should_stop():
+                raise Cancelled("the autosave was stopped")
             name = f"model_{format_resolution(res)}.npz"
-            save_model(clf, self.own / name, thumbnails=session.thumbnails.get(res))
+            save_model(clf, self.own / name, thumbnails=session.thumbnails.get(res), should_stop=should_stop)
             models.append({"file": name, "resolution": format_resolution(res), "unsaved": res in session.unsaved})
         files["models"] = models
         manifest = {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "pid": os.getpid(),
@@ -244,6 +249,7 @@ class SessionKeeper(QObject):
         self.store = store
         self.store.start()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
+        self._stop = threading.Event()  # set on a clean exit: a write in progress is abandoned
         self._pending: Future | None = None
         self._written = False
         self.timer = QTimer(self)
@@ -260,12 +266,14 @@ class SessionKeeper(QObject):
             return None
         session = self.window.session()
         self._written = True
-        return self._submit(lambda: self.store.write(session))
+        return self._submit(lambda: self.store.write(session, self._stop.is_set))
 
     def _submit(self, fn) -> Future:
         def run():
             try:
                 path = fn()
+            except Cancelled:
+                log.info("an autosave in progress was abandoned on a clean exit")
             except SLRFRError as exc:
                 log.warning("autosave failed: %s", exc)
                 self.failed.emit(str(exc))
@@ -291,8 +299,10 @@ class SessionKeeper(QObject):
         return True
 
     def finish(self, timeout: float = 10.0) -> bool:
-        """A clean exit: stop autosaving, let a write in progress end, remove this session's folder."""
+        """A clean exit: stop autosaving, abandon a write in progress (its files are removed with the
+        folder anyway; closing right after training waited ~9 s for it), remove this session's folder."""
         self.timer.stop()
+        self._stop.set()
         done = self.wait(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
         if done:
@@ -339,13 +349,22 @@ def confirm_close(window) -> bool:
 
     Save saves each piece (asking for file names); cancelling any of those keeps the window open.
     """
+    return confirm_discard(window, "closing")
+
+
+def confirm_discard(window, before: str) -> bool:
+    """Ask (Save / Discard / Cancel) before unsaved work is replaced or lost; True when it may go.
+
+    ``before`` says what would lose it ("closing", "opening the demo"). Save saves each piece
+    (asking for file names); cancelling any of those answers False.
+    """
     if not window.has_unsaved_work():
         return True
-    answer = dialogs.ask_unsaved(window, f"{window.unsaved_description()} Save before closing?")
+    answer = dialogs.ask_unsaved(window, f"{window.unsaved_description()} Save before {before}?")
     if answer == dialogs.CANCEL:
         return False
     if answer == dialogs.DISCARD:
-        log.info("closing: unsaved work discarded by the user")
+        log.info("%s: unsaved work discarded by the user", before)
         return True
     if window.gallery_dirty:
         path = dialogs.ask_save_path(window, "Save gallery", "gallery.slrfr-gallery", "slrfr galleries (*.slrfr-gallery)")

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from ..core.facemodel import default_face_model
 from ..core.classifier import grey_levels, log_features
 from ..core.frame import FRAME_SHAPE, degrade, format_resolution
-from ..core.lighting_resources import shipped_relighting
+from ..core.lighting_resources import serving_resolution, shipped_relighting
 from ..core.relight import POINTS_OF_LIGHT_DEG, Relighting, points_of_light, relight
 from .common import light_arrow, palette_colours
 
@@ -60,14 +60,16 @@ class RelightView(QWidget):
         self.labels[key] = label
 
     def _build(self) -> None:
-        self._panel(0, 0, "input", "input (aligned)")
-        self._panel(0, 1, "albedo", "albedo (LMMSE)")
-        self._panel(0, 2, "normals", "mean surface normals")
-        self._panel(0, 3, "input_lr", "input at probe size")
+        # Short titles: a column is as wide as its widest title, and six columns of long ones clipped the
+        # right column in a narrow panel (the caption says the rest).
+        self._panel(0, 0, "input", "input")
+        self._panel(0, 1, "albedo", "albedo")
+        self._panel(0, 2, "normals", "normals")
+        self._panel(0, 3, "input_lr", "input, LR")
         for k, (angle, azimuth) in enumerate(POINTS_OF_LIGHT_DEG):
             row, col = 1 + k // 3, 2 * (k % 3)
-            self._panel(row, col, f"relit{k}", f"{light_arrow(points_of_light()[k])} light {k + 1}: {angle:.0f}°")
-            self._panel(row, col + 1, f"relit{k}_lr", "at probe size")
+            self._panel(row, col, f"relit{k}", f"{light_arrow(points_of_light()[k])} {k + 1}: {angle:.0f}°")
+            self._panel(row, col + 1, f"relit{k}_lr", "LR")
         for j in range(LEARNED_SHOWN):
             self._panel(4, j, f"learned{j}", "learned")
         self.reset_zoom()
@@ -106,16 +108,20 @@ class RelightView(QWidget):
         for k, (angle, azimuth) in enumerate(POINTS_OF_LIGHT_DEG):
             self._set(f"relit{k}", r.relit[k])
             arrow = light_arrow(r.lights[k])
-            self.labels[f"relit{k}"].setText(f"{arrow} light {k + 1}: {angle:.0f}°")
+            self.labels[f"relit{k}"].setText(f"{arrow} {k + 1}: {angle:.0f}°")
         s = r.light / max(strength, 1e-12)
         off_axis = np.degrees(np.arccos(np.clip(s[2], -1, 1)))
         self.caption.setText(
             f"Estimated light of the input: {light_arrow(s)} {off_axis:.0f}° off the camera axis "
             f"(right {s[0]:+.2f}, up {s[1]:+.2f}, toward camera {s[2]:+.2f}). "
-            "Each light is labelled with where it comes from (arrow, seen from the camera) and its angle off the "
-            "camera axis. Normals: red = right, green = up, blue = toward the camera. Bottom row: the input at "
+            "Each of the nine lights is labelled with its number, where it comes from (arrow, seen from the "
+            "camera) and its angle off the camera axis; beside each image, the same at the probe resolution. "
+            "Top row: the input, its LMMSE albedo, the mean surface normals, the input at the probe resolution. Normals: red = right, green = up, blue = toward the camera. Bottom row: the input at "
             "probe size relit by the learned relighting (what the default method compares a probe with) to "
-            f"{LEARNED_SHOWN} of its light clusters (cN: cluster N), from the mildest change of light to the strongest."
+            f"{LEARNED_SHOWN} of its light clusters (cN: cluster N), from the mildest change of light to the strongest"
+            + (f", at {format_resolution(serving_resolution(self.resolution))}, where a model for "
+               f"{format_resolution(self.resolution)} is served." if serving_resolution(self.resolution) !=
+               tuple(self.resolution) else ".")
         )
         self._show_lr()
         self.reset_zoom()
@@ -130,14 +136,15 @@ class RelightView(QWidget):
             return
         res = self.resolution
         self._set("input_lr", degrade(self.result.image, res))
-        self.labels["input_lr"].setText(f"input at {format_resolution(res)}")
+        self.labels["input_lr"].setText(format_resolution(res))
         for k, lr in enumerate(degrade(self.result.relit, res)):
             self._set(f"relit{k}_lr", lr)
-            self.labels[f"relit{k}_lr"].setText(f"at {format_resolution(res)}")
+            self.labels[f"relit{k}_lr"].setText(format_resolution(res))
         self._show_learned(res)
 
     def _show_learned(self, res) -> None:
         """The input at probe size relit to some of the learned relighting's light clusters: exp(log(x + e) + mu_c) - e."""
+        res = serving_resolution(res)  # a size with no shipped metric is served (and shown) at the nearest one
         means = shipped_relighting(res)
         if means is None:
             for j in range(LEARNED_SHOWN):
@@ -151,7 +158,7 @@ class RelightView(QWidget):
         picks = order[np.linspace(0, len(order) - 1, LEARNED_SHOWN).round().astype(int)]
         for j, c in enumerate(picks):
             self._set(f"learned{j}", np.minimum(grey_levels(log_face + means[c]), 1.0).reshape(res))
-            self.labels[f"learned{j}"].setText(f"learned c{c + 1}")  # short: wider labels squeeze the columns
+            self.labels[f"learned{j}"].setText(f"c{c + 1}")  # short: wider labels squeeze the columns
 
     def lr_shapes(self) -> list[tuple[int, int]]:
         """Shapes of the images in the probe-size panels (for tests)."""

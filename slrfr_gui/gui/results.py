@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, Q
 from ..core.frame import prepare_probe
 from ..core.openset import ONE_PERSON_NOTE
 from .common import fit_pixmap, image_label, palette_colours, to_pixmap
+from .probe_loading import preview_of
 
 
 @dataclass
@@ -64,21 +65,39 @@ class ResidualBars(pg.PlotWidget):
         plot.getAxis("bottom").enableAutoSIPrefix(False)
         plot.invertY(True)
         self.values: list[float] = []
+        self.names: list[str] = []
         self.bar_item: pg.BarGraphItem | None = None
+        _, foreground = palette_colours()
+        self.placeholder = pg.TextItem("residuals of the ranked persons\nappear here", color=foreground,
+                                       anchor=(0.5, 0.5))
+        self.placeholder.setPos(0.5, 0.5)
+        self.set_ranked([])
 
     def set_ranked(self, ranked, unknown: bool = False) -> None:
+        """Show ``ranked`` ((person, residual) pairs, best first); an empty list clears the names and the
+        axes too (they kept the previous probe's ten names) and says what will appear."""
         if self.bar_item is not None:
             self.removeItem(self.bar_item)
             self.bar_item = None
         self.values = [v for _, v in ranked]
+        self.names = [name for name, _ in ranked]
+        plot = self.getPlotItem()
+        plot.getAxis("left").setTicks([[(i, name) for i, name in enumerate(self.names)]])
+        for side in ("left", "bottom"):
+            plot.showAxis(side, bool(ranked))
         if not ranked:
+            if self.placeholder.scene() is None:
+                self.addItem(self.placeholder)
+            self.setXRange(0, 1, padding=0)
+            self.setYRange(0, 1, padding=0)
             return
+        if self.placeholder.scene() is not None:
+            self.removeItem(self.placeholder)
         n = len(ranked)
         best = "#9a9a9a" if unknown else "#e07b1f"
         brushes = [pg.mkBrush(best if i == 0 else "#5b8fd1") for i in range(n)]
         self.bar_item = pg.BarGraphItem(x0=0, y=np.arange(n), height=0.7, width=self.values, brushes=brushes)
         self.addItem(self.bar_item)
-        self.getPlotItem().getAxis("left").setTicks([[(i, name) for i, (name, _) in enumerate(ranked)]])
         top = max(self.values)
         self.setXRange(0, top * 1.05 if top > 0 else 1.0, padding=0)
         self.setYRange(-0.6, n - 0.4, padding=0)
@@ -202,14 +221,14 @@ class ResultsPanel(QWidget):
         (``searching``: its face is still being looked for)."""
         if given is None:
             return
-        self.given.setPixmap(fit_pixmap(given, 116, 136))
+        self.given.setPixmap(fit_pixmap(preview_of(given), 116, 136))
         self.probe_note.setText(note)
         if aligned is None:
             self.aligned.clear()
             self.aligned.setText("searching…" if searching else "no face found:\nPlace eyes…")
             self.lowres.clear()
             return
-        self.aligned.setPixmap(fit_pixmap(aligned, 116, 136))
+        self.aligned.setPixmap(fit_pixmap(preview_of(aligned), 116, 136))  # a face filling a photo is large
         if resolution is not None:
             self.lowres.setPixmap(fit_pixmap(prepare_probe(aligned, resolution), 116, 136))
 

@@ -36,8 +36,9 @@ class _Runner(QObject):
         # Emit at most every 30 ms (and always the last step): the GUI thread
         # must not drown in queued signals.
         now = time.monotonic()
-        if done >= total or now - self._last_emit >= 0.03:
-            self._last_emit = now
+        stage = str(stage or "")
+        if done >= total or now - self._last_emit >= 0.03 or stage != getattr(self, "_last_stage", stage):
+            self._last_emit, self._last_stage = now, stage
             self.progress.emit(int(done), int(total), str(stage or ""))
 
     @Slot()

@@ -67,12 +67,12 @@ def test_a_metric_ships_for_every_slider_size_and_fits_the_classifier():
     assert shipped_metric((31, 29), "sqrt") is None  # a typed size: none ships
 
 
-def test_typed_size_without_a_shipped_metric_falls_back_and_says_so():
+def test_typed_size_without_a_shipped_metric_is_served_from_the_nearest_and_says_so():
     lights = np.array([[0, 0, 1.0], [0.3, 0.1, 0.95]])
     _, images = synthetic_faces(3, lights, seed=2)
     clf = SLRFRClassifier(resolution=(31, 29)).fit(images[:, 0], ["a", "b", "c"])
-    assert "no lighting metric" in clf.describe()
-    assert clf.metric_source_.startswith("none")
+    assert "asked for 31x29" in clf.describe() and clf.resolution_ == (24, 20)
+    assert clf.metric_source_ == "learned"
 
 
 def test_metric_for_other_features_is_refused():

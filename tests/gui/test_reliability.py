@@ -130,10 +130,10 @@ def test_autosave_after_training_and_restore_after_a_crash(qtbot, answers, tmp_p
     first.gallery_panel.add_person("Zoë")
     qtbot.waitUntil(lambda: json.loads((first.keeper.store.own / "session.json").read_text())["gallery_dirty"],
                     timeout=10_000)  # the periodic autosave caught the edit
+    first.keeper.timer.stop()
+    first.keeper.wait()  # a write still running has its temporary file until it ends (saves stream to disk)
     assert not list(first.keeper.store.own.glob("*.tmp"))
     # "Crash": the process would be gone, so its lock is free; nothing was cleaned up.
-    first.keeper.timer.stop()
-    first.keeper.wait()
     first.keeper.store._lock.unlock()
     first.keeper = None
     first.confirm_close = False
