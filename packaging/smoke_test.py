@@ -82,6 +82,12 @@ def main(argv=None) -> int:
     frame, _ = pasted_frame(big, 120, np.random.default_rng(1), crop_columns=(0, 168))
     write_grey(out / "frame.png", np.clip(frame, 0, 1))
 
+    version = subprocess.run([args.exe, "--version"], capture_output=True, text=True, timeout=120)
+    if version.returncode != 0 or "dlib" not in version.stdout or "own only" in version.stdout:
+        raise SystemExit(f"smoke test 0 (--version): the build lacks dlib's face search:\n{version.stdout}"
+                         f"{version.stderr}")
+    print(f"0. {version.stdout.strip().splitlines()[-1]}")
+
     s = run(args.exe, ["--demo", "--screenshot", str(out / "demo.png"), "--json", str(out / "demo.json")], "1 (demo)")
     check_png(out / "demo.png", "1 (demo)")
     check_first(out / "demo.json", "Ada", "1 (demo)")

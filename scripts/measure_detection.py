@@ -34,7 +34,24 @@ def main(argv=None) -> int:
     parser.add_argument("--resolution", default="7x6")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--shipped-scores", action="store_true",
+                        help="print the shipped detector's verifier score quartiles for Yale B faces pasted into "
+                             "noise (the reference of face_search.SURE_SCORE) and stop")
+    parser.add_argument("--landmark-offset", action="store_true",
+                        help="print where dlib's 5-point eye centres lie relative to the canonical frame's (the "
+                             "reference of face_search.LANDMARK_OFFSET) and stop")
     args = parser.parse_args(argv)
+    if args.landmark_offset:
+        from slrfr_gui.core.detect_benchmark import landmark_offset
+
+        print("landmark eye offset (frame pixels, image-left and image-right eye (dx, dy))",
+              landmark_offset(args.data).tolist())
+        return 0
+    if args.shipped_scores:
+        from slrfr_gui.core.detect_benchmark import shipped_score_quartiles
+
+        print("verifier score quartiles", shipped_score_quartiles(args.data))
+        return 0
     result = measure(args.data, args.frames, args.max_subset - 1, parse_resolution(args.resolution),
                      seed=args.seed, verbose=args.verbose)
     for key, value in result.items():

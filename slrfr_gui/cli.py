@@ -137,6 +137,27 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("--scan-seconds", type=_int_at_least(5, 3600), default=60, metavar="S",
                     help="with --scan: length of the test video, seconds (default: %(default)s)")
 
+    db = sub.add_parser(
+        "detection-benchmark", help="face detectors side by side on real photos, pasted Yale B faces and GT",
+        description="Run every face detector (the search before this version, OpenCV's Haar cascade, dlib's HOG "
+                    "detector with 5-point landmarks, and the application's search) on photos/ (annotated real "
+                    "photographs), Yale B crops pasted into those photos' backgrounds at several widths, and GT's "
+                    "faces, and print recall, false detections per image, the median eye-centre error (a fraction "
+                    "of the eye distance) and the median time per image.",
+    )
+    db.add_argument("--data", type=Path, default=Path("..") / "shared" / "data", metavar="DIR",
+                    help="folder holding photos/, CroppedYale/ and GT/ (default: %(default)s)")
+    db.add_argument("--detectors", default=None, metavar="NAME[,NAME...]",
+                    help="only detectors whose name contains one of these words (default: all)")
+    db.add_argument("--per-width", type=_int_at_least(1, 1000), default=19,
+                    help="pasted Yale B frames per face width (default: %(default)s)")
+    db.add_argument("--gt-per-person", type=_int_at_least(1, 15), default=3,
+                    help="GT images per person (default: %(default)s)")
+    db.add_argument("--seed", type=_int_at_least(0, 2**31), default=0,
+                    help="seed of the pasted frames (default: %(default)s)")
+    db.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE (slrfr report "
+                    "--detection FILE puts them on the results page)")
+
     rp = sub.add_parser(
         "report", help="plots (CMC, rank-1 against size) and a results page from evaluate's JSON",
         description="Write cmc_<size>.png, rank1_vs_size.png and results.md into a folder, from the JSON "
@@ -145,13 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("results", type=Path, metavar="RESULTS_JSON", help="the file written by slrfr evaluate --json")
     rp.add_argument("-o", "--output", type=Path, default=Path("results"), metavar="DIR",
                     help="folder to write into (default: %(default)s)")
+    rp.add_argument("--detection", type=Path, metavar="JSON",
+                    help="also put the face detection table written by slrfr detection-benchmark --json on the page")
 
     en = sub.add_parser(
         "enroll", help="train a model from a gallery folder (one sub-folder per person)",
         description="Degrade every gallery face to the probe resolution and keep it as its person's reference for "
                     "the learned relighting (or, with --relighting physical, relight it under nine lights and learn "
-                    "one K-SVD dictionary per person), and save the model. Each image is taken to be a face cropped "
-                    "to the canonical frame.",
+                    "one K-SVD dictionary per person), and save the model. Each image's face is found and aligned "
+                    "like a probe's (--align), and one line per image says how.",
     )
     en.add_argument("gallery", type=Path, metavar="GALLERY_DIR", help="folder with one sub-folder of images per person")
     en.add_argument("--resolution", type=_resolution, default=(7, 6), metavar="RxC",
@@ -176,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "training faces (the most accurate); physical: the paper's nine Lambertian relit images "
                          "and a K-SVD dictionary (--atoms, --sparsity, --iterations and --components apply to this "
                          "one) (default: %(default)s)")
+    en.add_argument("--align", choices=["auto", "detect", "crop"], default="auto",
+                    help="auto: photos are searched for their face and aligned by its eyes, crops (small images, or "
+                         "a face already where the canonical frame puts it) stay crops; detect: always search; crop: "
+                         "take every image as a face cropped to the canonical frame (default: %(default)s)")
+    en.add_argument("--eyes-from", type=Path, metavar="FILE",
+                    help="a model or gallery file written before: images found in it (same file contents) are "
+                         "aligned with the same eye centres, so the references do not change")
     en.add_argument("--quiet", action="store_true", help="no progress bar")
 
     idf = sub.add_parser(
@@ -323,11 +353,20 @@ def cmd_enroll(args) -> int:
         print(f"slrfr: warning: {note}", file=sys.stderr)
     _check_output_file(args.output, "-o")
     check_model_output(args.output)  # never overwrite an image, a gallery or anything but a model
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SkippedFilesWarning)
-        gallery = load_gallery(args.gallery)
+    from .core.gallery_align import alignment_report
+    from .core.modelfile import load_references
+
+    reuse = {r["digest"]: r for r in load_references(args.eyes_from) if r.get("digest")} if args.eyes_from else None
+    bar, progress = _progress_bar("align", args.quiet)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SkippedFilesWarning)
+            gallery = load_gallery(args.gallery, progress=progress, align=args.align, reuse=reuse)
+    finally:
+        bar.close()
     for w in caught:
         print(f"slrfr: warning: {w.message}", file=sys.stderr)
+    print(alignment_report(gallery))
     clf = make_classifier(args.mode, resolution=args.resolution, n_atoms=args.atoms, sparsity=args.sparsity,
                           n_iter=args.iterations, n_components=args.components, relighting=args.relighting,
                           features=("log" if args.relighting == "learned" else "pca" if args.components else "sqrt"))
@@ -347,7 +386,7 @@ def cmd_enroll(args) -> int:
     finally:
         bar.close()
     thumbs = [gallery.faces[gallery.labels == person][0] for person in clf.classes_]
-    save_model(clf, args.output, thumbnails=thumbs)
+    save_model(clf, args.output, thumbnails=thumbs, references=[im.record() for im in gallery.images])
     print(f"enrolled {len(clf.classes_)} persons from {len(gallery.faces)} images -> {args.output}")
     print(clf.describe())
     if len(clf.classes_) < 2:
@@ -392,7 +431,8 @@ def _face_json(face, ranked, ratio, threshold, model=None):
     from .core.openset import ONE_PERSON_NOTE
 
     one = model is not None and len(model.classes_) < 2
-    out = {"box": [int(v) for v in face.box], "how": face.how, "ranked": _ranked_json(ranked),
+    out = {"box": [int(v) for v in face.box], "how": face.how, **({"method": face.method} if face.method else {}),
+           "ranked": _ranked_json(ranked),
            "ratio": round(ratio, 4), "unknown": None if one else bool(ratio > threshold)}
     warnings = [w for w in (_upsampled(face, model) if model is not None else None,
                             ONE_PERSON_NOTE if one else None) if w]
@@ -484,7 +524,8 @@ def cmd_identify(args) -> int:
                 r, c = face.aligned.shape
                 if len(search.faces) > 1 or face.how != "taken as a crop":
                     x, y, w, h = face.box
-                    print(f"  face at x={x} y={y} w={w} h={h} ({face.how}, aligned {r}x{c} -> {size})")
+                    how = f"{face.how} by {face.method}" if face.method else face.how
+                    print(f"  face at x={x} y={y} w={w} h={h} ({how}, aligned {r}x{c} -> {size})")
                 else:
                     print(f"  aligned {r}x{c} -> {size}")
                 if len(model.classes_) < 2:
@@ -689,10 +730,38 @@ def _seconds(value: float) -> str:
     return f"{value * 1e6:.1f} us"
 
 
+def cmd_detection_benchmark(args) -> int:
+    from .core.detect_benchmark import run_detection_benchmark
+    from .report import detection_table
+
+    if args.json is not None:
+        _check_output_file(args.json, "--json")
+    names = [n.strip() for n in args.detectors.split(",") if n.strip()] if args.detectors else None
+    try:
+        result = run_detection_benchmark(args.data, names, args.per_width, args.gt_per_person, args.seed,
+                                         progress=lambda s: print(f"running {s}...", file=sys.stderr, flush=True))
+    except FileNotFoundError as exc:
+        print(f"slrfr: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    result["command"] = "slrfr detection-benchmark " + " ".join(sys.argv[2:]) if sys.argv[1:2] == \
+        ["detection-benchmark"] else "slrfr detection-benchmark"
+    print(detection_table(result))
+    if args.json:
+        from .core.atomic import atomic_write_bytes
+
+        try:
+            atomic_write_bytes(args.json, (json.dumps(result, indent=2) + "\n").encode())
+        except OSError as exc:
+            print(f"slrfr: error: {args.json}: could not write the figures ({exc.strerror or exc})", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"figures written to {args.json}")
+    return EXIT_OK
+
+
 def cmd_report(args) -> int:
     from .report import write_report
 
-    for path in write_report(args.results, args.output):
+    for path in write_report(args.results, args.output, detection=args.detection):
         print(f"wrote {path}")
     return EXIT_OK
 
@@ -703,8 +772,8 @@ def cmd_scan(args) -> int:
     return run(args)
 
 
-COMMANDS = {"benchmark": cmd_benchmark, "report": cmd_report, "evaluate": cmd_evaluate, "enroll": cmd_enroll,
-            "identify": cmd_identify, "scan": cmd_scan,
+COMMANDS = {"benchmark": cmd_benchmark, "detection-benchmark": cmd_detection_benchmark, "report": cmd_report,
+            "evaluate": cmd_evaluate, "enroll": cmd_enroll, "identify": cmd_identify, "scan": cmd_scan,
             "relight": cmd_relight}
 
 

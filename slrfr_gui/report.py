@@ -187,8 +187,10 @@ def write_scaling_plot(rows: list, path, scan_rows: list | None = None) -> Path:
     return path
 
 
-def write_report(results_path, out_dir) -> list[Path]:
+def write_report(results_path, out_dir, detection=None) -> list[Path]:
     """Write the plots and ``results.md`` for an evaluation; returns the files written.
+
+    ``detection``: the JSON of ``slrfr detection-benchmark --json``, whose table is added to the page.
 
     Raises
     ------
@@ -196,6 +198,7 @@ def write_report(results_path, out_dir) -> list[Path]:
         Bad input file, or the folder cannot be written.
     """
     data = load_results(results_path)
+    detection_data = None if detection is None else load_detection(detection)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SLRFRError(f"{out}: is a file, not a folder; give a folder for the report")
@@ -232,7 +235,10 @@ def write_report(results_path, out_dir) -> list[Path]:
     written.append(path)
 
     path = out / ".results.md.part"
-    path.write_text(_markdown(data, methods, sizes, by, smallest))
+    page = _markdown(data, methods, sizes, by, smallest)
+    if detection_data is not None:
+        page += "\n## Face detection on photographs\n\n" + detection_markdown(detection_data)
+    path.write_text(page)
     written.append(path)
     # Everything was drawn: only now replace the previous report, file by file.
     final = []
@@ -300,3 +306,90 @@ def _markdown(data, methods, sizes, by, smallest) -> str:
     if data.get("notes"):
         lines += ["## Notes", ""] + [f"- {n}" for n in data["notes"]] + [""]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------- face detection
+_SETS = {"photos": "photos/", "yale_pasted": "Yale B pasted", "gt": "GT faces"}
+
+
+def load_detection(path) -> dict:
+    """The JSON written by ``slrfr detection-benchmark --json``.
+
+    Raises
+    ------
+    SLRFRError
+        Missing file, not JSON, or not a detection benchmark.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise SLRFRError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except ValueError:
+        raise SLRFRError(f"{path}: not JSON; give the file written by slrfr detection-benchmark --json") from None
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), list) or not all(
+            isinstance(r, dict) and isinstance(r.get("detector"), str) and r.get("set") in _SETS
+            for r in data["rows"]):
+        raise SLRFRError(f"{path}: no detection rows in it; give the file written by slrfr detection-benchmark --json")
+    return data
+
+
+def _cell(row, key, scale=100.0, digits=1):
+    value = None if row is None else row.get(key)
+    return "–" if value is None else f"{scale * value:.{digits}f}"
+
+
+def _detection_rows(data):
+    names = list(dict.fromkeys(r["detector"] for r in data["rows"]))
+    by = {(r["detector"], r["set"]): r for r in data["rows"]}
+    head = ["detector", "photos: recall %", "false / photo", "on dogs.jpg", "eye error (median)",
+            "Yale B pasted: recall %", "eye error", "false / frame", "ms / 640x480 frame (cpu)", "GT: recall %",
+            "12 MP photo, s (cpu)"]
+    rows = []
+    for name in names:
+        p, y, g = by.get((name, "photos")), by.get((name, "yale_pasted")), by.get((name, "gt"))
+        big = data.get("twelve_megapixel_s", {}).get(name)
+        big = [big, None] if isinstance(big, (int, float)) else big  # files written before the cpu figures
+        rows.append([name, _cell(p, "recall"), _cell(p, "false_per_image", 1, 2),
+                     "–" if p is None or p.get("dogs") is None else str(p["dogs"]),
+                     _cell(p, "eye_error_median", 1, 3), _cell(y, "recall"), _cell(y, "eye_error_median", 1, 3),
+                     _cell(y, "false_per_image", 1, 2),
+                     f"{_cell(y, 'ms_median', 1, 0)} ({_cell(y, 'cpu_ms_median', 1, 0)})", _cell(g, "recall"),
+                     "–" if big is None else f"{big[0]:.2f} ({'–' if big[1] is None else f'{big[1]:.2f}'})"])
+    return head, rows
+
+
+def _notes(data) -> list:
+    notes = [f"load average {data.get('load_before')} before, {data.get('load_after')} after, "
+             f"{data.get('cpus')} CPUs; sets: {data.get('sets')}"]
+    widths = data.get("recall_by_width", {})
+    for name, cells in widths.items():
+        notes.append(f"Yale B pasted, found by width, {name}: " + ", ".join(
+            f"{w} px {hit}/{n}" for w, (hit, n) in sorted(cells.items(), key=lambda t: int(t[0]))))
+    for name, why in data.get("not_measured", {}).items():
+        notes.append(f"not measured: {name}: {why}")
+    return notes
+
+
+def detection_table(data) -> str:
+    """The detection benchmark as a plain-text table (what the command prints)."""
+    head, rows = _detection_rows(data)
+    widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
+    line = lambda r: "  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(r, widths)))
+    out = [line(head), "-" * len(line(head))] + [line(r) for r in rows]
+    return "\n".join(out + [""] + _notes(data))
+
+
+def detection_markdown(data) -> str:
+    """The detection benchmark as a Markdown table with its notes."""
+    head, rows = _detection_rows(data)
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    command = data.get("command", "slrfr detection-benchmark")
+    out += ["", f"From `{command}`. Recall: faces found (a detection whose box centre lies in the face's box, "
+                "0.4-2.5 times its width); false: detections matching no face, on the judged photos (photos/ "
+                "with annotations, and dogs.jpg); eye error: the larger of the two eye-centre errors over the "
+                "eye distance (photos/: against the centres of the annotated eye contours, with the eyes as "
+                "found; Yale B: against the canonical frame's, with the eyes of the frame placed). Time: median "
+                "wall time per image on this machine, and in brackets the processor time, which a shared "
+                "machine inflates far less.", ""]
+    return "\n".join(out + [f"- {n}" for n in _notes(data)]) + "\n"

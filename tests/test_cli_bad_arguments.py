@@ -162,7 +162,8 @@ PATH_ROLES = {
     ("evaluate", "data"): "dir", ("evaluate", "json"): "file-out",
     ("benchmark", "json"): "file-out", ("benchmark", "data"): "dir", ("benchmark", "scaling_plot"): "file-out",
     ("report", "results"): "file", ("report", "output"): "dir-out",
-    ("enroll", "gallery"): "dir", ("enroll", "output"): "file-out",
+    ("enroll", "gallery"): "dir", ("enroll", "output"): "file-out", ("enroll", "eyes_from"): "file",
+    ("detection-benchmark", "data"): "dir", ("detection-benchmark", "json"): "file-out", ("report", "detection"): "file",
     ("identify", "model"): "file", ("identify", "probes"): "file",
     ("relight", "image"): "file", ("relight", "output"): "dir-out",
     # scan: an input is a video or a folder; one that cannot be scanned is named and, alone, an error

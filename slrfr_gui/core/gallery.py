@@ -1,7 +1,9 @@
 """Gallery folders: one sub-folder per person, face images inside.
 
-In this version every image is taken to be a face already cropped to the
-canonical frame (any size: it is resized to 48 x 40).
+Each image is searched for its face and aligned like a probe, or taken as a crop
+(:mod:`slrfr_gui.core.gallery_align`, ``align="auto"`` by default); the eye
+centres it was aligned with are kept with it, in gallery and model files, so
+that enrolling again gives the same references.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ import errno
 import os
 import unicodedata
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .errors import Cancelled, GalleryError, ImageReadError
 from .frame import FRAME_SHAPE, probe_problem, to_frame
-from .imageio import IMAGE_SUFFIXES, read_grey
+from .imageio import read_grey
 
 
 class SkippedFilesWarning(UserWarning):
@@ -37,12 +39,42 @@ class GalleryImage:
         Grey levels in [0, 1], in the canonical frame.
     source : str
         Where it came from (a file path, or "clipboard", "webcam", ...).
+    how : str
+        "detected", "eyes given" or "taken as a crop".
+    eyes : ndarray of shape (2, 2) or None
+        (x, y) of the image-left and image-right eye centres in the source image the
+        face was aligned with, pixels (None for a crop).
+    method : str
+        The search that found a detected face.
+    score : float or None
+        Its detector score.
+    doubts : list of str
+        Why the reference may be wrong (taken as a crop from a photo, low score, several faces, ...).
+    digest : str
+        SHA-256 of the source file's bytes (to reuse the eyes of an earlier enrolment).
     """
 
     person: str
     name: str
     face: np.ndarray
     source: str = ""
+    how: str = "taken as a crop"
+    eyes: np.ndarray | None = None
+    method: str = ""
+    score: float | None = None
+    doubts: list = field(default_factory=list)
+    digest: str = ""
+
+    def record(self) -> dict:
+        """How the reference was made, as JSON-ready data (kept in gallery and model files)."""
+        return {"person": self.person, "name": self.name, "source": self.source, "how": self.how,
+                "eyes": None if self.eyes is None else np.asarray(self.eyes, float).tolist(),  # exact: same reference
+                "method": self.method, "score": None if self.score is None else round(float(self.score), 4),
+                "doubts": list(self.doubts), "digest": self.digest}
+
+    @property
+    def doubtful(self) -> bool:
+        return bool(self.doubts)
 
 
 class Gallery:
@@ -203,22 +235,85 @@ class Gallery:
         self.images.append(image)
         return image
 
-    def add_files(self, person: str, paths) -> tuple[list[GalleryImage], list]:
-        """Read image files into ``person``; returns (added images, skipped (path, reason))."""
+    def add_files(self, person: str, paths, align: str = "auto", should_stop=None) -> tuple[list[GalleryImage], list]:
+        """Read image files into ``person``, each searched and aligned (``align``, see
+        :func:`load_gallery`); returns (added images, skipped (path, reason))."""
+        if person not in self._persons:
+            person = self.add_person(person)
         added, skipped = [], []
         for path in paths:
             path = Path(path)
-            try:
-                image = read_grey(path)
-            except ImageReadError as exc:
-                skipped.append((path, str(exc).split(": ", 1)[-1]))
+            image, reason = _read(path, align, should_stop=should_stop)
+            if image is None:
+                skipped.append((path, reason))
                 continue
-            problem = gallery_image_problem(image)
-            if problem:
-                skipped.append((path, problem))
-                continue
-            added.append(self.add_face(person, image, path.name, str(path)))
+            image.person = person
+            self.images.append(image)
+            added.append(image)
         return added, skipped
+
+    def realign(self, image: GalleryImage, eyes=None, crop: bool = False) -> dict:
+        """Make ``image``'s reference again from its source file: by ``eyes`` (placed by hand), as a
+        crop, or (neither) by searching it again. Returns the previous state, for
+        :meth:`restore_alignment` (undo). The slow part is :meth:`aligned_again`, which a window
+        runs on a worker thread and hands to :meth:`apply_alignment`.
+
+        Raises
+        ------
+        GalleryError
+            The source file cannot be read any more, or no usable face comes out.
+        """
+        return self.apply_alignment(image, self.aligned_again(image, eyes, crop))
+
+    @classmethod
+    def aligned_again(cls, image: GalleryImage, eyes=None, crop: bool = False, should_stop=None):
+        """The :class:`~slrfr_gui.core.gallery_align.AlignedImage` :meth:`realign` would give (reads the
+        source file, changes nothing).
+
+        Raises
+        ------
+        GalleryError
+            See :meth:`realign`.
+        """
+        from .gallery_align import NotEnrolled, align_gallery_image
+
+        source = cls.source_image(image)
+        try:
+            return align_gallery_image(source, "crop" if crop else "auto", eyes=None if crop else eyes,
+                                       should_stop=should_stop)
+        except NotEnrolled as exc:
+            raise GalleryError(f"{image.name}: {exc}") from None
+
+    @staticmethod
+    def apply_alignment(image: GalleryImage, result) -> dict:
+        """Give ``image`` the reference ``result`` (an AlignedImage); returns the previous state."""
+        before = {k: getattr(image, k) for k in ("face", "how", "eyes", "method", "score", "doubts")}
+        image.face, image.how, image.eyes = result.face, result.how, result.eyes
+        image.method, image.score, image.doubts = result.method, result.score, list(result.doubts)
+        return before
+
+    @staticmethod
+    def restore_alignment(image: GalleryImage, before: dict) -> None:
+        """Undo :meth:`realign`."""
+        for key, value in before.items():
+            setattr(image, key, value)
+
+    @staticmethod
+    def source_image(image: GalleryImage) -> np.ndarray:
+        """The grey image ``image`` was made from.
+
+        Raises
+        ------
+        GalleryError
+            It came from no file, or the file cannot be read any more.
+        """
+        if not image.source or not Path(image.source).is_file():
+            raise GalleryError(f"{image.name}: its source file {image.source or '(none)'} is not there any more, "
+                               "so it cannot be aligned again")
+        try:
+            return read_grey(image.source)
+        except ImageReadError as exc:
+            raise GalleryError(str(exc)) from None
 
     def remove_image(self, image: GalleryImage) -> None:
         """Remove one image (the person stays, possibly without images)."""
@@ -242,7 +337,7 @@ class Gallery:
         faces = np.stack([im.face for im in self.images]).astype(np.float32) if self.images else \
             np.zeros((0, *FRAME_SHAPE), np.float32)
         meta = {"persons": self._persons,
-                "images": [{"person": im.person, "name": im.name, "source": im.source} for im in self.images],
+                "images": [im.record() for im in self.images],
                 "root": str(self.root) if self.root else None}
         return write_data_file(path, {"faces": faces}, meta, GALLERY_FORMAT, GALLERY_VERSION, GalleryError)
 
@@ -272,11 +367,33 @@ class Gallery:
                 raise ValueError("faces do not match the image list")
             if not np.all(np.isfinite(faces)):
                 raise ValueError("faces hold values that are not numbers")
-            images = [GalleryImage(str(e["person"]), str(e["name"]), f, str(e.get("source", "")))
-                      for e, f in zip(entries, faces)]
+            images = [_image_from_record(e, f) for e, f in zip(entries, faces)]
         except (KeyError, TypeError, ValueError) as exc:
             raise GalleryError(f"{path}: gallery file is incomplete ({exc}); open the gallery folder again") from None
         return cls(images, persons, root)
+
+
+def _image_from_record(entry: dict, face: np.ndarray) -> GalleryImage:
+    """A GalleryImage from a gallery file's entry (files of earlier versions hold only person, name, source)."""
+    eyes = entry.get("eyes")
+    if eyes is not None:
+        eyes = np.asarray(eyes, dtype=np.float64)
+        if eyes.shape != (2, 2) or not np.all(np.isfinite(eyes)):
+            raise ValueError(f"the eyes of {entry.get('name')!r} are not two points")
+    score = entry.get("score")
+    doubts = entry.get("doubts") or []
+    if not isinstance(doubts, list):
+        raise ValueError(f"the doubts of {entry.get('name')!r} are not a list")
+    return GalleryImage(str(entry["person"]), str(entry["name"]), face, str(entry.get("source", "")),
+                        str(entry.get("how", "taken as a crop")), eyes, str(entry.get("method", "")),
+                        None if score is None else float(score), [str(d) for d in doubts],
+                        str(entry.get("digest", "")))
+
+
+def _read(*args, **kwargs):
+    from .gallery_align import read_gallery_file
+
+    return read_gallery_file(*args, **kwargs)
 
 
 def gallery_image_problem(image: np.ndarray) -> str | None:
@@ -317,7 +434,8 @@ GALLERY_FORMAT = "slrfr-gallery"
 GALLERY_VERSION = 1
 
 
-def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, warn: bool = True) -> Gallery:
+def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, warn: bool = True,
+                 align: str = "auto", reuse: dict | None = None) -> Gallery:
     """Read a gallery folder: one sub-folder per person, named after the person.
 
     Images may be in any format Pillow reads (recognised by content). Files that
@@ -334,6 +452,14 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
     should_stop : callable() -> bool, optional
     warn : bool
         Emit the warning (the GUI shows ``skipped`` itself and turns it off).
+    align : {"auto", "detect", "crop"}
+        How each image's face is found (:mod:`slrfr_gui.core.gallery_align`): "auto"
+        searches photos and keeps crops as they are; "crop" takes every image as a crop.
+        An image with no face, a face under 12 pixels wide or cut by the border is skipped
+        with the reason.
+    reuse : dict, optional
+        SHA-256 of a file -> the record of its earlier reference (``GalleryImage.record()``, as
+        gallery and model files keep it): such files are aligned as they were before.
 
     Returns
     -------
@@ -403,23 +529,19 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
                 skipped.append((path, _broken_link_reason(path)))
                 continue
             jobs.append((person_key_form(person_dir.name), path))
+    from .gallery_align import MODES
+
+    if align not in MODES:
+        raise ValueError(f"align must be one of {', '.join(MODES)}, got {align!r}")
     images = []
     for i, (person, path) in enumerate(jobs):
         if should_stop is not None and should_stop():
             raise Cancelled("loading the gallery was cancelled")
-        try:
-            image = read_grey(path)
-        except ImageReadError as exc:
-            reason = str(exc).split(": ", 1)[-1]
-            if path.suffix.lower() not in IMAGE_SUFFIXES and "not an image" in reason:
-                reason = "not an image"
+        image, reason = _read(path, align, reuse, should_stop, person)
+        if image is None:
             skipped.append((path, reason))
         else:
-            problem = gallery_image_problem(image)
-            if problem:
-                skipped.append((path, problem))
-            else:
-                images.append(GalleryImage(person, path.name, to_frame(image), str(path)))
+            images.append(image)
         if progress is not None:
             progress(i + 1, len(jobs))
     used = {im.person for im in images}

@@ -30,7 +30,8 @@ _PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "no
            "features", "learned_shading", "relighting", "alignment_shift")
 
 
-def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, should_stop=None) -> Path:
+def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, should_stop=None,
+               references=None) -> Path:
     """Write a fitted classifier to ``path`` atomically.
 
     Parameters
@@ -46,6 +47,10 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, sho
     should_stop : callable() -> bool, optional
         Polled between chunks; True raises :class:`~slrfr_gui.core.errors.Cancelled` (any previous
         file is left as it was).
+    references : list of dict, optional
+        How each gallery image became a reference (``GalleryImage.record()``: source, eye
+        centres, how it was found, SHA-256 of the file), kept so that enrolling again gives
+        the same references (``slrfr enroll --eyes-from MODEL``).
 
     Returns
     -------
@@ -61,8 +66,9 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, sho
     path = Path(path)
     if not hasattr(model, "classes_"):
         raise ModelFileError("cannot save a model that is not trained yet")
+    extra = {} if references is None else {"references": list(references)}
     if getattr(model, "mode", "slrfr") == "outdoor":
-        return _save_outdoor(model, path, thumbnails, progress, should_stop)
+        return _save_outdoor(model, path, thumbnails, progress, should_stop, extra)
     arrays = {"bases": model.bases_, "basis_offsets": model.basis_offsets_.astype(np.int64)}
     p = model.pca_basis_.shape[0]
     identity = model.pca_basis_.shape == (p, p) and not model.pca_mean_.any() and \
@@ -94,6 +100,7 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, sho
         "gamma": model.gamma_,
         "metric_source": model.metric_source_,
         "metric_centred": bool(model.metric_.centred),
+        **extra,
     }
     return write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError, progress, should_stop,
                            store_floats=True)
@@ -135,7 +142,7 @@ def _thumbnail_array(model, thumbnails):
     return thumbs
 
 
-def _save_outdoor(model, path: Path, thumbnails, progress=None, should_stop=None) -> Path:
+def _save_outdoor(model, path: Path, thumbnails, progress=None, should_stop=None, extra=None) -> Path:
     arrays = {"bases": model.bases_, "basis_offsets": model.basis_offsets_.astype(np.int64),
               "coef": model.coef_, "intercept": model.intercept_}
     if thumbnails is not None:
@@ -148,6 +155,7 @@ def _save_outdoor(model, path: Path, thumbnails, progress=None, should_stop=None
         "params": {"n_basis": model.n_basis, "C": model.C},
         "persons": [str(c) for c in model.classes_],
         "regime": model.regime_,
+        **(extra or {}),
     }
     return write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError, progress, should_stop,
                            store_floats=True)
@@ -313,3 +321,36 @@ def read_metadata(path) -> dict:
     model, _ = load_model(path)
     return {"resolution": list(model.resolution_),
             "requested_resolution": list(getattr(model, "requested_resolution_", model.resolution_)), "persons": list(model.classes_), "regime": model.regime_}
+
+
+def load_references(path) -> list:
+    """How each reference of a model or gallery file was made (see :func:`save_model`'s ``references``).
+
+    Returns
+    -------
+    list of dict
+        Each with ``source``, ``how``, ``eyes`` ((2, 2) list or None), ``digest`` (SHA-256 of the
+        file) and more; empty for files written before references were kept.
+
+    Raises
+    ------
+    ModelFileError
+        Neither a model nor a gallery file, or a damaged one.
+    """
+    from .errors import GalleryError
+    from .gallery import GALLERY_FORMAT, GALLERY_VERSION
+
+    try:
+        _, meta = read_data_file(path, FORMAT, READS, ModelFileError, "slrfr model file",
+                                 "give a model or gallery file")
+        records = meta.get("references", [])
+    except ModelFileError as first:
+        try:
+            _, meta = read_data_file(path, GALLERY_FORMAT, GALLERY_VERSION, GalleryError, "slrfr gallery file",
+                                     "give a model or gallery file")
+        except GalleryError:
+            raise first from None
+        records = meta.get("images", [])
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ModelFileError(f"{path}: its list of references is damaged; enroll without --eyes-from")
+    return records

@@ -49,6 +49,7 @@ from .controls import ResolutionBar, TrainingControls
 from .demo_panel import DemoProbesPanel
 from .eyes_dialog import EyesDialog
 from .gallery_panel import GalleryPanel
+from .gallery_review import GalleryReview
 from .icon import app_icon
 from .relight_view import RelightView
 from .scan_dialog import ScanDialog
@@ -203,6 +204,12 @@ class MainWindow(QMainWindow):
         self.gallery_panel.edited.connect(self._gallery_edited)
         self.gallery_panel.folder_dropped.connect(self.open_gallery)
         self.gallery_dock = self._dock("Gallery", self.gallery_panel, Qt.DockWidgetArea.LeftDockWidgetArea, True)
+        self.gallery_panel.set_task_starter(self._start_task)
+        self.review = GalleryReview()
+        self.gallery_panel.image_selected.connect(self.review.set_image)
+        self.gallery_panel.edited.connect(self.review.refresh)
+        self.review.realign_requested.connect(self.realign_gallery_image)
+        self.review_dock = self._dock("Gallery review", self.review, Qt.DockWidgetArea.LeftDockWidgetArea, True)
 
         self.batch_panel = BatchPanel()
         self.batch_panel.open_requested.connect(self.choose_batch_folder)
@@ -325,6 +332,7 @@ class MainWindow(QMainWindow):
                                  "Open a gallery, try the demo, enroll from the webcam, reopen recent work"))
         v.addAction(self.demo_dock.toggleViewAction())
         v.addAction(self.gallery_dock.toggleViewAction())
+        v.addAction(self.review_dock.toggleViewAction())
         v.addAction(self.batch_dock.toggleViewAction())
         v.addAction(self.scan_dock.toggleViewAction())
         camera = self.camera_dock.toggleViewAction()
@@ -538,6 +546,13 @@ class MainWindow(QMainWindow):
 
     def undo(self):
         self.gallery_panel.undo()
+
+    def realign_gallery_image(self, image: GalleryImage, eyes, crop: bool) -> None:
+        """Make a gallery image's reference again (eyes placed by hand, as a crop, or searched again) on a
+        worker; the gallery panel applies it, undoably."""
+        self._start_task(lambda progress, stop: Gallery.aligned_again(image, eyes, crop, should_stop=stop),
+                         f"Aligning {image.name} again…",
+                         lambda result: self.gallery_panel.apply_alignment(image, result), "align again")
 
     # ------------------------------------------------------------ resolution
     def _resolution_changed(self, resolution):
@@ -1180,6 +1195,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.camera_view.stop()
+        self.review.stop()
         self.close_timed_out = False
         if not self.scan_panel.stop():
             self.close_timed_out = True
@@ -1246,9 +1262,23 @@ def install_excepthook(log_path):
     return reporter
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the version, and whether dlib's face search is there (a frozen build must carry it)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from ..core.face_search import library_status
+
+        print(f"slrfr-gui {__version__}\n{library_status()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slrfr-gui", description="The slrfr-gui window.")
-    parser.add_argument("--version", action="version", version=f"slrfr-gui {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and which face search runs, "
+                                                                 "and exit")
     parser.add_argument("--gallery", type=Path, help="open this gallery folder (or saved gallery file)")
     parser.add_argument("--model", type=Path, help="open this model file")
     parser.add_argument("--demo", action="store_true", help="open the built-in demo: fictional persons, trained, "
@@ -1442,7 +1472,7 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
         if status["finished"]:
             return
         if args.screenshot is not None and (camera_waits() or window.probe_searching()
-                                            or window.scan_panel.running()):
+                                            or window.scan_panel.running() or window.review.reading()):
             QTimer.singleShot(100, finish)
             return
         status["finished"] = True

@@ -2,7 +2,11 @@
 
 Add a person, drag image files onto a person, rename (F2 or double-click) and
 remove persons and images (Delete; Edit > Undo brings them back). Files that
-were skipped when loading are listed with the reason.
+were skipped when loading are listed with the reason. Images whose reference is
+doubtful (taken as a crop from a photo, a low detector score, several faces in
+the photo, a small face) are marked ⚠; the gallery review
+(:mod:`slrfr_gui.gui.gallery_review`) shows why and aligns them again, undoably.
+Images added by dropping are searched for their face on a worker thread.
 
 Run on its own with fictional persons: ``python -m slrfr_gui.gui.gallery_panel``.
 """
@@ -122,6 +126,11 @@ class GalleryPanel(QWidget):
         self._undo.clear()
         self.refresh()
 
+    def set_task_starter(self, start_task) -> None:
+        """How to run slow reads: a callable(fn, message, on_result, name) (the window's task runner, with
+        progress and cancel); without one, files are read on the calling thread."""
+        self._start_task = start_task
+
     def refresh(self, keep: tuple | None = None) -> None:
         """Rebuild the tree from the gallery, keeping the selection where possible."""
         current = keep or self._selection_key()
@@ -132,7 +141,9 @@ class GalleryPanel(QWidget):
         if g is not None:
             for person in g.persons:
                 images = g.images_of(person)
-                top = QTreeWidgetItem([self._person_text(person, len(images))])
+                doubtful = sum(1 for im in images if im.doubts)
+                top = QTreeWidgetItem([self._person_text(person, len(images))
+                                       + (f", ⚠ {doubtful} doubtful" if doubtful else "")])
                 top.setData(0, PERSON_ROLE, person)
                 top.setFlags(top.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDropEnabled)
                 if images:
@@ -140,12 +151,13 @@ class GalleryPanel(QWidget):
                 else:
                     top.setToolTip(0, "No image yet: drop image files here")
                 for im in images:
-                    child = QTreeWidgetItem([im.name])
+                    child = QTreeWidgetItem([("⚠ " if im.doubts else "") + im.name])
                     child.setData(0, PERSON_ROLE, person)
                     child.setData(0, IMAGE_ROLE, id(im))
                     child.setIcon(0, to_pixmap(im.face))
                     child.setFlags(child.flags() | Qt.ItemFlag.ItemIsEditable)
-                    child.setToolTip(0, im.source or im.name)
+                    child.setToolTip(0, "\n".join([im.source or im.name, f"{im.how}"
+                                                    + (f" ({im.method})" if im.method else "")] + im.doubts))
                     top.addChild(child)
                     if current == (person, id(im)):
                         select = child
@@ -241,12 +253,46 @@ class GalleryPanel(QWidget):
             self, f"Add images to {person}", "",
             "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.pgm *.ppm *.gif *.webp);;All files (*)")
         if paths:
-            self.add_files(person, paths)
+            self.add_files_in_background(person, paths)
 
     def add_files(self, person: str, paths) -> int:
-        """Add image files to ``person``; unreadable ones are reported. Returns the number added."""
+        """Add image files to ``person``, each searched and aligned (on this thread); unreadable ones are
+        reported. Returns the number added."""
         gallery = self._ensure_gallery()
         added, skipped = gallery.add_files(person, [Path(p) for p in paths])
+        return self._added(gallery, added, skipped)
+
+    def add_files_in_background(self, person: str, paths) -> None:
+        """Add image files to ``person``, searched and aligned on a worker thread (the window's task,
+        with progress and cancel); as :meth:`add_files` once they are read."""
+        start = getattr(self, "_start_task", None)
+        if start is None:
+            self.add_files(person, paths)
+            return
+        from ..core.gallery_align import read_gallery_file
+
+        paths = [Path(p) for p in paths]
+
+        def work(progress, should_stop):
+            out = []
+            for i, path in enumerate(paths):
+                out.append((path, *read_gallery_file(path, "auto", should_stop=should_stop, person=person)))
+                progress(i + 1, len(paths), "search")
+            return out
+
+        def done(results):
+            gallery = self._ensure_gallery()
+            if person not in gallery.persons:
+                gallery.add_person(person)
+            added = [im for _, im, _ in results if im is not None]
+            for im in added:
+                im.person = person
+                gallery.images.append(im)
+            self._added(gallery, added, [(p, why) for p, im, why in results if im is None])
+
+        start(work, f"Searching {len(paths)} image(s) for faces…", done, "add images")
+
+    def _added(self, gallery, added, skipped) -> int:
         if skipped:
             gallery.skipped.extend(skipped)
             QMessageBox.warning(self, "Some files were not added",
@@ -268,7 +314,7 @@ class GalleryPanel(QWidget):
         if not person:
             QMessageBox.information(self, "Add images", "Drop image files on a person to add them to that person.")
             return
-        self.add_files(person, [p for p in paths if not Path(p).is_dir()])
+        self.add_files_in_background(person, [p for p in paths if not Path(p).is_dir()])
 
     def remove_selected(self) -> None:
         item = self.tree.currentItem()
@@ -286,6 +332,16 @@ class GalleryPanel(QWidget):
             removed = g.remove_person(person)
             self._undo.append((f"remove {person}", lambda: g.restore_person(position, person, removed)))
         self.refresh()
+        self.edited.emit()
+
+    def apply_alignment(self, image: GalleryImage, result) -> None:
+        """Give ``image`` a new reference (an AlignedImage from the gallery review), undoably."""
+        if self.gallery is None:
+            return
+        gallery = self.gallery
+        before = gallery.apply_alignment(image, result)
+        self._undo.append((f"align {image.name} again", lambda: gallery.restore_alignment(image, before)))
+        self.refresh(keep=(image.person, id(image)))
         self.edited.emit()
 
     def _item_renamed(self, item: QTreeWidgetItem, _column: int) -> None:

@@ -351,7 +351,7 @@ def test_a_video_that_ends_says_so(qtbot, tmp_path):
 def test_a_gallery_folder_deleted_while_loading(window, qtbot, tmp_path, monkeypatch, synthetic_gallery):
     import shutil
 
-    import slrfr_gui.core.gallery as gallery_module
+    import slrfr_gui.core.imageio as gallery_module  # gallery_align.read_gallery_file reads through it
 
     folder, _ = synthetic_gallery
     original = gallery_module.read_grey
