@@ -23,7 +23,7 @@ from .lighting import LightingMetric
 FORMAT = "slrfr-model"
 FORMAT_VERSION = 4
 _PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "normalize", "random_state",
-           "features", "learned_shading", "relighting", "alignment_shift")
+           "features", "learned_shading", "relighting", "alignment_shift", "framing", "unrelit_hypothesis")
 
 
 def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
@@ -76,6 +76,7 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None) -> Path:
         "gamma": model.gamma_,
         "metric_source": model.metric_source_,
         "metric_centred": bool(model.metric_.centred),
+        **({"framing": model.framing_.to_json()} if getattr(model, "framing_", None) is not None else {}),
     }
     return write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError)
 
@@ -172,6 +173,11 @@ def load_model(path):
         dicts = arrays["dictionaries"].astype(np.float64)
         model.dictionaries_ = [dicts[:, a:b] for a, b in zip(atom_offsets[:-1], atom_offsets[1:])]
         model.regime_ = str(meta.get("regime", ""))
+        if isinstance(meta.get("framing"), dict):
+            from .framing import Framing
+
+            f = meta["framing"]
+            model.framing_ = Framing(float(f["cx"]), float(f["cy"]), float(f["scale"]), float(f["distance"]))
         r, c = model.resolution_
         p = model.pca_basis_.shape[1]
         n_clusters = len(model.metric_.templates)
