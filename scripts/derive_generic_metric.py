@@ -14,7 +14,7 @@ The generic metric scores galleries whose faces are not framed like the canonica
   framing of slrfr_gui.core.generic.FRAMINGS, brought to 48 x 40 as the gallery loader does, degraded to
   the size, and used mirrored too (as another person);
 * lighting: every Extended Yale B subject's images under a gallery light (S1-S2) against their other
-  images, and the same mirrored.
+  images, and the same mirrored, in each framing of slrfr_gui.core.generic.LIGHT_FRAMINGS.
 
 No image is copied; only these covariances (compressed to their leading eigenvectors) are written.
 
@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from slrfr_gui.core.classifier import log_features  # noqa: E402
 from slrfr_gui.core.frame import degrade, format_resolution, to_frame  # noqa: E402
-from slrfr_gui.core.generic import (FRAMINGS, crop_framed, lighting_covariance, pair_covariances,  # noqa: E402
-                                    save_generic_parts)
+from slrfr_gui.core.generic import (FRAMINGS, LIGHT_FRAMINGS, crop_framed,  # noqa: E402
+                                    framed_lighting_covariance, pair_covariances, save_generic_parts)
 from slrfr_gui.core.imageio import read_grey  # noqa: E402
 
 UPSCALE = 4
@@ -125,11 +125,7 @@ def imm_parts(images, persons, placements, sizes) -> dict:
 
 def yale_parts(yale, sizes) -> dict:
     rows = list(np.flatnonzero(yale.subsets <= 1))
-    both = np.concatenate([yale.images, yale.images[:, :, ::-1]])
-    subjects = np.concatenate([yale.subjects, yale.subjects + 1000])
-    rows = rows + [r + len(yale.images) for r in rows]
-    return {size: lighting_covariance(log_features(degrade(both, size).reshape(len(both), -1)), subjects, rows)
-            for size in sizes}
+    return {size: framed_lighting_covariance(yale.images, yale.subjects, rows, size) for size in sizes}
 
 
 def main(argv=None) -> int:
@@ -157,7 +153,8 @@ def main(argv=None) -> int:
     meta = {"sizes": [format_resolution(s) for s in sizes],
             "imm_persons": sorted(set(persons.tolist())), "imm_images": len(images),
             "yale_subjects": sorted(int(s) for s in set(yale.subjects.tolist())),
-            "framings": [list(f) for f in FRAMINGS], "made_by": "scripts/derive_generic_metric.py"}
+            "framings": [list(f) for f in FRAMINGS], "light_framings": [list(f) for f in LIGHT_FRAMINGS],
+            "made_by": "scripts/derive_generic_metric.py"}
     save_generic_parts(args.out, parts, meta)
     print(f"generic metrics for {len(sizes)} sizes -> {args.out} ({time.perf_counter() - start:.0f} s)")
     return 0

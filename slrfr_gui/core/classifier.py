@@ -296,10 +296,12 @@ class SLRFRClassifier(_Base):
         (:mod:`slrfr_gui.core.generic`), each gallery image enrolled under
         the :data:`CROP_MOVES` (shifts and scalings) and the probe compared
         with the nearest. ``"canonical"`` and ``"crop"`` force one.
-    generic_metric : "learned" or LightingMetric
+    generic_metric : "learned", LightingMetric or callable
         The metric of the ``"crop"`` regime: the shipped one for the
         resolution (:func:`slrfr_gui.core.generic.shipped_generic_metric`),
-        or one composed by :func:`slrfr_gui.core.generic.compose_generic_metric`.
+        one composed by :func:`slrfr_gui.core.generic.compose_generic_metric`,
+        or a function of no argument returning one (called only when a
+        gallery needs it; the benchmark derives its own that way).
     unrelit_hypothesis : bool
         The learned relighting compares the probe with each gallery image
         relit to the probe's light cluster *and* with the image as it is, and
@@ -503,12 +505,16 @@ class SLRFRClassifier(_Base):
         from .generic import shipped_generic_metric
         from .lighting import LightingMetric
 
-        if isinstance(self.generic_metric, LightingMetric):
-            if self.generic_metric.transforms.shape[1:] != (p, p):
-                raise ValueError(f"generic_metric has size {self.generic_metric.transforms.shape[1]}, not {p}")
-            return self.generic_metric, "generic (given)"
-        if self.generic_metric != "learned":
-            raise ValueError(f"generic_metric must be 'learned' or a LightingMetric, got {self.generic_metric!r}")
+        given = self.generic_metric() if callable(self.generic_metric) else self.generic_metric
+        if isinstance(given, LightingMetric):
+            if given.transforms.shape[1:] != (p, p):
+                raise ValueError(f"generic_metric has size {given.transforms.shape[1]}, not {p}")
+            return given, "generic (given)"
+        if given is None:
+            return LightingMetric.identity(self.resolution_, "log", p), "generic: none (none was given)"
+        if given != "learned":
+            raise ValueError(f"generic_metric must be 'learned', a LightingMetric or a callable returning one,"
+                             f" got {given!r}")
         metric = shipped_generic_metric(self.resolution_)
         if metric is None:
             return LightingMetric.identity(self.resolution_, "log", p), "generic: none (none ships for this size)"
