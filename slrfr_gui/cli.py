@@ -443,7 +443,7 @@ def cmd_identify(args) -> int:
         print(f"slrfr identify: error: --probe-noise needs a model with the learned relighting; {args.model} has"
               " another (enroll again without --relighting physical or --mode outdoor)", file=sys.stderr)
         return EXIT_USAGE
-    threshold = OpenSetDefaults.load().threshold(model.resolution_)
+    threshold = OpenSetDefaults.load().threshold(model.resolution_, getattr(model, "framing_regime", "canonical"))
     mode = "crop" if args.cropped else "detect" if args.detect else "auto"
     if args.camera:
         return _identify_camera(model, args, mode, threshold)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from .core.errors import SLRFRError
@@ -191,7 +192,8 @@ def write_report(results_paths, out_dir) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SLRFRError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
-    prefixes = [""] + [f"{d.get('protocol') or f'run{i + 2}'}_" for i, d in enumerate(datasets[1:])]
+    prefixes = [""] + [re.sub(r"[^A-Za-z0-9.-]+", "-", str(d.get("protocol") or f"run{i + 2}")).strip("-") + "_"
+                       for i, d in enumerate(datasets[1:])]
     if len(set(prefixes)) != len(prefixes):
         prefixes = [""] + [f"{p}{i + 2}_" for i, p in enumerate(prefixes[1:])]
     targets = [out / "results.md"]
@@ -262,12 +264,13 @@ _ABLATION_TEXT = {
         " component off; `SLRFR paper` has none of the additions. `SLRFR -extra-personal` scores by the"
         " plain Mahalanobis distance instead of the Bayesian intra/extra-personal one; `SLRFR -mirror`"
         " learns without the mirrored training faces; `SLRFR -alignment search` enrolls each gallery"
-        " image alone, without its four copies moved half a pixel. Changes are against `SLRFR`."),
+        " image alone, without its four copies moved half a pixel; `SLRFR -unrelit hypothesis` compares each"
+        " gallery image relit to the probe's light cluster only, not also as it is. Changes are against `SLRFR`."),
     "cross-v1": (
         "`SLRFR canonical framing` takes every gallery as framed like the canonical frame (the learned"
         " relighting always scores); `SLRFR -unrelit hypothesis` always relights the gallery to the probe's"
-        " light cluster; `SLRFR before cross-v1` does both, as the default did before `cross-v1` existed."
-        " Changes are against `SLRFR`."),
+        " light cluster (no change where the generic metric scores: it does not relight); `SLRFR before"
+        " cross-v1` does both, as the default did before `cross-v1` existed. Changes are against `SLRFR`."),
 }
 
 

@@ -956,7 +956,7 @@ class SLRFRClassifier(_Base):
             metric = "no lighting metric" + (f" ({reason})" if reason else "")
         elif self.metric_source_.startswith("generic"):
             reason = self.metric_source_.partition("none")[2].strip(" ()")
-            metric = ("generic metric" + (f" missing ({reason})" if reason else "")
+            metric = ("framing-free generic metric" + (f" missing ({reason})" if reason else "")
                       + (f" ({framing.describe()})" if framing is not None else ""))
         else:
             metric = f"{len(self.metric_.templates)} light clusters"

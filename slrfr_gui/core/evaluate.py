@@ -44,6 +44,7 @@ ABLATIONS = {
     "SLRFR -extra-personal": {},
     "SLRFR -mirror": {},
     "SLRFR -alignment search": {"alignment_shift": 0.0},
+    "SLRFR -unrelit hypothesis": {"unrelit_hypothesis": False},
 }
 #: Ablations of how the learned relighting is learned (:func:`~slrfr_gui.core.lighting.learn_ratio_metric`):
 #: the plain Mahalanobis distance instead of the Bayesian intra/extra-personal one; no mirrored training faces.

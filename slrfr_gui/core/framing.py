@@ -82,9 +82,9 @@ class Framing:
 
     def describe(self) -> str:
         if self.regime == "canonical":
-            return "faces framed like the canonical frame"
-        return (f"faces framed otherwise (face about {self.scale:.2f} of the canonical frame, centre at"
-                f" ({self.cx:.1f}, {self.cy:.1f})): the framing-free metric is used")
+            return "gallery faces framed like the canonical frame"
+        return (f"gallery faces framed otherwise: face about {self.scale:.2f} of the canonical frame, centre at"
+                f" ({self.cx:.1f}, {self.cy:.1f})")
 
 
 def estimate_framing(faces, model=None) -> Framing:

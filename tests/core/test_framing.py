@@ -31,7 +31,7 @@ def test_faces_in_the_canonical_frame_are_canonical_and_a_head_crop_is_not(faces
     framing = estimate_framing(loose)
     assert framing.regime == "crop"
     assert framing.scale == pytest.approx(0.65, abs=0.06) and framing.cy == pytest.approx(27.5, abs=1.5)
-    assert "framing-free" in framing.describe() and framing.to_json()["regime"] == "crop"
+    assert "framed otherwise" in framing.describe() and framing.to_json()["regime"] == "crop"
     assert canonical_framing().regime == "canonical"
     assert Framing(19.5, 23.5, 1.2, 0.1).regime == "crop"  # beyond the 15 % scale tolerance
     with pytest.raises(ValueError, match="shape"):
@@ -62,7 +62,7 @@ def test_a_gallery_framed_otherwise_is_scored_by_the_generic_metric_under_every_
     probes = degrade(loose[:, 1:].reshape(-1, *FRAME_SHAPE), (7, 6))
     res = clf.residuals(probes)
     assert np.mean(clf.classes_[np.argmin(res, axis=1)] == np.repeat(labels, 3)) >= 0.75
-    assert "generic metric" in clf.describe() and "framed otherwise" in clf.describe()
+    assert "framing-free generic metric" in clf.describe() and "framed otherwise" in clf.describe()
     # Forced canonical: the learned relighting, five references an image.
     forced = SLRFRClassifier(resolution=(7, 6), framing="canonical").fit(loose[:, 0], labels)
     assert forced.framing_regime == "canonical" and forced.bases_.shape[1] == len(labels) * 5
@@ -150,3 +150,18 @@ def test_crop_framed_at_zoom_one_is_the_frame_under_the_placement():
     np.testing.assert_allclose(crop_framed(image, placement, 1.0, 1.0, 0.0), _warp(image, placement, (72, 60)),
                                atol=1e-9)
     assert crop_framed(image, placement, 2.0, 1.5, 0.1).shape == (144, 90)
+
+
+def test_the_generic_metric_ships_for_the_same_sizes_as_the_lighting_metrics():
+    """scripts/derive_generic_metric.py takes its sizes from the lighting metrics: rerun it when those change."""
+    from slrfr_gui.core import generic, lighting_resources
+    from slrfr_gui.core.datafile import read_data_file
+    from slrfr_gui.core.errors import ResourceError
+    from slrfr_gui.core.resources import resource_path
+
+    _, lighting = read_data_file(resource_path(lighting_resources.FILE_NAME), lighting_resources.FORMAT,
+                                 lighting_resources.FORMAT_VERSION, ResourceError, "", "")
+    _, shipped = read_data_file(resource_path(generic.FILE_NAME), generic.FORMAT, generic.FORMAT_VERSION,
+                                ResourceError, "", "")
+    assert sorted(shipped["sizes"]) == sorted(lighting["sizes"])
+    assert shipped["made_by"] == "scripts/derive_generic_metric.py" and len(shipped["imm_persons"]) >= 30
