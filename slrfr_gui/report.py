@@ -21,8 +21,8 @@ from .core.errors import SLRFRError
 
 #: Line colours (Okabe-Ito, colour-blind safe) and symbols, SLRFR first.
 COLOURS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#C9B200", "#0072B2", "#D55E00", "#CC79A7", "#999999",
-           "#7F3C8D"]
-SYMBOLS = ["o", "s", "t", "d", "+", "x", "star", "p", "h", "t1"]
+           "#7F3C8D", "#882255", "#44AA99", "#661100"]
+SYMBOLS = ["o", "s", "t", "d", "+", "x", "star", "p", "h", "t1", "t2", "t3", "o"]
 
 
 def load_results(path) -> dict:
@@ -211,7 +211,7 @@ def write_report(results_paths, out_dir) -> list[Path]:
     title = [] if len(datasets) == 1 else [
         "# Results: " + " and ".join(f"`{d.get('protocol', '')}`" for d in datasets), "",
         "Made by `slrfr report` from the JSON files of `slrfr evaluate`, one section each.", ""]
-    path.write_text("\n".join(title) + "\n".join(pages))
+    path.write_text("\n".join(title + pages))
     written.append(path)
     # Everything was drawn: only now replace the previous report, file by file.
     final = []
@@ -282,7 +282,8 @@ def _markdown(data, prefix: str = "", heading_level: int = 1) -> str:
     runs = data["results"][0].get("runs", "?")
     how = "one run" if runs == 1 else f"averaged over {runs} runs"
     lines = [f"{h1} Results: `{protocol}`", "",
-             f"Made by `slrfr report` from the JSON of `slrfr evaluate`; rank-1 in %, {how}."
+             f"Made by `slrfr report` from the JSON of `slrfr evaluate` (or `scripts/check_robustness.py`);"
+             f" rank-1 in %, {how}."
              f" Whole run: {data.get('seconds', 0):.0f} s.", "",
              f"{h2} Rank-1 by method and probe size", "",
              "| method | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
