@@ -365,7 +365,9 @@ class MainWindow(QMainWindow):
         size = format_resolution(res)
         if model is not None:
             note = " — the gallery changed since: retrain (Ctrl+T)" if res in self.stale else ""
-            self.training.status.setText(f"{size}: {len(model.classes_)} persons, {model.regime_}{note}")
+            framing = (", framing-free metric (gallery framed otherwise)"
+                       if getattr(model, "framing_regime", "") == "crop" else "")
+            self.training.status.setText(f"{size}: {len(model.classes_)} persons, {model.regime_}{framing}{note}")
         elif has_gallery:
             self.training.status.setText(f"No model for {size} yet: press Train (Ctrl+T)")
         else:
