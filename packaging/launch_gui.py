@@ -9,7 +9,8 @@ import os
 import sys
 
 # Every name given to slrfr_gui.core.resources.resource_path (tests/test_packaging.py keeps this in step).
-REQUIRED_RESOURCES = ("face_model.npz", "detector.npz", "lighting_metrics.npz", "face_frame.json", "openset.json",
+REQUIRED_RESOURCES = ("face_model.npz", "detector.npz", "lighting_metrics.npz", "generic_metrics.npz",
+                      "face_frame.json", "openset.json",
                       "icons/slrfr-gui-16.png", "icons/slrfr-gui-256.png")
 CASCADE = "haarcascade_frontalface_default.xml"  # read by slrfr_gui.core.detect via cv2.data.haarcascades
 

@@ -99,16 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "(with --baselines, every rival; with --ablation, SLRFR without each component), and "
                     "SLRFR's open-set FNIR at FPIR 0.01 and 0.1.",
     )
-    ev.add_argument("--protocol", default="yaleb-lr-v1", choices=["yaleb-lr-v1"],
-                    help="benchmark protocol (default: %(default)s)")
+    ev.add_argument("--protocol", default="yaleb-lr-v1", choices=["yaleb-lr-v1", "cross-v1"],
+                    help="benchmark protocol: yaleb-lr-v1 (Extended Yale B, lighting) or cross-v1 (any "
+                         "folder-per-person face set, the application as shipped) (default: %(default)s)")
     ev.add_argument("--data", type=Path, required=True, metavar="DIR",
-                    help="the CroppedYale folder of the Extended Yale B data set")
+                    help="yaleb-lr-v1: the CroppedYale folder of the Extended Yale B data set; cross-v1: a folder "
+                         "with one sub-folder of images per person")
     ev.add_argument("--resolutions", type=_resolutions, default=None, metavar="RxC[,RxC...]",
                     help="probe sizes, rows x columns (default: 7x6,10x8,12x10,19x16)")
     ev.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
     ev.add_argument("--baselines", action="store_true",
                     help="also run every rival: LR-PCA on the relit gallery, bicubic+PCA, Fisherfaces on the relit "
-                         "gallery, LBP, CLPM, the paper's outdoor variant and PCA+LDA+SVM")
+                         "gallery, LBP, CLPM, the paper's outdoor variant and PCA+LDA+SVM (cross-v1 always runs "
+                         "SLRFR physical, normalised-correlation NN and LR-PCA)")
     ev.add_argument("--ablation", action="store_true",
                     help="also run SLRFR with each component switched off in turn")
     ev.add_argument("--no-open-set", action="store_true",
@@ -161,9 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser(
         "report", help="plots (CMC, rank-1 against size) and a results page from evaluate's JSON",
         description="Write cmc_<size>.png, rank1_vs_size.png and results.md into a folder, from the JSON "
-                    "written by slrfr evaluate --json.",
+                    "written by slrfr evaluate --json; with several files (e.g. yaleb-lr-v1 and cross-v1), one "
+                    "page with a section each, the plots of all but the first named after their protocol.",
     )
-    rp.add_argument("results", type=Path, metavar="RESULTS_JSON", help="the file written by slrfr evaluate --json")
+    rp.add_argument("results", type=Path, nargs="+", metavar="RESULTS_JSON",
+                    help="the file(s) written by slrfr evaluate --json (several: one page, a section each)")
     rp.add_argument("-o", "--output", type=Path, default=Path("results"), metavar="DIR",
                     help="folder to write into (default: %(default)s)")
     rp.add_argument("--detection", type=Path, metavar="JSON",
@@ -270,6 +275,7 @@ def _pct(value) -> str:
 
 
 def cmd_evaluate(args) -> int:
+    from .core import crossset
     from .core.evaluate import ABLATIONS, BASELINES, DEFAULT_RESOLUTIONS, METHODS, NEAR_FRONTAL, evaluate_yaleb
     from .core.frame import format_resolution
     from .core.yale import SUBSET_NAMES
@@ -277,7 +283,11 @@ def cmd_evaluate(args) -> int:
     resolutions = args.resolutions or list(DEFAULT_RESOLUTIONS)
     if args.json is not None:
         _check_output_file(args.json, "--json")
-    methods = list(METHODS) + (list(BASELINES) if args.baselines else []) + (list(ABLATIONS) if args.ablation else [])
+    cross = args.protocol == crossset.PROTOCOL
+    ablations = crossset.ABLATIONS if cross else ABLATIONS
+    methods = (list(crossset.METHODS if cross else METHODS) + (list(BASELINES) if args.baselines else [])
+               + (list(ablations) if args.ablation else []))
+    methods = list(dict.fromkeys(methods))
     if args.baselines:
         import importlib.util
 
@@ -288,15 +298,21 @@ def cmd_evaluate(args) -> int:
                              " pip install 'slrfr-gui[bench]'") from None
     bar, progress = _progress_bar("evaluate", args.quiet)
     try:
-        result = evaluate_yaleb(args.data, resolutions, methods=methods, progress=progress, protocol=args.protocol,
-                                open_set=not args.no_open_set)
+        if cross:
+            result = crossset.evaluate_cross(args.data, resolutions, methods=methods, progress=progress,
+                                             open_set=not args.no_open_set)
+        else:
+            result = evaluate_yaleb(args.data, resolutions, methods=methods, progress=progress,
+                                    protocol=args.protocol, open_set=not args.no_open_set)
     finally:
         bar.close()
     width = max(len(m) for m in methods)
-    columns = SUBSET_NAMES + (NEAR_FRONTAL,)
+    columns = () if cross else SUBSET_NAMES + (NEAR_FRONTAL,)
     header = (f"{'method':{width}} {'size':>6} {'rank-1':>7} {'min':>7} " + " ".join(f"{s:>6}" for s in columns)
               + "  regime")
-    print(f"protocol {result.protocol}: rank-1 identification, mean over {result.results[0].runs} runs")
+    print(f"protocol {result.protocol}: rank-1 identification, "
+          + ("one run (gallery: each person's first image)" if cross else
+             f"mean over {result.results[0].runs} runs"))
     print(header)
     print("-" * len(header))
     for r in result.results:
@@ -304,7 +320,9 @@ def cmd_evaluate(args) -> int:
               + " ".join(f"{_pct(r.subsets.get(s)):>6}" for s in columns) + f"  {r.regime}")
     opened = [r for r in result.results if r.open_set]
     if opened:
-        print("open set (SLRFR; half the test subjects not enrolled; thresholds calibrated on training subjects):")
+        print("open set (SLRFR; every other person not enrolled, then the others; the shipped default threshold):"
+              if cross else
+              "open set (SLRFR; half the test subjects not enrolled; thresholds calibrated on training subjects):")
         for r in opened:
             cells = "  ".join(f"FPIR {k}: threshold {v['threshold']:.3f}, measured FPIR {_pct(v['fpir'])},"
                               f" FNIR {_pct(v['fnir'])}" for k, v in r.open_set.items())
@@ -466,7 +484,7 @@ def cmd_identify(args) -> int:
         print(f"slrfr identify: error: --probe-noise needs a model with the learned relighting; {args.model} has"
               " another (enroll again without --relighting physical or --mode outdoor)", file=sys.stderr)
         return EXIT_USAGE
-    threshold = OpenSetDefaults.load().threshold(model.resolution_)
+    threshold = OpenSetDefaults.load().threshold(model.resolution_, getattr(model, "framing_regime", "canonical"))
     mode = "crop" if args.cropped else "detect" if args.detect else "auto"
     if args.camera:
         return _identify_camera(model, args, mode, threshold)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from .core.errors import SLRFRError
 
 #: Line colours (Okabe-Ito, colour-blind safe) and symbols, SLRFR first.
 COLOURS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#C9B200", "#0072B2", "#D55E00", "#CC79A7", "#999999",
-           "#7F3C8D"]
-SYMBOLS = ["o", "s", "t", "d", "+", "x", "star", "p", "h", "t1"]
+           "#7F3C8D", "#882255", "#44AA99", "#661100"]
+SYMBOLS = ["o", "s", "t", "d", "+", "x", "star", "p", "h", "t1", "t2", "t3", "o"]
 
 
 def load_results(path) -> dict:
@@ -187,8 +188,13 @@ def write_scaling_plot(rows: list, path, scan_rows: list | None = None) -> Path:
     return path
 
 
-def write_report(results_path, out_dir, detection=None) -> list[Path]:
-    """Write the plots and ``results.md`` for an evaluation; returns the files written.
+def write_report(results_paths, out_dir, detection=None) -> list[Path]:
+    """Write the plots and ``results.md`` for one or more evaluations; returns the files written.
+
+    ``results_paths`` is one JSON file of ``slrfr evaluate --json`` or several (for example a
+    ``yaleb-lr-v1`` and a ``cross-v1`` run): one page holds the tables of each, in order; the plots of
+    the first are ``cmc_<size>.png`` and ``rank1_vs_size.png``, those of the others carry their protocol
+    in front (``cross-v1_cmc_7x6.png``).
 
     ``detection``: the JSON of ``slrfr detection-benchmark --json``, whose table is added to the page.
 
@@ -197,7 +203,10 @@ def write_report(results_path, out_dir, detection=None) -> list[Path]:
     SLRFRError
         Bad input file, or the folder cannot be written.
     """
-    data = load_results(results_path)
+    paths = [results_paths] if isinstance(results_paths, (str, os.PathLike)) else list(results_paths)
+    if not paths:
+        raise SLRFRError("no results file given; give the file written by slrfr evaluate --json")
+    datasets = [load_results(p) for p in paths]
     detection_data = None if detection is None else load_detection(detection)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -206,36 +215,26 @@ def write_report(results_path, out_dir, detection=None) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SLRFRError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
-    targets = [out / f"cmc_{sorted({r['resolution'] for r in data['results']}, key=_pixels)[0]}.png",
-               out / "rank1_vs_size.png", out / "results.md"]
+    prefixes = [""] + [re.sub(r"[^A-Za-z0-9.-]+", "-", str(d.get("protocol") or f"run{i + 2}")).strip("-") + "_"
+                       for i, d in enumerate(datasets[1:])]
+    if len(set(prefixes)) != len(prefixes):
+        prefixes = [""] + [f"{p}{i + 2}_" for i, p in enumerate(prefixes[1:])]
+    targets = [out / "results.md"]
+    for data, prefix in zip(datasets, prefixes):
+        smallest = sorted({r["resolution"] for r in data["results"]}, key=_pixels)[0]
+        targets += [out / f"{prefix}cmc_{smallest}.png", out / f"{prefix}rank1_vs_size.png"]
     for target in targets:
         if target.is_dir():
             raise SLRFRError(f"{target}: is a folder; remove it or choose another output folder")
-    results = data["results"]
-    methods = list(dict.fromkeys(r["method"] for r in results))
-    sizes = sorted({r["resolution"] for r in results}, key=_pixels)
-    by = {(r["method"], r["resolution"]): r for r in results}
-    smallest = sizes[0]
-    written = []
-
-    plotted = [m for m in methods if not m.startswith("SLRFR ") or m in ("SLRFR physical", "SLRFR paper")]
-    cmc = [(m, list(range(1, 11)), [100 * v for v in by[(m, smallest)]["cmc"]]) for m in plotted
-           if (m, smallest) in by]
-    path = out / f".cmc_{smallest}.png.part"
-    _plot(f"CMC at {smallest} ({data.get('protocol', '')})", "rank", "identification rate (%)", cmc, path,
-          [(k, str(k)) for k in range(1, 11)])
-    written.append(path)
-
-    xs = [_pixels(s) for s in sizes]
-    series = [(m, [xs[i] for i, s in enumerate(sizes) if (m, s) in by],
-               [100 * by[(m, s)]["rank1"] for s in sizes if (m, s) in by]) for m in plotted]
-    path = out / ".rank1_vs_size.png.part"
-    _plot(f"Rank-1 against probe size ({data.get('protocol', '')})", "probe pixels (rows x columns)",
-          "rank-1 (%)", series, path, [(x, s) for x, s in zip(xs, sizes)])
-    written.append(path)
-
+    written, pages = [], []
+    for data, prefix in zip(datasets, prefixes):
+        written += _plots(data, out, prefix)
+        pages.append(_markdown(data, prefix, heading_level=1 if len(datasets) == 1 else 2))
     path = out / ".results.md.part"
-    page = _markdown(data, methods, sizes, by, smallest)
+    title = [] if len(datasets) == 1 else [
+        "# Results: " + " and ".join(f"`{d.get('protocol', '')}`" for d in datasets), "",
+        "Made by `slrfr report` from the JSON files of `slrfr evaluate`, one section each.", ""]
+    page = "\n".join(title + pages)
     if detection_data is not None:
         page += "\n## Face detection on photographs\n\n" + detection_markdown(detection_data)
     path.write_text(page)
@@ -253,34 +252,86 @@ def _pct(v) -> str:
     return "–" if v is None else f"{100 * v:.1f}"
 
 
-def _markdown(data, methods, sizes, by, smallest) -> str:
-    lines = [f"# Results: `{data.get('protocol', '')}`", "",
-             "Made by `slrfr report` from the JSON of `slrfr evaluate`; rank-1 in %, averaged over "
-             f"{data['results'][0].get('runs', '?')} runs. Whole run: {data.get('seconds', 0):.0f} s.", "",
-             "## Rank-1 by method and probe size", "",
+def _layout(data):
+    results = data["results"]
+    methods = list(dict.fromkeys(r["method"] for r in results))
+    sizes = sorted({r["resolution"] for r in results}, key=_pixels)
+    by = {(r["method"], r["resolution"]): r for r in results}
+    return methods, sizes, by
+
+
+def _plots(data, out: Path, prefix: str) -> list:
+    """Draw the CMC at the smallest size and rank-1 against size; the ``.part`` files written."""
+    methods, sizes, by = _layout(data)
+    smallest = sizes[0]
+    plotted = [m for m in methods if not m.startswith("SLRFR ") or m in ("SLRFR physical", "SLRFR paper")]
+    cmc = [(m, list(range(1, 11)), [100 * v for v in by[(m, smallest)]["cmc"]]) for m in plotted
+           if (m, smallest) in by]
+    written = []
+    path = out / f".{prefix}cmc_{smallest}.png.part"
+    _plot(f"CMC at {smallest} ({data.get('protocol', '')})", "rank", "identification rate (%)", cmc, path,
+          [(k, str(k)) for k in range(1, 11)])
+    written.append(path)
+    xs = [_pixels(s) for s in sizes]
+    series = [(m, [xs[i] for i, s in enumerate(sizes) if (m, s) in by],
+               [100 * by[(m, s)]["rank1"] for s in sizes if (m, s) in by]) for m in plotted]
+    path = out / f".{prefix}rank1_vs_size.png.part"
+    _plot(f"Rank-1 against probe size ({data.get('protocol', '')})", "probe pixels (rows x columns)",
+          "rank-1 (%)", series, path, [(x, s) for x, s in zip(xs, sizes)])
+    written.append(path)
+    return written
+
+
+_ABLATION_TEXT = {
+    "yaleb-lr-v1": (
+        "`SLRFR` relights by the mean log ratio learned from the training subjects; `SLRFR physical`"
+        " uses the paper's nine Lambertian relit images instead (with this project's square-root"
+        " features, mean shading images and lighting metric). Each `-x` variant switches one"
+        " component off; `SLRFR paper` has none of the additions. `SLRFR -extra-personal` scores by the"
+        " plain Mahalanobis distance instead of the Bayesian intra/extra-personal one; `SLRFR -mirror`"
+        " learns without the mirrored training faces; `SLRFR -alignment search` enrolls each gallery"
+        " image alone, without its four copies moved half a pixel; `SLRFR -unrelit hypothesis` compares each"
+        " gallery image relit to the probe's light cluster only, not also as it is. Changes are against `SLRFR`."),
+    "cross-v1": (
+        "`SLRFR canonical framing` takes every gallery as framed like the canonical frame (the learned"
+        " relighting always scores); `SLRFR -unrelit hypothesis` always relights the gallery to the probe's"
+        " light cluster (no change where the generic metric scores: it does not relight); `SLRFR before"
+        " cross-v1` does both, as the default did before `cross-v1` existed. Changes are against `SLRFR`."),
+}
+
+
+def _markdown(data, prefix: str = "", heading_level: int = 1) -> str:
+    methods, sizes, by = _layout(data)
+    smallest = sizes[0]
+    protocol = data.get("protocol", "")
+    h1, h2 = "#" * heading_level, "#" * (heading_level + 1)
+    runs = data["results"][0].get("runs", "?")
+    how = "one run" if runs == 1 else f"averaged over {runs} runs"
+    lines = [f"{h1} Results: `{protocol}`", "",
+             f"Made by `slrfr report` from the JSON of `slrfr evaluate` (or `scripts/check_robustness.py`);"
+             f" rank-1 in %, {how}."
+             f" Whole run: {data.get('seconds', 0):.0f} s.", "",
+             f"{h2} Rank-1 by method and probe size", "",
              "| method | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
     for m in methods:
         lines.append(f"| {m} | " + " | ".join(_pct(by[(m, s)]["rank1"]) if (m, s) in by else "–" for s in sizes)
                      + " |")
     subsets = ["S1", "S2", "S3", "S4", "S5", "S1-S3"]
     for s in sizes:
-        lines += ["", f"## By lighting subset at {s}", "", "| method | rank-1 | min over runs | "
+        if not any(by[(m, s)]["subsets"] for m in methods if (m, s) in by):
+            continue  # a face set without lighting subsets (cross-v1)
+        lines += ["", f"{h2} By lighting subset at {s}", "", "| method | rank-1 | min over runs | "
                   + " | ".join(subsets) + " |", "|---|---|---|" + "---|" * len(subsets)]
         for m in methods:
             if (m, s) in by:
                 r = by[(m, s)]
                 lines.append(f"| {m} | {_pct(r['rank1'])} | {_pct(r['rank1_min'])} | "
                              + " | ".join(_pct(r["subsets"].get(k)) for k in subsets) + " |")
-    ablations = [m for m in methods if m.startswith("SLRFR ")]
+    # On cross-v1, SLRFR physical is a rival of the main table, not an ablation.
+    ablations = [m for m in methods if m.startswith("SLRFR ") and not (protocol == "cross-v1" and m == "SLRFR physical")]
     if ablations:
-        lines += ["", "## Ablation: SLRFR with components switched off (change in rank-1 points)", "",
-                  "`SLRFR` relights by the mean log ratio learned from the training subjects; `SLRFR physical`"
-                  " uses the paper's nine Lambertian relit images instead (with this project's square-root"
-                  " features, mean shading images and lighting metric). Each `-x` variant switches one"
-                  " component off; `SLRFR paper` has none of the additions. `SLRFR -extra-personal` scores by the"
-                  " plain Mahalanobis distance instead of the Bayesian intra/extra-personal one; `SLRFR -mirror`"
-                  " learns without the mirrored training faces; `SLRFR -alignment search` enrolls each gallery"
-                  " image alone, without its four copies moved half a pixel. Changes are against `SLRFR`.", "",
+        lines += ["", f"{h2} Ablation: SLRFR with components switched off (change in rank-1 points)", "",
+                  _ABLATION_TEXT.get(protocol, "Changes are against `SLRFR`."), "",
                   "| variant | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
         for m in ablations:
             cells = []
@@ -294,17 +345,19 @@ def _markdown(data, methods, sizes, by, smallest) -> str:
     opened = [(s, by[("SLRFR", s)]["open_set"]) for s in sizes
               if ("SLRFR", s) in by and by[("SLRFR", s)].get("open_set")]
     if opened:
-        lines += ["", "## Open set (SLRFR)", "",
-                  "Half of the test subjects are left out of each gallery; the thresholds are calibrated on the "
-                  "training subjects only.", "",
+        how = ("Every other person is left out of the gallery, then the others; the threshold is the shipped default"
+               " for the size." if protocol == "cross-v1" else
+               "Half of the test subjects are left out of each gallery; the thresholds are calibrated on the "
+               "training subjects only.")
+        lines += ["", f"{h2} Open set (SLRFR)", "", how, "",
                   "| size | target FPIR | threshold | measured FPIR | FNIR |", "|---|---|---|---|---|"]
         for s, o in opened:
             for target, v in o.items():
                 lines.append(f"| {s} | {target} | {v['threshold']:.3f} | {_pct(v['fpir'])} | {_pct(v['fnir'])} |")
-    lines += ["", f"## CMC at {smallest}", "", f"![CMC at {smallest}](cmc_{smallest}.png)", "",
-              "## Rank-1 against probe size", "", "![rank-1 against size](rank1_vs_size.png)", ""]
+    lines += ["", f"{h2} CMC at {smallest}", "", f"![CMC at {smallest}]({prefix}cmc_{smallest}.png)", "",
+              f"{h2} Rank-1 against probe size", "", f"![rank-1 against size]({prefix}rank1_vs_size.png)", ""]
     if data.get("notes"):
-        lines += ["## Notes", ""] + [f"- {n}" for n in data["notes"]] + [""]
+        lines += [f"{h2} Notes", ""] + [f"- {n}" for n in data["notes"]] + [""]
     return "\n".join(lines)
 
 

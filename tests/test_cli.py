@@ -241,3 +241,26 @@ def test_probe_noise_scores_noisy_probes_and_needs_the_learned_relighting(tmp_pa
     assert shared and all(e["residual"] <= plain[e["person"]] + 1e-6 for e in shared)  # noise only forgives
     assert main(["identify", str(physical), str(tmp_path / "n.png"), "--probe-noise", "0.02"]) == 2
     assert "learned relighting" in capsys.readouterr().err
+
+
+def test_evaluate_cross_v1_on_a_face_set_prints_every_method_and_writes_json(tmp_path, capsys):
+    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.core.yale import light_vector
+    from tests.conftest import synthetic_faces
+
+    _, images = synthetic_faces(4, light_vector([0, 10, -10], [0, 5, -5]), seed=41)
+    for i, stack in enumerate(images):
+        (tmp_path / "set" / f"p{i}").mkdir(parents=True)
+        for j, face in enumerate(stack):
+            write_grey(tmp_path / "set" / f"p{i}" / f"{j}.png", face)
+    out = tmp_path / "cross.json"
+    assert main(["evaluate", "--protocol", "cross-v1", "--data", str(tmp_path / "set"), "--resolutions", "7x6",
+                 "--ablation", "--quiet", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "protocol cross-v1: rank-1 identification, one run" in text
+    for method in ("SLRFR ", "SLRFR physical", "NC-NN", "LR-PCA", "SLRFR before cross-v1"):
+        assert method in text
+    assert "S1-S3" not in text and "open set" in text and "FPIR 0.1" in text
+    data = json.loads(out.read_text())
+    assert data["protocol"] == "cross-v1" and {r["method"] for r in data["results"]} >= {"SLRFR", "NC-NN"}
+

@@ -115,13 +115,15 @@ def test_pyinstaller_spec_gives_the_executable_its_icon(platform, suffix):
 
 
 def resource_names_in_code() -> set[str]:
-    """Every literal name given to resource_path() in the package (and the lighting metric's FILE_NAME)."""
+    """Every literal name given to resource_path() in the package (and the lighting and generic metrics'
+    FILE_NAME)."""
     names = set()
     for path in (ROOT / "slrfr_gui").rglob("*.py"):
         names.update(re.findall(r'resource_path\("([^"]+)"\)', path.read_text()))
+    from slrfr_gui.core.generic import FILE_NAME as GENERIC
     from slrfr_gui.core.lighting_resources import FILE_NAME
 
-    return names | {FILE_NAME}
+    return names | {FILE_NAME, GENERIC}
 
 
 def launcher_required() -> tuple[str, ...]:
@@ -134,7 +136,7 @@ def launcher_required() -> tuple[str, ...]:
 
 def test_every_resource_the_code_reads_is_shipped_and_checked_by_the_frozen_launcher():
     names = resource_names_in_code()
-    assert {"face_model.npz", "detector.npz", "openset.json", "lighting_metrics.npz"} <= names
+    assert {"face_model.npz", "detector.npz", "openset.json", "lighting_metrics.npz", "generic_metrics.npz"} <= names
     required = set(launcher_required())
     assert names <= required
     for name in required:

@@ -76,3 +76,28 @@ def test_report_refuses_a_file_as_output_folder(tmp_path):
     with pytest.raises(SLRFRError, match="is a folder"):
         write_report(path, tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["results.md"]
+
+
+def test_report_puts_two_protocols_on_one_page(tmp_path):
+    yale = [_result(m, s, r) for m, r in (("SLRFR", 0.7), ("LR-PCA", 0.2)) for s in ("7x6", "12x10")]
+    cross = [dict(_result(m, s, r), subsets={}, runs=1) for m, r in (("SLRFR", 0.5), ("NC-NN", 0.4),
+                                                                       ("SLRFR physical", 0.35),
+                                                                       ("SLRFR before cross-v1", 0.3))
+             for s in ("7x6", "12x10")]
+    cross[0]["open_set"] = {"0.1": {"threshold": 0.81, "fpir": 0.13, "fnir": 0.64}}
+    a, b = tmp_path / "yale.json", tmp_path / "cross.json"
+    a.write_text(json.dumps({"protocol": "yaleb-lr-v1", "results": yale, "seconds": 100.0, "notes": []}))
+    b.write_text(json.dumps({"protocol": "cross-v1", "results": cross, "seconds": 10.0, "notes": ["50 persons"]}))
+    assert main(["report", str(a), str(b), "-o", str(tmp_path / "out")]) == 0
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["cmc_7x6.png", "cross-v1_cmc_7x6.png", "cross-v1_rank1_vs_size.png", "rank1_vs_size.png",
+                     "results.md"]
+    page = (tmp_path / "out" / "results.md").read_text()
+    assert page.index("## Results: `yaleb-lr-v1`") < page.index("## Results: `cross-v1`")
+    cross_part = page[page.index("## Results: `cross-v1`"):]
+    assert "| SLRFR | 50.0 | 50.0 |" in cross_part and "| NC-NN | 40.0 | 40.0 |" in cross_part
+    assert "By lighting subset" not in cross_part and "one run" in cross_part
+    assert "| SLRFR before cross-v1 | 30.0 (-20.0) | 30.0 (-20.0) |" in cross_part
+    assert "SLRFR physical | 35.0 (" not in cross_part  # a rival on cross-v1, not an ablation
+    assert "| 7x6 | 0.1 | 0.810 | 13.0 | 64.0 |" in cross_part
+    assert "](cross-v1_cmc_7x6.png)" in cross_part and "- 50 persons" in cross_part

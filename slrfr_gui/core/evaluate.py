@@ -9,6 +9,7 @@ the runs, each run weighted equally.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ ABLATIONS = {
     "SLRFR -extra-personal": {},
     "SLRFR -mirror": {},
     "SLRFR -alignment search": {"alignment_shift": 0.0},
+    "SLRFR -unrelit hypothesis": {"unrelit_hypothesis": False},
 }
 #: Ablations of how the learned relighting is learned (:func:`~slrfr_gui.core.lighting.learn_ratio_metric`):
 #: the plain Mahalanobis distance instead of the Bayesian intra/extra-personal one; no mirrored training faces.
@@ -238,6 +240,12 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
             for r in resolutions:
                 metrics[(name, r)] = _learn_metric(train, train_synth[kind], r, {**vparams, "face_model": model},
                                                    **METRIC_ABLATIONS.get(name, {}))
+        # A gallery found framed otherwise is scored by the generic metric: its Yale B part from this fold's
+        # training subjects (the shipped one learned from all 38), its IMM part as shipped.
+        generics = {r: functools.cache(functools.partial(_fold_generic_metric, train, directions, r))
+                    for r in resolutions}  # derived only if some gallery of the fold needs it
+        for name, vparams in variants.items():
+            vparams["generic_metric"] = generics
         stage["metric"] = stage.get("metric", 0.0) + time.perf_counter() - t0
         thresholds = {}
         if open_set and "SLRFR" in variants:
@@ -289,7 +297,7 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
                         vparams = variants[method]
                         kind = _kind(vparams)
                         clf = SLRFRClassifier(resolution=r, face_model=model,
-                                              **{**vparams, "metric": metrics.get((method, r))})
+                                              **_at_resolution(vparams, r, metrics.get((method, r))))
                         clf.fit(test.images[gal], gal_subjects,
                                 synthesized=np.stack([synthesized[kind][i] for i in gal]))
                         regimes[(method, r)].add(clf.regime_)
@@ -326,6 +334,29 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
             results.append(result)
     return Evaluation(protocol, results, time.perf_counter() - start,
                       {k: round(v, 3) for k, v in stage.items()}, notes)
+
+
+def _at_resolution(params: dict, resolution, metric) -> dict:
+    """Classifier parameters of a variant at one resolution: its metric, and the fold's generic metric."""
+    out = {**params, "metric": metric}
+    generic = out.get("generic_metric")
+    if isinstance(generic, dict):
+        out["generic_metric"] = generic.get(tuple(resolution), "learned")
+    return out
+
+
+def _fold_generic_metric(train: YaleB, directions, resolution):
+    """The generic metric with its lighting part from the fold's training subjects (mirrored too); None when
+    no generic metric ships (the classifier then says so)."""
+    from .generic import compose_generic_metric, framed_lighting_covariance, shipped_generic_parts
+
+    parts = shipped_generic_parts(resolution)
+    if parts is None:
+        return None
+    dirs = list(zip(train.azimuth.tolist(), train.elevation.tolist()))
+    rows = [i for i, d in enumerate(dirs) if d in set(directions)]
+    light = framed_lighting_covariance(train.images, train.subjects, rows, resolution)
+    return compose_generic_metric(parts["intra"], parts["extra"], light, resolution)
 
 
 def _kind(params: dict) -> tuple:
@@ -419,7 +450,7 @@ def _calibrate_open_set(train: YaleB, synthesis, resolution, model, params, metr
         if len(pick) < 2:
             continue
         gal = np.array([rows[k] for k in pick])
-        clf = SLRFRClassifier(resolution=resolution, face_model=model, **{**params, "metric": metric})
+        clf = SLRFRClassifier(resolution=resolution, face_model=model, **_at_resolution(params, resolution, metric))
         clf.fit(train.images[gal], train.subjects[gal], synthesized=signals[pick])
         probes = np.setdiff1d(np.arange(len(train.images)), gal)
         scores, mated, _ = _open_set_scores(clf, lr[probes], train.subjects[probes])
@@ -441,7 +472,7 @@ def _open_set_run(test: YaleB, gal, probes_idx, lr_images, resolution, model, pa
     if len(kept) < 2:
         return None
     g = gal[np.isin(gal_subjects, kept)]
-    clf = SLRFRClassifier(resolution=resolution, face_model=model, **{**params, "metric": metric})
+    clf = SLRFRClassifier(resolution=resolution, face_model=model, **_at_resolution(params, resolution, metric))
     clf.fit(test.images[g], test.subjects[g], synthesized=np.stack([synthesized[i] for i in g]))
     scores, mated, correct = _open_set_scores(clf, lr_images[probes_idx], test.subjects[probes_idx])
     out = {}

@@ -27,7 +27,7 @@ FORMAT = "slrfr-model"
 FORMAT_VERSION = 5
 READS = (4, 5)
 _PARAMS = ("n_atoms", "sparsity", "n_iter", "n_components", "include_input", "normalize", "random_state",
-           "features", "learned_shading", "relighting", "alignment_shift")
+           "features", "learned_shading", "relighting", "alignment_shift", "framing", "unrelit_hypothesis")
 
 
 def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, should_stop=None,
@@ -101,6 +101,7 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, sho
         "metric_source": model.metric_source_,
         "metric_centred": bool(model.metric_.centred),
         **extra,
+        **({"framing": model.framing_.to_json()} if getattr(model, "framing_", None) is not None else {}),
     }
     return write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError, progress, should_stop,
                            store_floats=True)
@@ -232,6 +233,11 @@ def load_model(path):
         model.basis_offsets_ = arrays["basis_offsets"].astype(np.int64)
         model.dictionaries_ = _dictionaries(arrays, model)
         model.regime_ = str(meta.get("regime", ""))
+        if isinstance(meta.get("framing"), dict):
+            from .framing import Framing
+
+            f = meta["framing"]
+            model.framing_ = Framing(float(f["cx"]), float(f["cy"]), float(f["scale"]), float(f["distance"]))
         r, c = model.resolution_
         p = model.pca_basis_.shape[1]
         n_clusters = len(model.metric_.templates)

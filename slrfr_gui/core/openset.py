@@ -67,21 +67,36 @@ def fnir_at(threshold: float, mated_scores, mated_correct) -> float:
 
 
 class OpenSetDefaults:
-    """Thresholds calibrated per resolution, interpolated in log pixel count between them."""
+    """Thresholds calibrated per resolution, interpolated in log pixel count between them.
 
-    def __init__(self, thresholds: dict, fpir: float, description: str = ""):
+    ``thresholds`` serve models scored by the learned relighting (galleries in
+    the canonical frame); ``crop_thresholds``, when given, serve models scored
+    by the generic metric (galleries framed otherwise,
+    :attr:`SLRFRClassifier.framing_regime` ``"crop"``), whose ratios are
+    distributed differently.
+    """
+
+    def __init__(self, thresholds: dict, fpir: float, description: str = "", crop_thresholds: dict | None = None):
         self.fpir = float(fpir)
         self.description = description
+        self._curves = {"canonical": self._curve(thresholds)}
+        if crop_thresholds:
+            self._curves["crop"] = self._curve(crop_thresholds)
+        self.thresholds = {k: float(v) for k, v in thresholds.items()}
+        self.crop_thresholds = {k: float(v) for k, v in (crop_thresholds or {}).items()}
+
+    @staticmethod
+    def _curve(thresholds: dict):
         points = sorted((np.log(r * c), t) for (r, c), t in
                         ((check_resolution(k.split("x")), v) for k, v in thresholds.items()))
-        self._x = np.array([p[0] for p in points])
-        self._t = np.array([p[1] for p in points])
-        self.thresholds = {k: float(v) for k, v in thresholds.items()}
+        return np.array([p[0] for p in points]), np.array([p[1] for p in points])
 
-    def threshold(self, resolution) -> float:
-        """The default "unknown" threshold for a probe resolution."""
+    def threshold(self, resolution, regime: str = "canonical") -> float:
+        """The default "unknown" threshold for a probe resolution and a model's framing regime
+        (``"canonical"`` or ``"crop"``; the canonical curve when no crop curve is calibrated)."""
         r, c = check_resolution(resolution)
-        return float(np.interp(np.log(r * c), self._x, self._t))
+        x, t = self._curves.get(regime, self._curves["canonical"])
+        return float(np.interp(np.log(r * c), x, t))
 
     @classmethod
     def load(cls, path=None) -> "OpenSetDefaults":
@@ -90,6 +105,6 @@ class OpenSetDefaults:
 
         try:
             data = json.loads((path or resource_path("openset.json")).read_text())
-            return cls(data["thresholds"], data["fpir"], data.get("description", ""))
+            return cls(data["thresholds"], data["fpir"], data.get("description", ""), data.get("crop_thresholds"))
         except Exception:  # noqa: BLE001 - a missing calibration must never stop the application
             return cls({format_resolution((7, 6)): 0.8}, 0.1, "uncalibrated fallback")

@@ -397,7 +397,9 @@ class MainWindow(QMainWindow):
             served = tuple(getattr(model, "resolution_", res))
             if served != tuple(res):
                 note = f" (served at {format_resolution(served)}: no lighting metric ships for {size})" + note
-            self.training.status.setText(f"{size}: {len(model.classes_)} persons, {model.regime_}{note}")
+            framing = (", framing-free metric (gallery framed otherwise)"
+                       if getattr(model, "framing_regime", "") == "crop" else "")
+            self.training.status.setText(f"{size}: {len(model.classes_)} persons, {model.regime_}{framing}{note}")
         elif has_gallery:
             self.training.status.setText(f"No model for {size} yet: press Train (Ctrl+T)")
         else:

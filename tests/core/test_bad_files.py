@@ -95,7 +95,7 @@ def seeds(tmp_path_factory, trained):
     buffer = io.BytesIO()
     Image.fromarray(grey.astype(np.uint16) * 257).save(buffer, "PNG")
     out["image.png16"] = buffer.getvalue()
-    for name in ("detector.npz", "face_model.npz", "lighting_metrics.npz", "openset.json"):
+    for name in ("detector.npz", "face_model.npz", "lighting_metrics.npz", "generic_metrics.npz", "openset.json"):
         out[name] = (ROOT / "resources" / name).read_bytes()
     out["results.json"] = json.dumps({"protocol": "yaleb-lr-v1", "results": [
         {"method": "slrfr", "resolution": "7x6", "rank1": 0.8, "rank1_min": 0.7, "runs": 2,
@@ -191,6 +191,12 @@ def _lighting(path):
     return _load.__wrapped__(str(path))
 
 
+def _generic(path):
+    from slrfr_gui.core.generic import _load
+
+    return _load.__wrapped__(str(path))
+
+
 def _image(path):
     grey = read_grey(path)
     assert grey.ndim == 2 and np.all((grey >= 0) & (grey <= 1))
@@ -204,6 +210,7 @@ LOADERS = {
     "face_model": (_face_model, ["face_model.npz"], ".npz", ResourceError, 60),
     "detector": (_detector, ["detector.npz"], ".npz", ResourceError, 100),
     "lighting_metrics": (_lighting, ["lighting_metrics.npz"], ".npz", ResourceError, 50),
+    "generic_metrics": (_generic, ["generic_metrics.npz"], ".npz", ResourceError, 30),
     "image": (_image, ["image.png", "image.jpeg", "image.gif", "image.tiff", "image.bmp", "image.webp",
                        "image.ppm", "image.png16"], ".img", ImageReadError, 600),
 }

@@ -33,9 +33,11 @@ def fitted_learned():
 
 
 def test_learned_relighting_residuals_are_whitened_distances_to_the_relit_references(fitted_learned):
-    """r_i = min over person i's images a of ||T_c (y - a - mu_c)|| / ||T_c (y - mu_c)||, y = log(x + 0.005)."""
+    """r_i = min over person i's images a, relit or not, of ||T_c (y - a - mu)|| / ||T_c (y - mu_c)||, mu in
+    {mu_c, 0}, y = log(x + 0.005)."""
     clf, gallery, labels, probes = fitted_learned
     assert clf.relighting == "learned" and clf.features == "log" and clf.regime_ == "nearest-reference"
+    assert clf.framing_.regime == "canonical" and clf.framing_regime == "canonical"  # rendered in the frame
     assert clf.metric_.means is not None and len(clf.metric_.templates) > 1  # the shipped learned relighting
     res = clf.residuals(probes)
     y = np.log(probes.reshape(len(probes), -1) + 0.005)
@@ -51,13 +53,28 @@ def test_learned_relighting_residuals_are_whitened_distances_to_the_relit_refere
         t, mu = clf.metric_.transforms[c], clf.metric_.means[c]
         energy = np.linalg.norm(t @ (vec - mu))
         for i, person in enumerate(clf.classes_):
+            direct = min(np.linalg.norm(t @ (vec - a - m)) for a in refs[labels == person] for m in (mu, 0 * mu))
+            assert res[n, i] == pytest.approx(direct / energy, rel=1e-6, abs=1e-9)
+    # Without the unrelit hypothesis, only the relit comparison counts.
+    relit_only = SLRFRClassifier(resolution=(10, 8), unrelit_hypothesis=False).fit(gallery, labels_of(clf, gallery))
+    res_relit = relit_only.residuals(probes)
+    for n, (vec, c) in enumerate(zip(y, clusters)):
+        t, mu = clf.metric_.transforms[c], clf.metric_.means[c]
+        energy = np.linalg.norm(t @ (vec - mu))
+        for i, person in enumerate(clf.classes_):
             direct = min(np.linalg.norm(t @ (vec - a - mu)) for a in refs[labels == person]) / energy
-            assert res[n, i] == pytest.approx(direct, rel=1e-6, abs=1e-9)
-    # The reconstruction is the nearest reference relit by the learned mean log ratio.
+            assert res_relit[n, i] == pytest.approx(direct, rel=1e-6, abs=1e-9)
+    assert np.all(res <= res_relit + 1e-12) and np.any(res < res_relit - 1e-6)
+    # The reconstruction is the nearest reference, relit by the learned mean log ratio or not, whichever is nearer.
     c = clusters[0]
     recon = clf.reconstruct(probes[0], 0).ravel()
-    assert any(np.allclose(recon, np.maximum(np.exp(a + clf.metric_.means[c]) - 0.005, 0))
-               for a in refs[labels == "p0"])
+    assert any(np.allclose(recon, np.maximum(np.exp(a + m) - 0.005, 0))
+               for a in refs[labels == "p0"] for m in (clf.metric_.means[c], 0.0))
+
+
+def labels_of(clf, gallery):
+    """The labels ``fitted_learned`` enrolled its gallery with."""
+    return np.array(["p0", "p0", "p1", "p2", "p3"])
 
 
 def test_noise_aware_residuals_are_the_gaussian_distance_with_the_probes_feature_noise(fitted_learned):
@@ -77,8 +94,8 @@ def test_noise_aware_residuals_are_the_gaussian_distance_with_the_probes_feature
         form = t @ t + 1e-9 * np.eye(len(t))  # F is PSD; a hair of ridge makes its inverse exist
         precision = np.linalg.inv(np.linalg.inv(form) + np.diag(sigma**2 / (x[n] + 0.005) ** 2))
         energy = np.linalg.norm(t @ (vec - mu)) ** 2
-        for i, person in enumerate(clf.classes_):
-            direct = min((vec - a - mu) @ precision @ (vec - a - mu) for a in refs[owner == person])
+        for i, person in enumerate(clf.classes_):  # relit or not, whichever is nearer (unrelit_hypothesis)
+            direct = min((vec - a - m) @ precision @ (vec - a - m) for a in refs[owner == person] for m in (mu, 0 * mu))
             assert res[n, i] == pytest.approx(np.sqrt(direct / energy), rel=1e-4)
     # Noise makes every distance smaller (dark pixels count less), never larger.
     assert np.all(res <= clf.residuals(probes) + 1e-12)
@@ -101,9 +118,9 @@ def test_shift_faces_is_linear_interpolation_with_repeated_borders():
 
 def test_alignment_search_off_enrolls_one_reference_an_image_and_bad_values_are_refused():
     faces = np.random.default_rng(1).random((3, 48, 40)) * 0.8 + 0.1
-    clf = SLRFRClassifier(resolution=(7, 6), alignment_shift=0).fit(faces, ["a", "b", "b"])
+    clf = SLRFRClassifier(resolution=(7, 6), alignment_shift=0, framing="canonical").fit(faces, ["a", "b", "b"])
     assert clf.bases_.shape == (42, 3) and list(clf.basis_offsets_) == [0, 1, 3]
-    clf = SLRFRClassifier(resolution=(7, 6)).fit(faces, ["a", "b", "b"])
+    clf = SLRFRClassifier(resolution=(7, 6), framing="canonical").fit(faces, ["a", "b", "b"])
     assert clf.bases_.shape == (42, 15) and list(clf.basis_offsets_) == [0, 5, 15]
     for bad in (-0.1, 1.5, float("nan")):
         with pytest.raises(ValueError, match="alignment_shift"):
