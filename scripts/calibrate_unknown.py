@@ -23,12 +23,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.classifier import SLRFRClassifier  # noqa: E402
-from slrfr_gui.core.evaluate import folds  # noqa: E402
-from slrfr_gui.core.facemodel import FaceModel  # noqa: E402
-from slrfr_gui.core.frame import degrade, format_resolution  # noqa: E402
-from slrfr_gui.core.openset import fnir_at, margin_ratio, threshold_at_fpir  # noqa: E402
-from slrfr_gui.core.yale import load_yale  # noqa: E402
+from slrfr_gui.method.classifier import SLRFRClassifier  # noqa: E402
+from slrfr_gui.evaluation.evaluate import folds  # noqa: E402
+from slrfr_gui.faces.facemodel import FaceModel  # noqa: E402
+from slrfr_gui.faces.frame import degrade, format_resolution  # noqa: E402
+from slrfr_gui.method.openset import fnir_at, margin_ratio, threshold_at_fpir  # noqa: E402
+from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
 
 RESOLUTIONS = [(5, 4), (7, 6), (10, 8), (12, 10), (19, 16), (24, 20)]
 

@@ -34,12 +34,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.classifier import SLRFRClassifier, shift_faces  # noqa: E402
-from slrfr_gui.core.evaluate import (Evaluation, _aggregate, _fold_generic_metric, _learn_metric,  # noqa: E402
+from slrfr_gui.method.classifier import SLRFRClassifier, shift_faces  # noqa: E402
+from slrfr_gui.evaluation.evaluate import (Evaluation, _aggregate, _fold_generic_metric, _learn_metric,  # noqa: E402
                                      _run_figures, _training_synthesis, folds, true_ranks)
-from slrfr_gui.core.facemodel import FaceModel  # noqa: E402
-from slrfr_gui.core.frame import degrade, parse_resolution  # noqa: E402
-from slrfr_gui.core.yale import load_yale  # noqa: E402
+from slrfr_gui.faces.facemodel import FaceModel  # noqa: E402
+from slrfr_gui.faces.frame import degrade, parse_resolution  # noqa: E402
+from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
 
 
 

@@ -29,12 +29,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.classifier import SLRFRClassifier  # noqa: E402
-from slrfr_gui.core.evaluate import _learn_metric, _training_synthesis, folds  # noqa: E402
-from slrfr_gui.core.facemodel import FaceModel  # noqa: E402
-from slrfr_gui.core.frame import degrade, parse_resolution  # noqa: E402
-from slrfr_gui.core.outdoor import PCALDASVM, OutdoorClassifier  # noqa: E402
-from slrfr_gui.core.yale import load_yale  # noqa: E402
+from slrfr_gui.method.classifier import SLRFRClassifier  # noqa: E402
+from slrfr_gui.evaluation.evaluate import _learn_metric, _training_synthesis, folds  # noqa: E402
+from slrfr_gui.faces.facemodel import FaceModel  # noqa: E402
+from slrfr_gui.faces.frame import degrade, parse_resolution  # noqa: E402
+from slrfr_gui.method.outdoor import PCALDASVM, OutdoorClassifier  # noqa: E402
+from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
 
 
 def perturb(images: np.ndarray, rng) -> np.ndarray:

@@ -28,18 +28,18 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWind
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from .. import __version__
-from ..core.batch import folder_kind, identify_files, probe_files, write_csv
-from ..core.classifier import SLRFRClassifier
-from ..core.outdoor import make_classifier
-from ..core.params import check_training_parameters
-from ..core.errors import SLRFRError
-from ..core.faces import find_faces, needs_search
-from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem, upsampling_warning
-from ..core.gallery import Gallery, GalleryImage, load_gallery
-from ..core.imageio import read_grey, to_grey
-from ..core.lighting_resources import serving_resolution
-from ..core.modelfile import check_model_output, load_model, save_model
-from ..core.openset import ONE_PERSON_NOTE, OpenSetDefaults
+from ..scan.batch import folder_kind, identify_files, probe_files, write_csv
+from ..method.classifier import SLRFRClassifier
+from ..method.outdoor import make_classifier
+from ..method.params import check_training_parameters
+from ..errors import SLRFRError
+from ..faces.find import find_faces, needs_search
+from ..faces.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem, upsampling_warning
+from ..gallery.gallery import Gallery, GalleryImage, load_gallery
+from ..files.imageio import read_grey, to_grey
+from ..method.lighting_resources import serving_resolution
+from ..method.modelfile import check_model_output, load_model, save_model
+from ..method.openset import ONE_PERSON_NOTE, OpenSetDefaults
 from . import dialogs, probe_loading, recovery, settings
 from .saving import run_in_background
 from .batch_panel import BatchPanel
@@ -1096,7 +1096,7 @@ class MainWindow(QMainWindow):
         """Open the built-in demo: fictional persons (:mod:`slrfr_gui.core.demo`), trained at once at
         ``resolution`` (7x6 as the README and start page say; it trained at the last size used: 19 s
         at 24x20), and their probes in the "Demo probes" panel."""
-        from ..core.demo import make_demo
+        from ..demo.persons import make_demo
 
         if not recovery.confirm_discard(self, "opening the demo"):
             self.statusBar().showMessage("The demo was not opened; the current work is kept.")
@@ -1271,7 +1271,7 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=default, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from ..core.face_search import library_status
+        from ..faces.face_search import library_status
 
         print(f"slrfr-gui {__version__}\n{library_status()}")
         parser.exit()
@@ -1334,7 +1334,7 @@ def _check_model_resolution(parser: argparse.ArgumentParser, args, resolution) -
     """--model with a --resolution the model is not for is a usage error (it used to be ignored)."""
     if args.model is None or resolution is None:
         return
-    from ..core.modelfile import read_metadata
+    from ..method.modelfile import read_metadata
 
     try:
         trained = tuple(read_metadata(args.model)["requested_resolution"])
@@ -1520,7 +1520,7 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
 
     def after_model():
         if args.scan:
-            from ..core.scan import ScanOptions
+            from ..scan import ScanOptions
 
             window.scan_panel.finished.connect(lambda summary: status.update(code=status["code"] or int(
                 summary is None or not summary.complete)))

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..core.batch import BatchRow
+from ..scan.batch import BatchRow
 
 COLUMNS = ["probe", "decision", "best", "residual", "second", "second residual", "ratio", "error"]
 

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QInputDialog, QLa
                                QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget, QDialog,
                                QDialogButtonBox, QFileDialog)
 
-from ..core.errors import GalleryError
-from ..core.gallery import Gallery, GalleryImage, skipped_summary
+from ..errors import GalleryError
+from ..gallery.gallery import Gallery, GalleryImage, skipped_summary
 from .common import to_pixmap
 
 PERSON_ROLE = Qt.ItemDataRole.UserRole
@@ -269,7 +269,7 @@ class GalleryPanel(QWidget):
         if start is None:
             self.add_files(person, paths)
             return
-        from ..core.gallery_align import read_gallery_file
+        from ..gallery.gallery_align import read_gallery_file
 
         paths = [Path(p) for p in paths]
 

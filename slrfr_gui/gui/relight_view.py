@@ -10,11 +10,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..core.facemodel import default_face_model
-from ..core.classifier import grey_levels, log_features
-from ..core.frame import FRAME_SHAPE, degrade, format_resolution
-from ..core.lighting_resources import serving_resolution, shipped_relighting
-from ..core.relight import POINTS_OF_LIGHT_DEG, Relighting, points_of_light, relight
+from ..faces.facemodel import default_face_model
+from ..method.classifier import grey_levels, log_features
+from ..faces.frame import FRAME_SHAPE, degrade, format_resolution
+from ..method.lighting_resources import serving_resolution, shipped_relighting
+from ..method.relight import POINTS_OF_LIGHT_DEG, Relighting, points_of_light, relight
 from .common import light_arrow, palette_colours
 
 ROWS, COLS = FRAME_SHAPE

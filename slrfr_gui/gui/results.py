@@ -14,8 +14,8 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSlider, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..core.frame import prepare_probe
-from ..core.openset import ONE_PERSON_NOTE
+from ..faces.frame import prepare_probe
+from ..method.openset import ONE_PERSON_NOTE
 from .common import fit_pixmap, image_label, palette_colours, to_pixmap
 from .probe_loading import preview_of
 
@@ -314,7 +314,7 @@ if __name__ == "__main__":  # pragma: no cover - manual preview
 
     from PySide6.QtWidgets import QApplication
 
-    from ..core.classifier import SLRFRClassifier
+    from ..method.classifier import SLRFRClassifier
     from .common import sample_gallery
 
     app = QApplication(sys.argv)

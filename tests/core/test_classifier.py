@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from slrfr_gui.core.classifier import (LRPCANearestNeighbour, NotFittedError, SLRFRClassifier, orthonormal_basis,
+from slrfr_gui.method.classifier import (LRPCANearestNeighbour, NotFittedError, SLRFRClassifier, orthonormal_basis,
                                        shift_faces)
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 
@@ -243,7 +243,7 @@ def test_a_copied_gallery_image_changes_nothing():
 
 
 def test_degrading_a_stack_is_degrading_each_image():
-    from slrfr_gui.core.frame import _blur_and_area_resize, degrade
+    from slrfr_gui.faces.frame import _blur_and_area_resize, degrade
 
     images = np.random.default_rng(0).random((12, 48, 40))
     for resolution in [(7, 6), (12, 10), (19, 16), (20, 20)]:
@@ -253,8 +253,8 @@ def test_degrading_a_stack_is_degrading_each_image():
 
 
 def test_enrolment_on_several_threads_equals_one_thread(monkeypatch):
-    from slrfr_gui.core import classifier
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+    from slrfr_gui.method import classifier
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
 
     faces = render_faces(sample_albedos(150, seed=5), np.array([[0.3, 0.1, 0.9]]))[:, 0]
     labels = np.repeat([f"p{i:03d}" for i in range(75)], 2)  # two images each, order shuffled below

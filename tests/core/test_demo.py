@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.demo import NAMES, make_demo, person_name
-from slrfr_gui.core.frame import FRAME_SHAPE, prepare_probe
+from slrfr_gui.method.classifier import SLRFRClassifier
+from slrfr_gui.demo.persons import NAMES, make_demo, person_name
+from slrfr_gui.faces.frame import FRAME_SHAPE, prepare_probe
 
 
 def test_the_demo_is_fictional_persons_named_and_repeatable():

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier, orthonormal_basis
-from slrfr_gui.core.lighting import LightingMetric, learn_lighting_metric, learn_ratio_metric, whitening
-from slrfr_gui.core.lighting_resources import compress, expand, shipped_metric
+from slrfr_gui.method.classifier import SLRFRClassifier, orthonormal_basis
+from slrfr_gui.method.lighting import LightingMetric, learn_lighting_metric, learn_ratio_metric, whitening
+from slrfr_gui.method.lighting_resources import compress, expand, shipped_metric
 from tests.conftest import synthetic_faces
 
 

@@ -5,12 +5,12 @@ import zipfile
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.datafile import write_data_file
-from slrfr_gui.core.errors import Cancelled, ModelFileError
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.modelfile import FORMAT, load_model, save_model
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.classifier import SLRFRClassifier
+from slrfr_gui.files.datafile import write_data_file
+from slrfr_gui.errors import Cancelled, ModelFileError
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.method.modelfile import FORMAT, load_model, save_model
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 

@@ -6,10 +6,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.errors import ModelFileError
-from slrfr_gui.core.modelfile import load_model, save_model
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.classifier import SLRFRClassifier
+from slrfr_gui.errors import ModelFileError
+from slrfr_gui.method.modelfile import load_model, save_model
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 
@@ -106,7 +106,7 @@ def test_unknown_version_and_checksum_mismatch(tmp_path, trained):
 def test_failed_write_leaves_the_previous_file_intact(tmp_path, trained, monkeypatch):
     path = save_model(trained[0], tmp_path / "m.npz")
     before = path.read_bytes()
-    import slrfr_gui.core.atomic as atomic
+    import slrfr_gui.files.atomic as atomic
 
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -143,7 +143,7 @@ def test_duplicate_persons_and_bad_thumbnails_are_refused(tmp_path, trained):
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(arrays.pop("metadata").tobytes())
     meta["persons"] = ["ann", "ann", "bob"]
-    from slrfr_gui.core.datafile import write_data_file
+    from slrfr_gui.files.datafile import write_data_file
 
     meta.pop("sha256")
     fmt, version = meta.pop("format"), meta.pop("version")
@@ -153,7 +153,7 @@ def test_duplicate_persons_and_bad_thumbnails_are_refused(tmp_path, trained):
 
 
 def test_output_check_refuses_to_overwrite_what_is_not_a_model(tmp_path, trained):
-    from slrfr_gui.core.modelfile import check_model_output
+    from slrfr_gui.method.modelfile import check_model_output
 
     clf, _ = trained
     assert check_model_output(tmp_path / "new.npz") == tmp_path / "new.npz"  # not there yet: fine

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.params import atoms_cap, check_training_parameters
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.classifier import SLRFRClassifier
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.method.params import atoms_cap, check_training_parameters
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 

@@ -5,10 +5,10 @@ import time
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.errors import Cancelled
-from slrfr_gui.core.ksvd import ksvd
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.classifier import SLRFRClassifier
+from slrfr_gui.errors import Cancelled
+from slrfr_gui.method.ksvd import ksvd
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.frame import degrade, prepare_probe, upsampling_warning
-from slrfr_gui.core.lighting_resources import serving_resolution, shipped_resolutions
-from slrfr_gui.core.modelfile import load_model, save_model
-from slrfr_gui.core.yale import light_angle, light_vector
+from slrfr_gui.method.classifier import SLRFRClassifier
+from slrfr_gui.faces.frame import degrade, prepare_probe, upsampling_warning
+from slrfr_gui.method.lighting_resources import serving_resolution, shipped_resolutions
+from slrfr_gui.method.modelfile import load_model, save_model
+from slrfr_gui.evaluation.yale import light_angle, light_vector
 from tests.conftest import synthetic_faces
 
 
@@ -56,7 +56,7 @@ def test_upsampling_advice_never_points_to_a_worse_setting():
 
 def test_20x20_probes_of_yale_b_are_named_as_well_as_at_slider_sizes(yale_dir):
     """Before: rank-1 for 20x20 probes fell to about half (no metric); served at 21x18 it is as at 19x16."""
-    from slrfr_gui.core.yale import load_yale
+    from slrfr_gui.evaluation.yale import load_yale
 
     yale = load_yale(yale_dir, subjects=range(1, 11))
     theta = light_angle(yale.azimuth, yale.elevation)

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from slrfr_gui import cli
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.imageio import write_grey
+from slrfr_gui.cli import slrfr as cli
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.files.imageio import write_grey
 from slrfr_gui.gui import app as app_module
 from slrfr_gui.gui.app import main
 

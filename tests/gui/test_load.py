@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QTimer
 
-from slrfr_gui.core.camera import write_video
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.synthetic import pasted_frame, render_faces, sample_albedos
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.faces.camera import write_video
+from slrfr_gui.method.classifier import SLRFRClassifier
+from slrfr_gui.demo.synthetic import pasted_frame, render_faces, sample_albedos
+from slrfr_gui.evaluation.yale import light_vector
 from slrfr_gui.gui.camera_view import CameraView
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
-from slrfr_gui.core.gallery import Gallery
+from slrfr_gui.gallery.gallery import Gallery
 
 
 def load(window, qtbot, folder):
@@ -78,7 +78,7 @@ def drop(window, path):
 
 def test_a_dropped_folder_of_probes_with_a_sub_folder_is_probes_and_unsaved_work_is_asked_about(
         window, qtbot, synthetic_gallery, tmp_path, answers):
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
     from slrfr_gui.gui import dialogs
 
     folder, probes = synthetic_gallery
@@ -117,9 +117,9 @@ def test_a_dropped_folder_of_probes_with_a_sub_folder_is_probes_and_unsaved_work
 @pytest.fixture(scope="module")
 def big_model():
     """A learned-relighting model of 160 persons at 24x20 (four images each): 12 MB of references."""
-    from slrfr_gui.core.classifier import SLRFRClassifier
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.method.classifier import SLRFRClassifier
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     faces = render_faces(sample_albedos(160, seed=3), light_vector([0, 20, -20, 10], [0, 10, -5, 30]))
     labels = np.repeat([f"p{i:03d}" for i in range(160)], 4)
@@ -168,7 +168,7 @@ def test_a_clean_exit_abandons_an_autosave_in_progress(qtbot, tmp_path, big_mode
     owner = Owner()
     keeper = recovery.SessionKeeper(parent, recovery.RecoveryStore(tmp_path / "rec"), interval_ms=3_600_000)
     keeper.window = owner
-    import slrfr_gui.core.datafile as datafile
+    import slrfr_gui.files.datafile as datafile
 
     slow = datafile.CHUNK
     datafile.CHUNK = 1 << 16  # many small chunks: the write takes a while and checks often
@@ -190,8 +190,8 @@ def big_photo(tmp_path_factory):
     import cv2
     from PIL import Image
 
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     rng = np.random.default_rng(1)
     photo = cv2.resize(rng.uniform(0.3, 0.7, (400, 500)), (5000, 4000), interpolation=cv2.INTER_LINEAR)
@@ -204,9 +204,9 @@ def big_photo(tmp_path_factory):
 
 def test_a_large_photo_is_decoded_off_the_gui_thread(window, qtbot, big_photo, monkeypatch):
     """The decoding, checking and drawing of a 20-megapixel photo stay off the GUI thread. The face search
-    is taken as a crop here: the search itself (slrfr_gui.core.detect) holds the GIL for 0.2-0.5 s at a time
+    is taken as a crop here: the search itself (slrfr_gui.faces.detect) holds the GIL for 0.2-0.5 s at a time
     on such an image, a stall of its own that the worker cannot hide (see the issue 15 report)."""
-    from slrfr_gui.core.faces import find_faces
+    from slrfr_gui.faces.find import find_faces
     from slrfr_gui.gui import probe_loading
 
     monkeypatch.setattr(probe_loading, "find_faces", lambda image, eyes=None, should_stop=None:
@@ -229,8 +229,8 @@ def _tick_names(window):
 
 
 def test_bars_forget_the_previous_probes_names(window, qtbot, synthetic_gallery, tmp_path):
-    from slrfr_gui.core.frame import degrade
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.faces.frame import degrade
+    from slrfr_gui.files.imageio import write_grey
 
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
@@ -251,7 +251,7 @@ def test_bars_forget_the_previous_probes_names(window, qtbot, synthetic_gallery,
 def test_batch_names_probes_sorts_up_and_says_when_done(window, qtbot, synthetic_gallery, tmp_path):
     from PySide6.QtCore import Qt
 
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
 
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
@@ -273,7 +273,7 @@ def test_batch_names_probes_sorts_up_and_says_when_done(window, qtbot, synthetic
 
 
 def test_a_probe_opened_on_the_start_page_shows_the_main_page(window, qtbot, synthetic_gallery, tmp_path):
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
 
     _, probes = synthetic_gallery
     write_grey(tmp_path / "p.png", probes["person1"])
@@ -290,7 +290,7 @@ def test_an_interactive_session_that_showed_an_error_exits_0_after_a_normal_clos
     import sys
     from pathlib import Path
 
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
 
     write_grey(tmp_path / "blank.png", np.full((48, 40), 0.5))  # refused: an error dialog
     log = tmp_path / "data" / "slrfr-gui" / "slrfr-gui" / "logs" / "slrfr-gui.log"
@@ -323,7 +323,7 @@ def test_scripted_runs_survive_fatal_qt_warnings(tmp_path, case):
     import sys
     from pathlib import Path
 
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
 
     args = ["--demo"]
     if case == "error":

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.gallery import Gallery
-from slrfr_gui.core.imageio import write_grey
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.gallery.gallery import Gallery
+from slrfr_gui.files.imageio import write_grey
 from slrfr_gui.gui.app import MainWindow, main
 from slrfr_gui.gui.controls import slider_steps
 from slrfr_gui.gui.results import ResidualBars
@@ -64,7 +64,7 @@ def test_slider_changes_the_preview_size_and_keeps_models(window, qtbot, synthet
     window.resolution_bar.edit.editingFinished.emit()
     assert window.resolution == (9, 7) and window.relight_view.lr_shapes()[0] == (9, 7)
     # None ships for 9x7: a model for it is served at the nearest shipped size, and so is the preview.
-    from slrfr_gui.core.lighting_resources import serving_resolution
+    from slrfr_gui.method.lighting_resources import serving_resolution
 
     assert all(image.shape == serving_resolution((9, 7)) for image in window.relight_view.learned_images())
     window.resolution_bar.edit.setText("2x2")
@@ -94,7 +94,7 @@ def test_train_reports_progress_and_identifies_a_dropped_probe(window, qtbot, sy
     ranked = blocker.args[0]
     assert ranked[0][0] == "person4"
     # The table and the bars show exactly the core's residuals, best first.
-    from slrfr_gui.core.imageio import read_grey
+    from slrfr_gui.files.imageio import read_grey
 
     residuals = window.model.residuals(read_grey(probe)[None])[0]
     expected = sorted(zip(window.model.classes_, residuals), key=lambda t: t[1])
@@ -139,7 +139,7 @@ def test_probe_noise_setting_rescores_the_probe(window, qtbot, synthetic_gallery
 def test_cancel_training(window, qtbot, synthetic_gallery, monkeypatch):
     folder, _ = synthetic_gallery
     load(window, qtbot, folder)
-    import slrfr_gui.core.classifier as classifier
+    import slrfr_gui.method.classifier as classifier
 
     original = classifier.relight_batch
 
@@ -160,8 +160,8 @@ def test_cancel_training(window, qtbot, synthetic_gallery, monkeypatch):
 
 
 def test_gui_thread_never_blocked_while_training_38_persons(window, qtbot):
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     faces = render_faces(sample_albedos(38, seed=5), light_vector([0, 20], [0, 10]))
     gallery = Gallery()
@@ -283,7 +283,7 @@ def test_errors_reach_the_user(window, qtbot, tmp_path):
 
 
 def test_close_during_training_does_not_hang(qtbot, synthetic_gallery, monkeypatch):
-    import slrfr_gui.core.classifier as classifier
+    import slrfr_gui.method.classifier as classifier
 
     original = classifier.relight_batch
     monkeypatch.setattr(classifier, "relight_batch",
@@ -347,8 +347,8 @@ def test_ten_yale_persons_from_the_command_line(qtbot, yale_dir, tmp_path, monke
     """--gallery of ten Yale B persons (one frontal image each), a 7x6 probe of one of them under another light."""
     from PySide6.QtWidgets import QApplication
 
-    from slrfr_gui.core.imageio import read_grey
-    from slrfr_gui.core.yale import load_yale
+    from slrfr_gui.files.imageio import read_grey
+    from slrfr_gui.evaluation.yale import load_yale
 
     yale = load_yale(yale_dir, subjects=range(1, 11))
     for i, path in enumerate(yale.paths):
@@ -383,7 +383,7 @@ def test_probe_photo_face_found_or_placed_by_eyes(window, qtbot, synthetic_galle
     # Put person3's face into the photo at twice the frame size, and click its eyes.
     import cv2
 
-    from slrfr_gui.core.facemodel import default_face_model
+    from slrfr_gui.faces.facemodel import default_face_model
 
     face = cv2.resize(probes["person3"], (80, 96), interpolation=cv2.INTER_LINEAR)
     photo[100:196, 150:230] = face
@@ -396,7 +396,7 @@ def test_probe_photo_face_found_or_placed_by_eyes(window, qtbot, synthetic_galle
 
 
 def test_camera_view_with_a_video_file(window, qtbot, synthetic_gallery, tmp_path):
-    from slrfr_gui.core.camera import write_video
+    from slrfr_gui.faces.camera import write_video
 
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
@@ -435,7 +435,7 @@ def test_camera_errors_are_shown(window, qtbot, tmp_path):
 
 
 def test_camera_buttons_and_a_source_without_frames(qtbot, tmp_path, synthetic_gallery):
-    from slrfr_gui.core.camera import write_video
+    from slrfr_gui.faces.camera import write_video
     from slrfr_gui.gui.camera_view import CameraView
 
     folder, probes = synthetic_gallery
@@ -501,7 +501,7 @@ def test_eyes_dialog_takes_two_distinct_clicks(qtbot):
 
 
 def test_a_one_person_model_names_its_person_but_does_not_judge_unknown(qtbot, synthetic_gallery):
-    from slrfr_gui.core.classifier import SLRFRClassifier
+    from slrfr_gui.method.classifier import SLRFRClassifier
     from slrfr_gui.gui.results import ResultsPanel, identify
 
     _, probes = synthetic_gallery

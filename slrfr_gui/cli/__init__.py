@@ -1,0 +1,5 @@
+"""cli."""
+
+from .slrfr import main
+
+__all__ = ["main"]

@@ -1,0 +1,172 @@
+"""dlib's face detector and 5-point landmarks: the library side of the face search.
+
+For faces of 24 pixels and more, a well-kept library finds faces in ordinary
+photographs better than anything learned here from 38 Yale B subjects
+(``slrfr detection-benchmark`` measures it). This module wraps the two parts of
+dlib that are used:
+
+* the HOG + linear SVM frontal face detector (``dlib.get_frontal_face_detector``,
+  Dalal and Triggs 2005; its weights are compiled into dlib itself), with an
+  80 x 80 window: at the image's own scale it finds faces of about 80 pixels and
+  more, and on a copy enlarged by f, faces of 80 / f;
+* the 5-point shape predictor (an ensemble of regression trees, Kazemi and
+  Sullivan, CVPR 2014: two corners of each eye and the base of the nose), whose
+  weights ``shape_predictor_5_face_landmarks.dat`` (9 MB, free for any use) ship
+  in the ``face_recognition_models`` package.
+
+Both come from PyPI (``dlib-bin``, ``face_recognition_models``), nothing is
+downloaded at run time. ``face_recognition_models`` itself is never imported (its
+``__init__`` needs ``pkg_resources``, which new environments lack): only its
+model file is read.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ResourceError
+
+#: Side of the HOG detector's window, pixels: the smallest face it finds at a given scale.
+HOG_WINDOW = 80
+LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
+
+
+def landmark_model_path() -> Path:
+    """The 5-point landmark model inside the installed ``face_recognition_models`` (or a frozen build).
+
+    Raises
+    ------
+    ResourceError
+        The package (or, in a PyInstaller build, its bundled copy) is missing.
+    """
+    places = []
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        places.append(Path(sys._MEIPASS) / "face_recognition_models" / "models" / LANDMARKS_FILE)
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is not None and spec.submodule_search_locations:
+        places += [Path(p) / "models" / LANDMARKS_FILE for p in spec.submodule_search_locations]
+    for place in places:
+        if place.is_file():
+            return place
+    raise ResourceError(f"dlib's 5-point landmark model ({LANDMARKS_FILE}) was not found; reinstall slrfr-gui "
+                        "(it comes with the face_recognition_models package)")
+
+
+def available() -> bool:
+    """Whether dlib and its landmark model can be used here."""
+    try:
+        _models()
+    except (ImportError, ResourceError, RuntimeError):
+        return False
+    return True
+
+
+@functools.cache
+def _models():
+    import dlib
+
+    return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(landmark_model_path()))
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Grey levels in [0, 1] as a C-contiguous uint8 array (what dlib takes)."""
+    return np.ascontiguousarray(np.clip(np.asarray(image, dtype=np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8))
+
+
+def hog_faces(image8: np.ndarray, upsample: int = 0, threshold: float = 0.0) -> list[tuple[tuple, float]]:
+    """Faces found by dlib's HOG detector.
+
+    Parameters
+    ----------
+    image8 : ndarray of shape (rows, columns), uint8
+    upsample : int
+        Times the image is doubled first (each finds faces half as large, at four times the cost).
+    threshold : float
+        Score a window needs (dlib's default is 0).
+
+    Returns
+    -------
+    list of ((x, y, w, h), score)
+        Boxes in image pixels (x, y of the top-left pixel; brow to chin, cheek to cheek), best first.
+    """
+    detector, _ = _models()
+    rects, scores, _ = detector.run(image8, int(upsample), float(threshold))
+    out = [((r.left(), r.top(), r.right() - r.left() + 1, r.bottom() - r.top() + 1), float(s))
+           for r, s in zip(rects, scores)]
+    return sorted(out, key=lambda t: -t[1])
+
+
+def eye_centres(image8: np.ndarray, box) -> np.ndarray:
+    """The two eye centres of the face in ``box``, from the 5-point landmarks.
+
+    Each eye's centre is the midpoint of its two corners.
+
+    Parameters
+    ----------
+    image8 : ndarray of shape (rows, columns), uint8
+    box : (x, y, w, h)
+        A face box as :func:`hog_faces` gives it, image pixels.
+
+    Returns
+    -------
+    ndarray of shape (2, 2), float64
+        (x, y) of the image-left and the image-right eye centre, image pixels.
+    """
+    import dlib
+
+    _, predictor = _models()
+    x, y, w, h = (int(round(v)) for v in box)
+    shape = predictor(image8, dlib.rectangle(x, y, x + w - 1, y + h - 1))
+    points = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
+    eyes = np.array([points[0:2].mean(axis=0), points[2:4].mean(axis=0)])
+    return eyes[np.argsort(eyes[:, 0])]
+
+
+def best_face_near(image: np.ndarray, box, box_width: float, threshold: float = 0.0):
+    """dlib's best face in the neighbourhood of ``box``, on a copy in which it is about 100 pixels wide.
+
+    Checks a face another search proposed (a tiny face, or a face followed from the previous
+    frame) at the scale the HOG detector knows best: a few milliseconds.
+
+    Parameters
+    ----------
+    image : ndarray of shape (rows, columns)
+        Grey levels in [0, 1].
+    box : (x, y, w, h)
+        Where the face was proposed, image pixels.
+    box_width : float
+        The width dlib's box would have there (brow to chin), image pixels.
+    threshold : float
+        Score the face needs (dlib's own default, 0, unless given).
+
+    Returns
+    -------
+    (eyes, score) or None
+        ``eyes``: ndarray of shape (2, 2), the image-left and image-right eye centres in
+        ``image``'s pixels; None when dlib finds no face there.
+    """
+    import cv2
+
+    x, y, w, h = box
+    rows, cols = image.shape
+    pad = max(box_width, w, h)
+    x0, y0 = max(0, int(x - pad)), max(0, int(y - pad))
+    x1, y1 = min(cols, int(x + w + pad)), min(rows, int(y + h + pad))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    f = 100.0 / max(box_width, 1.0)
+    size = (max(8, int(round((x1 - x0) * f))), max(8, int(round((y1 - y0) * f))))
+    patch = to_uint8(image[y0:y1, x0:x1])
+    work = cv2.resize(patch, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    found = hog_faces(work, 0, threshold)
+    if not found:
+        return None
+    best, score = found[0]
+    eyes = eye_centres(work, best)
+    fx, fy = size[0] / (x1 - x0), size[1] / (y1 - y0)
+    return np.column_stack([(eyes[:, 0] + 0.5) / fx - 0.5 + x0, (eyes[:, 1] + 0.5) / fy - 0.5 + y0]), score
