@@ -87,6 +87,11 @@ class OpenSetDefaults:
 
     @staticmethod
     def _curve(thresholds: dict):
+        if not thresholds:
+            raise ValueError("no thresholds")
+        for key, value in thresholds.items():  # JSON's true/false are ints to Python: not thresholds
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
+                raise ValueError(f"threshold of {key} is {value!r}, not a ratio in (0, 1]")
         points = sorted((np.log(r * c), t) for (r, c), t in
                         ((check_resolution(k.split("x")), v) for k, v in thresholds.items()))
         return np.array([p[0] for p in points]), np.array([p[1] for p in points])
