@@ -36,13 +36,13 @@ from slrfr_gui.evaluation.yale import training_faces_2x  # noqa: E402
 def write_lighting_metrics(yale, model, path) -> None:
     """Learn the lighting metrics of every slider resolution (and the protocol's) from all subjects: the
     learned relighting (log features, the default) and the physical relighting's (square-root features)."""
-    from slrfr_gui.method.classifier import SLRFRClassifier
+    from slrfr_gui.method.physical import PhysicalRelightingClassifier
     from slrfr_gui.method.lighting import learn_for_classifier
     from slrfr_gui.method.lighting_resources import save_metrics
 
     sizes = sorted({(r, int(r * 5 / 6 + 0.5)) for r in range(5, 25)} | {(7, 6), (10, 8), (12, 10), (19, 16)})
     rows = np.flatnonzero(yale.subsets <= 1)  # the gallery lights of the protocol: S1, S2
-    synthesized = SLRFRClassifier(face_model=model).synthesize(yale.images[rows])
+    synthesized = PhysicalRelightingClassifier(face_model=model).synthesize(yale.images[rows])
     conditions = yale.azimuth * 1000 + yale.elevation
     mirrored = -yale.azimuth * 1000 + yale.elevation  # a face mirrored left to right: azimuth negated
     metrics = [learn_for_classifier(yale.images, yale.subjects, conditions, rows, synthesized, size, params,

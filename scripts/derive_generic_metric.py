@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.method.classifier import log_features  # noqa: E402
+from slrfr_gui.method.slrfr import log_features  # noqa: E402
 from slrfr_gui.faces.frame import degrade, format_resolution, to_frame  # noqa: E402
 from slrfr_gui.method.generic import (FRAMINGS, LIGHT_FRAMINGS, crop_framed,  # noqa: E402
                                     framed_lighting_covariance, pair_covariances, save_generic_parts)

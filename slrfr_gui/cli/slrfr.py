@@ -356,7 +356,7 @@ def _check_output_file(path: Path, option: str) -> None:
 
 def cmd_enroll(args) -> int:
     from ..gallery.gallery import SkippedFilesWarning, load_gallery
-    from ..method.outdoor import make_classifier
+    from ..method.classifiers import make_classifier
     from ..method.modelfile import check_model_output, save_model
 
     from ..method.params import check_training_parameters

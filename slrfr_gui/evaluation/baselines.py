@@ -37,22 +37,23 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..method.classifier import LRPCANearestNeighbour, _Base, check_faces, check_probes, nearest_by_person, pca
-from ..method.classifier import squared_distances
+from ..method.base import BaseClassifier, check_faces, check_probes
+from ..method.lrpca import LRPCANearestNeighbour, nearest_by_person, pca, squared_distances
+from ..method.physical import PhysicalRelightingClassifier
 from ..faces.frame import FRAME_SHAPE, degrade
 
 __all__ = ["RelitPCANearestNeighbour", "BicubicPCANearestNeighbour", "RelitFisherfaces", "LBPNearestNeighbour",
            "CLPM", "NormalisedCorrelationNN"]
 
 
-class _Synthesizing(_Base):
+class _Synthesizing(BaseClassifier):
     """A rival that uses the SLRFR relit gallery (10 signals per person)."""
 
     def _signals(self, faces, labels, synthesized):
-        from ..method.classifier import SLRFRClassifier
+
 
         if synthesized is None:
-            synthesized = SLRFRClassifier(face_model=self.face_model).synthesize(faces)
+            synthesized = PhysicalRelightingClassifier(face_model=self.face_model).synthesize(faces)
         synthesized = np.asarray(synthesized, dtype=np.float64)
         k = synthesized.shape[1]
         r, c = self.resolution_
@@ -72,7 +73,7 @@ class RelitPCANearestNeighbour(LRPCANearestNeighbour, _Synthesizing):
         return self._fit_vectors(*self._signals(faces, labels, synthesized))
 
 
-class BicubicPCANearestNeighbour(_Base):
+class BicubicPCANearestNeighbour(BaseClassifier):
     """Probe up-sampled to 48 x 40 (bicubic), nearest neighbour in the face model's HR PCA space."""
 
     def __init__(self, resolution=(7, 6), face_model=None, n_components: int = 100):
@@ -131,7 +132,7 @@ class RelitFisherfaces(_Synthesizing):
         return np.sqrt(squared_distances(z, self.means_))
 
 
-class LBPNearestNeighbour(_Base):
+class LBPNearestNeighbour(BaseClassifier):
     """Uniform LBP histograms (P=8, R=1) over a grid of cells, chi-square nearest neighbour.
 
     The gallery is degraded to the probe size first; both are coded with
@@ -177,7 +178,7 @@ class LBPNearestNeighbour(_Base):
         return nearest_by_person(chi2, self.sample_labels_, self.classes_)
 
 
-class CLPM(_Base):
+class CLPM(BaseClassifier):
     """Coupled locality preserving mappings (Li, Chang, Shan, Chen, IEEE SPL 2010).
 
     Two linear maps, P_L for low-resolution and P_H for high-resolution faces,
@@ -261,7 +262,7 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-class NormalisedCorrelationNN(_Base):
+class NormalisedCorrelationNN(BaseClassifier):
     """Nearest neighbour by normalised correlation at the probe size.
 
     Each gallery face is degraded to ``resolution``; gallery and probe vectors

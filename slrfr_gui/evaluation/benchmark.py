@@ -24,7 +24,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..method.classifier import SLRFRClassifier
+from ..method.classifiers import make_classifier
+from ..method.learned import LearnedRelightingClassifier
+from ..method.physical import PhysicalRelightingClassifier
+from ..method.slrfr import SLRFRClassifier
 from ..faces.frame import FRAME_SHAPE, degrade
 
 __all__ = ["machine_speeds", "run_benchmark", "Stage"]
@@ -92,14 +95,14 @@ def _limit(speeds, flops: float, nbytes: float) -> float:
 def _random_model(n_persons: int, resolution, rng, relighting: str = "learned") -> SLRFRClassifier:
     """A fitted classifier of ``n_persons`` (timing only): with the learned relighting, one random
     reference per person; with the physical one, random 10-dimensional subspaces."""
-    from ..method.classifier import _compact
+    from ..method.slrfr import _compact
     from ..method.lighting import LightingMetric
     from ..method.lighting_resources import shipped_metric
 
     r, c = resolution
     p = r * c
     features = "log" if relighting == "learned" else "sqrt"
-    clf = SLRFRClassifier(resolution=resolution, relighting=relighting, features=features)
+    clf = make_classifier(resolution=resolution, relighting=relighting, features=features)
     clf.resolution_ = (r, c)
     clf._setup_features((r, c))
     clf.metric_ = shipped_metric((r, c), features) or LightingMetric.identity((r, c), features, p)
@@ -163,11 +166,11 @@ def run_benchmark(resolution=(7, 6), sizes=(38, 1000, 10_000, 100_000), repeat: 
     stages["relight_image"] = Stage(t, _limit(speeds, 60 * hr + 9 * 2 * hr, 8 * hr * 30), None, n)
 
     say("enroll_person")
-    t, n = _median_time(lambda: SLRFRClassifier(resolution=resolution).fit(faces[:1], labels[:1]), repeat)
+    t, n = _median_time(lambda: LearnedRelightingClassifier(resolution=resolution).fit(faces[:1], labels[:1]), repeat)
     # Ten degradations of 48 x 40 images and one SVD of a p x 10 matrix, on top of the relighting.
     enroll_limit = stages["relight_image"].limit_s + _limit(speeds, 10 * 2 * hr * 9 + 4 * p * 100, 8 * 10 * hr)
-    physical, _ = _median_time(lambda: SLRFRClassifier(resolution=resolution, relighting="physical",
-                                                       features="sqrt").fit(faces[:1], labels[:1]), repeat)
+    physical, _ = _median_time(lambda: PhysicalRelightingClassifier(resolution=resolution,
+                                                                    features="sqrt").fit(faces[:1], labels[:1]), repeat)
     stages["enroll_person"] = Stage(t, enroll_limit, None, n,
                                     {"physical_relighting_s": physical,
                                      "note": "the learned relighting enrolls the gallery image and four copies moved half a"
@@ -175,7 +178,8 @@ def run_benchmark(resolution=(7, 6), sizes=(38, 1000, 10_000, 100_000), repeat: 
                                              " physical_relighting_s: the paper's nine relit images and dictionary"})
 
     say("enroll_38")
-    t, n = _median_time(lambda: SLRFRClassifier(resolution=resolution).fit(faces, labels), max(3, repeat // 5))
+    t, n = _median_time(lambda: LearnedRelightingClassifier(resolution=resolution).fit(faces, labels),
+                        max(3, repeat // 5))
     stages["enroll_38"] = Stage(t, 38 * stages["enroll_person"].limit_s, None, n)
 
     say("enroll_1k")
@@ -277,7 +281,7 @@ def _webcam_stage(resolution, faces, labels, speeds, repeat) -> Stage:
     from ..faces.frame import prepare_probe
     from ..demo.synthetic import pasted_frame
 
-    clf = SLRFRClassifier(resolution=resolution).fit(faces, labels)
+    clf = LearnedRelightingClassifier(resolution=resolution).fit(faces, labels)
     rng = np.random.default_rng(3)
     face = cv2.resize(faces[5], (168, 192), interpolation=cv2.INTER_CUBIC)
     frame, _ = pasted_frame(face, 160, rng, crop_columns=(0, 168))
@@ -315,24 +319,24 @@ def _enroll_many_stage(resolution, persons: int, person_limit_s: float, repeat: 
     one (one relighting thread, one BLAS thread) for the speed-up."""
     from threadpoolctl import threadpool_limits
 
-    from ..method import classifier
+    from ..method import physical
     from ..demo.synthetic import render_faces, sample_albedos
 
     faces = render_faces(sample_albedos(persons, seed=2), np.array([[0.15, 0.2, 1.0]]))[:, 0]
     labels = np.array([f"person{i:05d}" for i in range(persons)])
 
     def enroll():
-        SLRFRClassifier(resolution=resolution).fit(faces, labels)
+        LearnedRelightingClassifier(resolution=resolution).fit(faces, labels)
 
     runs = max(3, repeat // 5)
     t, n = _median_time(enroll, runs)
-    saved = classifier.RELIGHT_WORKERS
+    saved = physical.RELIGHT_WORKERS
     try:
-        classifier.RELIGHT_WORKERS = 1
+        physical.RELIGHT_WORKERS = 1
         with threadpool_limits(1):
             one, _ = _median_time(enroll, runs)
     finally:
-        classifier.RELIGHT_WORKERS = saved
+        physical.RELIGHT_WORKERS = saved
     cores = os.cpu_count() or 1
     return Stage(t, persons * person_limit_s / cores, None, n,
                  {"persons": persons, "one_core_s": one, "cores": cores, "speedup": one / t,

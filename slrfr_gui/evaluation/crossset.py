@@ -195,16 +195,18 @@ def evaluate_cross(data, resolutions, methods=METHODS, open_set: bool = True, pr
 
 
 def _classifier(method: str, resolution, gallery):
-    from ..method.classifier import SLRFRClassifier
+    from ..method.classifiers import make_classifier
+    from ..method.learned import LearnedRelightingClassifier
+    from ..method.physical import PhysicalRelightingClassifier
     from .evaluate import _rival
     from ..faces.facemodel import default_face_model
 
     if method == "SLRFR":
-        return SLRFRClassifier(resolution=resolution)
+        return LearnedRelightingClassifier(resolution=resolution)
     if method == "SLRFR physical":
-        return SLRFRClassifier(resolution=resolution, relighting="physical", features="sqrt")
+        return PhysicalRelightingClassifier(resolution=resolution, features="sqrt")
     if method in ABLATIONS:
-        return SLRFRClassifier(resolution=resolution, **ABLATIONS[method])
+        return make_classifier(resolution=resolution, **ABLATIONS[method])
     if method == "NC-NN":
         from .baselines import NormalisedCorrelationNN
 
@@ -221,7 +223,7 @@ def _regime(clf) -> str:
 
 def _open_set(faces: FaceSet, labels, probes, resolution) -> dict:
     """FPIR and FNIR at the shipped default threshold, half the persons enrolled (both halves, averaged)."""
-    from ..method.classifier import SLRFRClassifier
+    from ..method.learned import LearnedRelightingClassifier
     from ..method.openset import OpenSetDefaults, fnir_at, margin_ratio
 
     defaults = OpenSetDefaults.load()
@@ -231,7 +233,7 @@ def _open_set(faces: FaceSet, labels, probes, resolution) -> dict:
         if len(enrolled) < 2:
             continue
         keep = np.isin(labels, enrolled)
-        clf = SLRFRClassifier(resolution=resolution).fit(faces.gallery[keep], labels[keep])
+        clf = LearnedRelightingClassifier(resolution=resolution).fit(faces.gallery[keep], labels[keep])
         res = clf.residuals(probes)
         scores = margin_ratio(res)
         mated = np.isin(faces.probe_persons, enrolled)

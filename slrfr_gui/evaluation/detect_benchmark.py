@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..method.classifier import SLRFRClassifier
+from ..method.learned import LearnedRelightingClassifier
 from ..faces.detect import FaceDetector, aligned_faces, detect_faces
 from ..faces.facemodel import FaceModel
 from ..faces.frame import prepare_probe
@@ -34,7 +34,7 @@ def measure(data, frames=100, max_subset=1, resolution=(7, 6), widths=(14, 200),
     model = FaceModel.from_training(train.images, train.subjects, train.lights)
     detector = FaceDetector.train(training_faces_2x(train, max_subset=2), model=model)
     frontal = (test.azimuth == 0) & (test.elevation == 0)
-    clf = SLRFRClassifier(resolution=resolution, face_model=model).fit(test.images[frontal], test.subjects[frontal])
+    clf = LearnedRelightingClassifier(resolution=resolution, face_model=model).fit(test.images[frontal], test.subjects[frontal])
     rng = np.random.default_rng(seed)
     candidates = np.flatnonzero((test.subsets <= max_subset) & ~frontal)
     eyes = model.eye_centres

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..method.classifier import LRPCANearestNeighbour, SLRFRClassifier
+from ..method.classifiers import make_classifier
+from ..method.lrpca import LRPCANearestNeighbour
+from ..method.physical import PhysicalRelightingClassifier
+from ..method.slrfr import SLRFRClassifier
 from ..errors import Cancelled, DataSetError
 from ..faces.facemodel import FaceModel
 from ..faces.frame import check_resolution, degrade, format_resolution
@@ -223,8 +226,8 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
         metrics = {}  # (method, resolution) -> LightingMetric or None
         t0 = time.perf_counter()
         shading_kinds = {_kind(v) for v in variants.values()} | ({_kind(params)} if needs_synthesis else set())
-        relighters = {kind: SLRFRClassifier(face_model=model, **{**params, "learned_shading": kind[0],
-                                                                 "include_input": kind[1]})
+        relighters = {kind: PhysicalRelightingClassifier(face_model=model, learned_shading=kind[0],
+                                                         include_input=kind[1])
                       for kind in shading_kinds}
         for kind, relighter in relighters.items():
             synthesized[kind] = dict(zip(gallery_rows, relighter.synthesize(test.images[gallery_rows])))
@@ -296,7 +299,7 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
                     if method in variants:
                         vparams = variants[method]
                         kind = _kind(vparams)
-                        clf = SLRFRClassifier(resolution=r, face_model=model,
+                        clf = make_classifier(resolution=r, face_model=model,
                                               **_at_resolution(vparams, r, metrics.get((method, r))))
                         clf.fit(test.images[gal], gal_subjects,
                                 synthesized=np.stack([synthesized[kind][i] for i in gal]))
@@ -451,7 +454,7 @@ def _calibrate_open_set(train: YaleB, synthesis, resolution, model, params, metr
         if len(pick) < 2:
             continue
         gal = np.array([rows[k] for k in pick])
-        clf = SLRFRClassifier(resolution=resolution, face_model=model, **_at_resolution(params, resolution, metric))
+        clf = make_classifier(resolution=resolution, face_model=model, **_at_resolution(params, resolution, metric))
         clf.fit(train.images[gal], train.subjects[gal], synthesized=signals[pick])
         probes = np.setdiff1d(np.arange(len(train.images)), gal)
         scores, mated, _ = _open_set_scores(clf, lr[probes], train.subjects[probes])
@@ -473,7 +476,7 @@ def _open_set_run(test: YaleB, gal, probes_idx, lr_images, resolution, model, pa
     if len(kept) < 2:
         return None
     g = gal[np.isin(gal_subjects, kept)]
-    clf = SLRFRClassifier(resolution=resolution, face_model=model, **_at_resolution(params, resolution, metric))
+    clf = make_classifier(resolution=resolution, face_model=model, **_at_resolution(params, resolution, metric))
     clf.fit(test.images[g], test.subjects[g], synthesized=np.stack([synthesized[i] for i in g]))
     scores, mated, correct = _open_set_scores(clf, lr_images[probes_idx], test.subjects[probes_idx])
     out = {}

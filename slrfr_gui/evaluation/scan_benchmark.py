@@ -78,7 +78,7 @@ def scan_scaling(seconds: float = 60.0, workers=SCAN_WORKERS, chunk_seconds: flo
 
     from distributed import LocalCluster
 
-    from ..method.classifier import SLRFRClassifier
+    from ..method.learned import LearnedRelightingClassifier
     from ..scan.runner import run_scan
     from ..scan.tracks import ScanOptions
 
@@ -88,7 +88,7 @@ def scan_scaling(seconds: float = 60.0, workers=SCAN_WORKERS, chunk_seconds: flo
         say(f"writing a {seconds:g} s 640x480 test video")
         video, demo = make_bench_video(Path(tmp) / "bench.mp4", seconds)
         faces = np.stack([im.face for im in demo.gallery.images])
-        model = SLRFRClassifier(resolution=(7, 6)).fit(faces, [im.person for im in demo.gallery.images])
+        model = LearnedRelightingClassifier(resolution=(7, 6)).fit(faces, [im.person for im in demo.gallery.images])
         options = ScanOptions(chunk_seconds=chunk_seconds)
         for n in workers:
             say(f"scan with {n} worker process{'es' if n != 1 else ''}")

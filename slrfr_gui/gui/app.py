@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWind
 
 from .. import __version__
 from ..scan.batch import folder_kind, identify_files, probe_files, write_csv
-from ..method.classifier import SLRFRClassifier
-from ..method.outdoor import make_classifier
+from ..method.slrfr import SLRFRClassifier
+from ..method.classifiers import make_classifier
 from ..method.params import check_training_parameters
 from ..errors import SLRFRError
 from ..faces.find import find_faces, needs_search

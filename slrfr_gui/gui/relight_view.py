@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..faces.facemodel import default_face_model
-from ..method.classifier import grey_levels, log_features
+from ..method.slrfr import grey_levels, log_features
 from ..faces.frame import FRAME_SHAPE, degrade, format_resolution
 from ..method.lighting_resources import serving_resolution, shipped_relighting
 from ..method.relight import POINTS_OF_LIGHT_DEG, Relighting, points_of_light, relight

@@ -314,12 +314,12 @@ if __name__ == "__main__":  # pragma: no cover - manual preview
 
     from PySide6.QtWidgets import QApplication
 
-    from ..method.classifier import SLRFRClassifier
+    from ..method.learned import LearnedRelightingClassifier
     from .common import sample_gallery
 
     app = QApplication(sys.argv)
     g = sample_gallery()
-    clf = SLRFRClassifier(resolution=(7, 6)).fit(g.faces, g.labels)
+    clf = LearnedRelightingClassifier(resolution=(7, 6)).fit(g.faces, g.labels)
     panel = ResultsPanel()
     panel.thumbnails = {p: g.thumbnail(p) for p in g.persons}
     probe = g.images[1].face

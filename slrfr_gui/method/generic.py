@@ -47,7 +47,7 @@ import functools
 import numpy as np
 
 from ..faces.frame import FRAME_SHAPE, format_resolution
-from .lighting import LightingMetric, whitening
+from .metric import LightingMetric, whitening
 
 FORMAT = "slrfr-generic-metrics"
 FORMAT_VERSION = 1
@@ -201,7 +201,7 @@ def framed_lighting_covariance(images, subjects, gallery_rows, resolution, frami
     -------
     ndarray of shape (rows * columns, rows * columns)
     """
-    from .classifier import log_features
+    from .slrfr import log_features
     from ..faces.frame import degrade
     from .framing import move_faces
 

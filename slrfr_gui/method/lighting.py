@@ -21,63 +21,11 @@ whitening (mixed with the global one for stability).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from .metric import LightingMetric, whitening
+
 __all__ = ["LightingMetric", "learn_lighting_metric", "learn_ratio_metric", "whitening"]
-
-
-@dataclass
-class LightingMetric:
-    """Per-cluster whitening transforms in a classifier's feature space.
-
-    Attributes
-    ----------
-    resolution : (int, int)
-        Probe size it was learned at, rows x columns.
-    features : str
-        The classifier feature map it was learned in (``"sqrt"`` or ``"pca"``).
-    templates : ndarray of shape (n_clusters, p), float64
-        Unit-norm mean feature vector of each light cluster.
-    transforms : ndarray of shape (n_clusters, p, p), float64
-        Symmetric whitening C_c^(-1/2) of each cluster.
-    means : ndarray of shape (n_clusters, p), float64, or None
-        The learned relighting (:func:`learn_ratio_metric`): the mean log ratio
-        between a face under the cluster's lights and the same face under a
-        gallery light. None for the metric of the physical relighting.
-    centred : bool
-        Templates (and so the assignment) use feature vectors minus their own
-        mean (in the log domain: free of the exposure).
-    """
-
-    resolution: tuple
-    features: str
-    templates: np.ndarray
-    transforms: np.ndarray
-    means: np.ndarray | None = None
-    centred: bool = False
-
-    def assign(self, features: np.ndarray) -> np.ndarray:
-        """Light cluster of each feature vector, shape (n,), int (best template by cosine)."""
-        f = np.asarray(features, dtype=np.float64)
-        if len(self.templates) == 1:
-            return np.zeros(len(f), dtype=int)
-        if self.centred:
-            f = f - f.mean(axis=1, keepdims=True)
-        return np.argmax(f @ self.templates.T, axis=1)
-
-    @classmethod
-    def identity(cls, resolution, features: str, p: int) -> "LightingMetric":
-        """One cluster, no whitening (the plain Euclidean nearest subspace)."""
-        return cls(tuple(resolution), features, np.ones((1, p)) / np.sqrt(p), np.eye(p)[None])
-
-
-def whitening(cov: np.ndarray, ridge: float) -> np.ndarray:
-    """Symmetric (C + ridge * tr(C)/p * I)^(-1/2) of a covariance of shape (p, p)."""
-    p = cov.shape[0]
-    w, v = np.linalg.eigh(cov + ridge * max(np.trace(cov), 1e-12) / p * np.eye(p))
-    return (v * np.maximum(w, 1e-12) ** -0.5) @ v.T
 
 
 def _condition_templates(unit: np.ndarray, cond_index: np.ndarray, conditions) -> np.ndarray:
@@ -368,12 +316,13 @@ def learn_for_classifier(images, subjects, conditions, gallery_rows, synthesized
     -------
     LightingMetric
     """
-    from .classifier import SLRFRClassifier, orthonormal_basis
     from ..faces.frame import check_resolution, degrade
+    from .classifiers import make_classifier
+    from .physical import orthonormal_basis
 
     r, c = check_resolution(resolution)
     params = {k: v for k, v in (classifier_params or {}).items() if k not in ("resolution", "metric")}
-    clf = SLRFRClassifier(resolution=(r, c), metric=None, **params)
+    clf = make_classifier(resolution=(r, c), metric=None, **params)
     clf._setup_features((r, c))
     features = clf.feature_vectors(degrade(np.asarray(images, dtype=np.float64), (r, c)).reshape(len(images), -1))
     if clf.relighting == "learned":

@@ -19,7 +19,7 @@ import numpy as np
 from ..files.datafile import read_data_file, write_data_file
 from ..errors import ResourceError
 from ..faces.frame import format_resolution, parse_resolution
-from .lighting import LightingMetric
+from .metric import LightingMetric
 
 FORMAT = "slrfr-lighting-metrics"
 FORMAT_VERSION = 1

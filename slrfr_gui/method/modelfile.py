@@ -1,10 +1,18 @@
-"""Model files: a trained :class:`SLRFRClassifier` as data, never code.
+"""Model files: a trained classifier as data, never code.
 
 A model file is a NumPy ``.npz`` archive read with ``allow_pickle=False``: the
 arrays, plus one ``metadata`` array holding UTF-8 JSON (format name, version,
-resolution, parameters, person names, a SHA-256 over the arrays). It is
-written to a temporary file in the same folder, flushed, synced and renamed,
-so an interrupted save leaves any previous file intact.
+the class it holds, resolution, parameters, person names, a SHA-256 over the
+arrays). It is written to a temporary file in the same folder, flushed, synced
+and renamed, so an interrupted save leaves any previous file intact.
+
+The class a file holds is named in its metadata (``"estimator"``: one of
+:data:`~slrfr_gui.method.classifiers.ESTIMATORS`); files written before classes
+were named (format 4, and format 5 up to slrfr-gui 0.1.0 as of issue 17) say it
+by ``"classifier"`` (``"slrfr"`` or ``"outdoor"``) and the ``relighting``
+parameter, and are read as before. The arrays are the same either way, so the
+format version stays 5 and earlier versions of the application read the files
+this one writes.
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .classifier import SLRFRClassifier
+from .classifiers import ESTIMATORS, slrfr_class
+from .outdoor import OutdoorClassifier
+from .slrfr import SLRFRClassifier
 from ..files.datafile import read_data_file, write_data_file
 from ..errors import ModelFileError
-from .lighting import LightingMetric
+from .metric import LightingMetric
 
 FORMAT = "slrfr-model"
 #: Version 5 stores what version 4 repeated only once: no dictionaries equal to their bases, no
@@ -36,8 +46,10 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, sho
 
     Parameters
     ----------
-    model : SLRFRClassifier
-        Fitted.
+    model : SLRFRClassifier or OutdoorClassifier
+        Fitted (:class:`~slrfr_gui.method.learned.LearnedRelightingClassifier`,
+        :class:`~slrfr_gui.method.physical.PhysicalRelightingClassifier` or
+        :class:`~slrfr_gui.method.outdoor.OutdoorClassifier`).
     path : path
         Output file (``.npz`` is customary).
     thumbnails : ndarray of shape (n_persons, 48, 40), optional
@@ -93,9 +105,10 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, sho
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "resolution": list(model.resolution_),
         "requested_resolution": list(getattr(model, "requested_resolution_", model.resolution_)),
-        "params": {name: getattr(model, name) for name in _PARAMS},
+        "params": {name: getattr(model, name) for name in _PARAMS if hasattr(model, name)},
         "persons": [str(c) for c in model.classes_],
         "classifier": "slrfr",
+        "estimator": type(model).__name__,
         "regime": model.regime_,
         "gamma": model.gamma_,
         "metric_source": model.metric_source_,
@@ -152,6 +165,7 @@ def _save_outdoor(model, path: Path, thumbnails, progress=None, should_stop=None
         "software": f"slrfr-gui {__version__}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "classifier": "outdoor",
+        "estimator": type(model).__name__,
         "resolution": list(model.resolution_),
         "params": {"n_basis": model.n_basis, "C": model.C},
         "persons": [str(c) for c in model.classes_],
@@ -162,9 +176,26 @@ def _save_outdoor(model, path: Path, thumbnails, progress=None, should_stop=None
                            store_floats=True)
 
 
-def _load_outdoor(path, arrays, meta):
-    from .outdoor import OutdoorClassifier
+def _estimator_class(path, meta):
+    """The class a model file holds: the one it names, or (files that name none) the one its classifier and
+    relighting say."""
+    name = meta.get("estimator")
+    if name is not None:
+        if name not in ESTIMATORS:
+            raise ModelFileError(f"{path}: model file holds a {name!r}, which slrfr-gui {__version__} does not know"
+                                 f" (written by {meta.get('software', 'another version')}); open it with that version,"
+                                 " or enroll the gallery again")
+        return ESTIMATORS[name]
+    if meta.get("classifier", "slrfr") == "outdoor":
+        return OutdoorClassifier
+    params = meta.get("params")
+    try:
+        return slrfr_class(params.get("relighting", "learned") if isinstance(params, dict) else None)
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: model file is incomplete ({exc}); enroll the gallery again") from None
 
+
+def _load_outdoor(path, arrays, meta):
     try:
         params = {k: v for k, v in meta["params"].items() if k in ("n_basis", "C")}
         model = OutdoorClassifier(resolution=tuple(meta["resolution"]), **params)
@@ -205,12 +236,14 @@ def load_model(path):
     """
     arrays, meta = read_data_file(path, FORMAT, READS, ModelFileError, "slrfr model file",
                                   "enroll the gallery again")
-    if meta.get("classifier", "slrfr") == "outdoor":
+    cls = _estimator_class(path, meta)
+    if cls is OutdoorClassifier:
         model = _load_outdoor(path, arrays, meta)
         return model, _checked_thumbnails(path, model, arrays)
     try:
-        params = {k: v for k, v in meta["params"].items() if k in _PARAMS}
-        model = SLRFRClassifier(resolution=tuple(meta["resolution"]), **params)
+        names = set(cls._param_names()) & set(_PARAMS)
+        params = {k: v for k, v in meta["params"].items() if k in names}
+        model = cls(resolution=tuple(meta["resolution"]), **params)
         model.resolution_ = tuple(int(v) for v in meta["resolution"])
         model.requested_resolution_ = tuple(int(v) for v in meta.get("requested_resolution", model.resolution_))
         model.classes_ = np.array(meta["persons"], dtype=str)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifier import _Base, check_probes, pca
+from .base import BaseClassifier, check_probes
+from .lrpca import pca
 from ..faces.frame import degrade, format_resolution
 
-__all__ = ["OutdoorClassifier", "PCALDASVM", "l1_project", "make_classifier", "regularized_lda"]
+__all__ = ["OutdoorClassifier", "PCALDASVM", "l1_project", "regularized_lda"]
 
 
 def l1_project(y: np.ndarray, basis: np.ndarray, n_iter: int = 15, eps: float = 1e-6) -> np.ndarray:
@@ -52,7 +53,7 @@ def _sigmoid_distance(scores: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(np.clip(scores, -50, 50)))
 
 
-class OutdoorClassifier(_Base):
+class OutdoorClassifier(BaseClassifier):
     """SLRFR's outdoor mode: per-person eigenbasis, l1 projection, linear SVM (section 4.3).
 
     Parameters
@@ -162,25 +163,6 @@ class OutdoorClassifier(_Base):
                 f" eigenbases of up to {self.n_basis} vectors, l1 projection, linear SVM")
 
 
-def make_classifier(mode: str = "slrfr", **params):
-    """A classifier for ``mode``: ``"slrfr"`` (relighting, the default) or ``"outdoor"``.
-
-    Parameters meant for the other mode are ignored.
-
-    Raises
-    ------
-    ValueError
-        Unknown mode.
-    """
-    from .classifier import SLRFRClassifier
-
-    if mode == "slrfr":
-        return SLRFRClassifier(**params)
-    if mode == "outdoor":
-        return OutdoorClassifier(**params)
-    raise ValueError(f"unknown classifier mode {mode!r}; known: slrfr, outdoor")
-
-
 def regularized_lda(x: np.ndarray, labels: np.ndarray, shrinkage: float) -> np.ndarray:
     """LDA projection, shape (d, n_classes - 1), with the within-class scatter shrunk towards the identity.
 
@@ -207,7 +189,7 @@ def regularized_lda(x: np.ndarray, labels: np.ndarray, shrinkage: float) -> np.n
     return vecs[:, ::-1]
 
 
-class PCALDASVM(_Base):
+class PCALDASVM(BaseClassifier):
     """PCA + regularised LDA + linear SVM on the degraded gallery (the paper's outdoor rival).
 
     LDA's within-class scatter is shrunk towards a multiple of the identity

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from slrfr_gui.method.classifier import SLRFRClassifier
+from slrfr_gui.method.learned import LearnedRelightingClassifier
 from slrfr_gui.errors import GalleryError, ImageReadError, ModelFileError, ResourceError, SLRFRError
 from slrfr_gui.gallery.gallery import Gallery
 from slrfr_gui.files.imageio import read_grey
@@ -55,7 +55,7 @@ def fuzz_settings(examples: int):
 @pytest.fixture(scope="module")
 def trained():
     _, images = synthetic_faces(3, light_vector([0, 20, -15], [0, 10, -5]), seed=7)
-    clf = SLRFRClassifier(resolution=(7, 6)).fit(images[:, 0], ["ann", "bob", "çé"])
+    clf = LearnedRelightingClassifier(resolution=(7, 6)).fit(images[:, 0], ["ann", "bob", "çé"])
     return clf, images
 
 
@@ -69,7 +69,7 @@ class _Seeds(dict):
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory, trained):
     """Valid files of every kind the core reads, as bytes."""
-    from slrfr_gui.method.outdoor import make_classifier
+    from slrfr_gui.method.classifiers import make_classifier
 
     folder = tmp_path_factory.mktemp("seeds")
     clf, images = trained

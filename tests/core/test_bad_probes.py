@@ -62,7 +62,7 @@ PROBES = {
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """A small model at each resolution, fitted on fictional faces, saved to a file too."""
-    from slrfr_gui.method.classifier import SLRFRClassifier
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
     from slrfr_gui.method.modelfile import save_model
     from slrfr_gui.evaluation.yale import light_vector
 
@@ -70,7 +70,7 @@ def models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     out = {}
     for res in RESOLUTIONS:
-        clf = SLRFRClassifier(resolution=res).fit(images[:, 0], [f"person{i + 1}" for i in range(6)])
+        clf = LearnedRelightingClassifier(resolution=res).fit(images[:, 0], [f"person{i + 1}" for i in range(6)])
         out[res] = (clf, save_model(clf, folder / f"m{res[0]}x{res[1]}.npz"))
     return out
 

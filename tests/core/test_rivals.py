@@ -5,10 +5,11 @@ import pytest
 
 from slrfr_gui.evaluation.baselines import (CLPM, BicubicPCANearestNeighbour, LBPNearestNeighbour, RelitFisherfaces,
                                       RelitPCANearestNeighbour)
-from slrfr_gui.method.classifier import LRPCANearestNeighbour
+from slrfr_gui.method.lrpca import LRPCANearestNeighbour
 from slrfr_gui.faces.frame import degrade
 from slrfr_gui.method.modelfile import load_model, save_model
-from slrfr_gui.method.outdoor import PCALDASVM, OutdoorClassifier, l1_project, make_classifier, regularized_lda
+from slrfr_gui.method.classifiers import make_classifier
+from slrfr_gui.method.outdoor import l1_project, OutdoorClassifier, PCALDASVM, regularized_lda
 from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 

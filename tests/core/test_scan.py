@@ -13,13 +13,13 @@ from slrfr_gui.scan.shards import merge_top_k, shard_model, shard_top_k
 
 @pytest.fixture(scope="module")
 def demo_model():
-    from slrfr_gui.method.classifier import SLRFRClassifier
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
     from slrfr_gui.demo.persons import make_demo
 
     demo = make_demo(6, 1, seed=3)
     faces = np.stack([im.face for im in demo.gallery.images])
     labels = [im.person for im in demo.gallery.images]
-    return SLRFRClassifier(resolution=(12, 10)).fit(faces, labels), demo
+    return LearnedRelightingClassifier(resolution=(12, 10)).fit(faces, labels), demo
 
 
 def _video(path, face, frames=75, size=56, fps=25.0, start=10, stop=65, speed=3.0):

@@ -117,13 +117,13 @@ def test_a_dropped_folder_of_probes_with_a_sub_folder_is_probes_and_unsaved_work
 @pytest.fixture(scope="module")
 def big_model():
     """A learned-relighting model of 160 persons at 24x20 (four images each): 12 MB of references."""
-    from slrfr_gui.method.classifier import SLRFRClassifier
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
     from slrfr_gui.demo.synthetic import render_faces, sample_albedos
     from slrfr_gui.evaluation.yale import light_vector
 
     faces = render_faces(sample_albedos(160, seed=3), light_vector([0, 20, -20, 10], [0, 10, -5, 30]))
     labels = np.repeat([f"p{i:03d}" for i in range(160)], 4)
-    return SLRFRClassifier(resolution=(24, 20)).fit(faces.reshape(-1, 48, 40), labels)
+    return LearnedRelightingClassifier(resolution=(24, 20)).fit(faces.reshape(-1, 48, 40), labels)
 
 
 def test_saving_a_large_model_does_not_hold_the_window(window, qtbot, big_model, tmp_path):

@@ -12,13 +12,13 @@ from test_scan import _video  # noqa: E402
 
 
 def _demo_model():
-    from slrfr_gui.method.classifier import SLRFRClassifier
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
     from slrfr_gui.demo.persons import make_demo
 
     demo = make_demo(6, 0, seed=3)
     faces = np.stack([im.face for im in demo.gallery.images])
     labels = [im.person for im in demo.gallery.images]
-    return SLRFRClassifier(resolution=(12, 10)).fit(faces, labels), demo
+    return LearnedRelightingClassifier(resolution=(12, 10)).fit(faces, labels), demo
 
 
 def test_scan_from_the_window_lists_filters_and_opens_frames(window, qtbot, tmp_path):

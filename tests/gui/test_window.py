@@ -139,15 +139,15 @@ def test_probe_noise_setting_rescores_the_probe(window, qtbot, synthetic_gallery
 def test_cancel_training(window, qtbot, synthetic_gallery, monkeypatch):
     folder, _ = synthetic_gallery
     load(window, qtbot, folder)
-    import slrfr_gui.method.classifier as classifier
+    from slrfr_gui.method import physical
 
-    original = classifier.relight_batch
+    original = physical.relight_batch
 
     def slow(images, *args, **kwargs):
         time.sleep(0.2 * len(images))  # 0.2 s a face
         return original(images, *args, **kwargs)
 
-    monkeypatch.setattr(classifier, "relight_batch", slow)
+    monkeypatch.setattr(physical, "relight_batch", slow)
     window.training.mode.setCurrentIndex(1)  # the physical relighting: its relighting is slowed down
     window.train()
     assert window.training.btn_cancel.isEnabled()
@@ -283,10 +283,10 @@ def test_errors_reach_the_user(window, qtbot, tmp_path):
 
 
 def test_close_during_training_does_not_hang(qtbot, synthetic_gallery, monkeypatch):
-    import slrfr_gui.method.classifier as classifier
+    from slrfr_gui.method import physical
 
-    original = classifier.relight_batch
-    monkeypatch.setattr(classifier, "relight_batch",
+    original = physical.relight_batch
+    monkeypatch.setattr(physical, "relight_batch",
                         lambda images, *a, **k: (time.sleep(0.1 * len(images)), original(images, *a, **k))[1])
     win = MainWindow()
     qtbot.addWidget(win)
@@ -501,11 +501,11 @@ def test_eyes_dialog_takes_two_distinct_clicks(qtbot):
 
 
 def test_a_one_person_model_names_its_person_but_does_not_judge_unknown(qtbot, synthetic_gallery):
-    from slrfr_gui.method.classifier import SLRFRClassifier
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
     from slrfr_gui.gui.results import ResultsPanel, identify
 
     _, probes = synthetic_gallery
-    model = SLRFRClassifier(resolution=(7, 6)).fit(probes["person1"][None], ["person1"])
+    model = LearnedRelightingClassifier(resolution=(7, 6)).fit(probes["person1"][None], ["person1"])
     panel = ResultsPanel()
     qtbot.addWidget(panel)
     result = identify(model, probes["person3"], threshold=0.0)  # a stranger, and a threshold that rejects all
@@ -513,7 +513,7 @@ def test_a_one_person_model_names_its_person_but_does_not_judge_unknown(qtbot, s
     panel.show_result(result)
     text = panel.verdict.text()
     assert "Best match: <b>person1</b>" in text and "cannot be judged" in text and "Unknown" not in text
-    two = SLRFRClassifier(resolution=(7, 6)).fit(np.stack([probes["person1"], probes["person2"]]),
+    two = LearnedRelightingClassifier(resolution=(7, 6)).fit(np.stack([probes["person1"], probes["person2"]]),
                                                  ["person1", "person2"])
     panel.show_result(identify(two, probes["person3"], threshold=0.0))
     assert "<b>Unknown</b>" in panel.verdict.text()
