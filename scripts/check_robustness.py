@@ -35,8 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from slrfr_gui.method.learned import LearnedRelightingClassifier, shift_faces  # noqa: E402
-from slrfr_gui.method.physical import PhysicalRelightingClassifier
-from slrfr_gui.method.slrfr import SLRFRClassifier
+from slrfr_gui.method.physical import PhysicalRelightingClassifier  # noqa: E402
 from slrfr_gui.evaluation.evaluate import (Evaluation, _aggregate, _fold_generic_metric, _learn_metric,  # noqa: E402
                                      _run_figures, _training_synthesis, folds, true_ranks)
 from slrfr_gui.faces.facemodel import FaceModel  # noqa: E402

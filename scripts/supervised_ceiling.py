@@ -31,7 +31,7 @@ from sklearn.svm import SVC
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.cli.slrfr import _resolutions  # noqa: E402
+from slrfr_gui.cli.common import _resolutions  # noqa: E402
 from slrfr_gui.evaluation.evaluate import folds  # noqa: E402
 from slrfr_gui.faces.frame import degrade  # noqa: E402
 from slrfr_gui.evaluation.yale import SUBSET_NAMES, load_yale  # noqa: E402

@@ -89,7 +89,7 @@ def _clock(seconds) -> str:
 def cmd_scan(args) -> int:
     import hashlib
 
-    from .slrfr import _check_output_file
+    from .common import _check_output_file
     from ..method.modelfile import load_model
     from ..scan import check_inputs
     from ..scan import ScanOptions, run_scan

@@ -21,7 +21,7 @@ import numpy as np
 from ..faces.facemodel import FaceModel
 from ..gallery.gallery import Gallery
 from .synthetic import render_faces, sample_albedos
-from ..evaluation.yale import light_vector
+from ..method.relight import light_vector
 
 #: Fictional given names, in order; beyond these persons are "Person021", ...
 NAMES = ("Ada", "Basil", "Cleo", "Dmitri", "Esme", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kira", "Luca",

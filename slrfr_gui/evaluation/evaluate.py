@@ -18,7 +18,6 @@ import numpy as np
 from ..method.classifiers import make_classifier
 from ..method.lrpca import LRPCANearestNeighbour
 from ..method.physical import PhysicalRelightingClassifier
-from ..method.slrfr import SLRFRClassifier
 from ..errors import Cancelled, DataSetError
 from ..faces.facemodel import FaceModel
 from ..faces.frame import check_resolution, degrade, format_resolution

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import DataSetError, ImageReadError
 from ..faces.frame import yale_crop
 from ..files.imageio import read_grey
+from ..method.relight import light_vector  # the light of an image name; the tests and scripts take it from here
 
 _NAME_RE = re.compile(r"^yaleB(\d{2,3})_P00A([+-]\d{3})E([+-]\d{2})\.(?:pgm|png|tiff?|bmp|jpe?g)$")
 #: The cropped images' size, rows x columns; other sizes are resized to it first (another face set in this layout).
@@ -38,26 +39,6 @@ def parse_name(name: str):
     if not match:
         return None
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
-
-
-def light_vector(azimuth, elevation) -> np.ndarray:
-    """Unit light vector of a Yale B flash.
-
-    s = (-sin A cos E, sin E, cos A cos E) in (image-right, image-up,
-    toward-camera) coordinates; A > 0 lights the left half of the image.
-
-    Parameters
-    ----------
-    azimuth, elevation : float or ndarray
-        Degrees.
-
-    Returns
-    -------
-    ndarray of shape (..., 3), float64
-    """
-    a = np.radians(np.asarray(azimuth, dtype=np.float64))
-    e = np.radians(np.asarray(elevation, dtype=np.float64))
-    return np.stack([-np.sin(a) * np.cos(e), np.sin(e), np.cos(a) * np.cos(e)], axis=-1)
 
 
 def light_angle(azimuth, elevation) -> np.ndarray:

@@ -194,44 +194,6 @@ def probe_problem(image: np.ndarray) -> str | None:
     return None
 
 
-def upsampling_warning(shape, resolution) -> str | None:
-    """Why the answer for a probe of ``shape`` is unreliable at ``resolution``, or None.
-
-    :func:`prepare_probe` enlarges (bicubically) a probe smaller than the model's
-    resolution along either axis: the enlarged probe holds no detail the
-    dictionaries were learned from, so a model trained at the probe's own size
-    should be used. The numbers are not changed; this only says so. No warning
-    when a model trained at the probe's size would itself be served at
-    ``resolution`` (:func:`~slrfr_gui.core.lighting_resources.serving_resolution`):
-    the advice never points to a worse setting.
-
-    Parameters
-    ----------
-    shape : (int, int)
-        The probe's (aligned face's) rows and columns, pixels.
-    resolution : (int, int)
-        The model's resolution, rows x columns.
-
-    Returns
-    -------
-    str or None
-        One sentence naming both sizes, without advice on how to train (the
-        command line and the window each add theirs).
-    """
-    rows, cols = int(shape[0]), int(shape[1])
-    r, c = int(resolution[0]), int(resolution[1])
-    if (rows > FRAME_SHAPE[0] and cols > FRAME_SHAPE[1]) or (rows >= r and cols >= c):
-        return None  # reduced to the frame, then degraded: no up-sampling
-    from ..method.lighting_resources import serving_resolution
-
-    if serving_resolution((rows, cols)) == (r, c):
-        return None  # a model trained at the probe's size would be served at this very size: no better advice
-    served = serving_resolution((rows, cols))
-    via = "" if served == (rows, cols) else f", served at {served[0]}x{served[1]} with the shipped lighting metric"
-    return (f"the probe ({rows}x{cols}) is smaller than the model's resolution ({r}x{c}) and was up-sampled,"
-            f" so the answer is unreliable; use a model trained at the probe's size ({rows}x{cols}{via})")
-
-
 def prepare_probe(image: np.ndarray, resolution) -> np.ndarray:
     """Bring a probe, taken to be a face cropped to the canonical frame, to ``resolution``.
 
@@ -239,8 +201,8 @@ def prepare_probe(image: np.ndarray, resolution) -> np.ndarray:
     gallery images are); then, as for the gallery, the degradation operator
     (:func:`degrade`: blur sigma = 0.5 x the scale factor, then area
     down-sampling) brings it to r x c. A probe of exactly r x c is used as it
-    is; a smaller one is enlarged bicubically (:func:`upsampling_warning` says
-    so in words).
+    is; a smaller one is enlarged bicubically
+    (:func:`~slrfr_gui.method.params.upsampling_warning` says so in words).
 
     Parameters
     ----------

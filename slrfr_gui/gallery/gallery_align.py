@@ -44,7 +44,7 @@ MAX_OUTSIDE = 0.15
 LOW_LIBRARY_SCORE = 0.25
 
 if TYPE_CHECKING:
-    from .gallery import GalleryImage
+    from .image import GalleryImage
 
 HOW_DETECTED, HOW_EYES, HOW_CROP = "detected", "eyes given", "taken as a crop"
 
@@ -237,7 +237,7 @@ def read_gallery_file(path: Path, align: str = "auto", reuse: dict | None = None
         ``should_stop()`` returned True during the face search.
     """
     from ..errors import ImageReadError
-    from .gallery import GalleryImage, gallery_image_problem
+    from .image import GalleryImage, gallery_image_problem
     from ..files.imageio import IMAGE_SUFFIXES, read_grey
 
     try:
@@ -301,3 +301,38 @@ def alignment_report(gallery) -> str:
                  f"eyes given, {counts[HOW_CROP]} taken as crops; {doubtful} doubtful; {len(gallery.skipped)} "
                  "file(s) skipped")
     return "\n".join(lines)
+
+
+def load_references(path) -> list:
+    """How each reference of a model or gallery file was made (see :func:`save_model`'s ``references``).
+
+    Returns
+    -------
+    list of dict
+        Each with ``source``, ``how``, ``eyes`` ((2, 2) list or None), ``digest`` (SHA-256 of the
+        file) and more; empty for files written before references were kept.
+
+    Raises
+    ------
+    ModelFileError
+        Neither a model nor a gallery file, or a damaged one.
+    """
+    from ..errors import GalleryError, ModelFileError
+    from ..files.datafile import read_data_file
+    from ..method.modelfile import FORMAT, READS
+    from .gallery import GALLERY_FORMAT, GALLERY_VERSION
+
+    try:
+        _, meta = read_data_file(path, FORMAT, READS, ModelFileError, "slrfr model file",
+                                 "give a model or gallery file")
+        records = meta.get("references", [])
+    except ModelFileError as first:
+        try:
+            _, meta = read_data_file(path, GALLERY_FORMAT, GALLERY_VERSION, GalleryError, "slrfr gallery file",
+                                     "give a model or gallery file")
+        except GalleryError:
+            raise first from None
+        records = meta.get("images", [])
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ModelFileError(f"{path}: its list of references is damaged; enroll without --eyes-from")
+    return records

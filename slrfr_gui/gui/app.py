@@ -31,11 +31,12 @@ from .. import __version__
 from ..scan.batch import folder_kind, identify_files, probe_files, write_csv
 from ..method.slrfr import SLRFRClassifier
 from ..method.classifiers import make_classifier
-from ..method.params import check_training_parameters
+from ..method.params import check_training_parameters, upsampling_warning
 from ..errors import SLRFRError
 from ..faces.find import find_faces, needs_search
-from ..faces.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem, upsampling_warning
-from ..gallery.gallery import Gallery, GalleryImage, load_gallery
+from ..faces.frame import FRAME_SHAPE, format_resolution, parse_resolution, probe_problem
+from ..gallery.gallery import Gallery, load_gallery
+from ..gallery.image import GalleryImage
 from ..files.imageio import read_grey, to_grey
 from ..method.lighting_resources import serving_resolution
 from ..method.modelfile import check_model_output, load_model, save_model

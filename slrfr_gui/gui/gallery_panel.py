@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QInputDialog, QLa
                                QDialogButtonBox, QFileDialog)
 
 from ..errors import GalleryError
-from ..gallery.gallery import Gallery, GalleryImage, skipped_summary
+from ..gallery.gallery import Gallery, skipped_summary
+from ..gallery.image import GalleryImage
 from .common import to_pixmap
 
 PERSON_ROLE = Qt.ItemDataRole.UserRole

@@ -22,7 +22,8 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..faces.align import placement_from_eyes
-from ..gallery.gallery import Gallery, GalleryImage
+from ..gallery.gallery import Gallery
+from ..gallery.image import GalleryImage
 from .common import fit_pixmap, image_label, to_pixmap
 
 ORIGINAL_SIZE = (300, 240)  # width, height of the original's view, pixels

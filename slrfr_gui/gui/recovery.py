@@ -31,7 +31,8 @@ from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 from ..files.atomic import atomic_write_bytes
 from ..errors import Cancelled, SLRFRError
 from ..faces.frame import FRAME_SHAPE, format_resolution, parse_resolution
-from ..gallery.gallery import Gallery, GalleryImage
+from ..gallery.gallery import Gallery
+from ..gallery.image import GalleryImage
 from ..method.modelfile import load_model, save_model
 from . import dialogs
 

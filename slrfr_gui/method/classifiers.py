@@ -19,7 +19,7 @@ from .lrpca import LRPCANearestNeighbour
 from .outdoor import OutdoorClassifier
 from .physical import PhysicalRelightingClassifier
 
-__all__ = ["ESTIMATORS", "make_classifier", "slrfr_class"]
+__all__ = ["ESTIMATORS", "LRPCANearestNeighbour", "make_classifier", "slrfr_class"]
 
 #: Every classifier a model file may hold, by the class name it records.
 ESTIMATORS = {cls.__name__: cls for cls in (LearnedRelightingClassifier, PhysicalRelightingClassifier,

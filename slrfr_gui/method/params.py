@@ -1,15 +1,16 @@
-"""Training parameters, checked once for the command line and the window alike.
+"""Training parameters and sizes, checked once for the command line and the window alike.
 
 :func:`check_training_parameters` refuses combinations that cannot work (a
 sparsity above the atoms a dictionary has) and says which values the classifier
 will lower (atoms capped at half the features, PCA components at the pixels),
 so that ``slrfr enroll`` and the window's *Advanced training parameters* accept
-and refuse the same things with the same words.
+and refuse the same things with the same words; :func:`upsampling_warning` says
+when a probe is smaller than its model and which size to train at instead.
 """
 
 from __future__ import annotations
 
-from ..faces.frame import check_resolution, format_resolution
+from ..faces.frame import FRAME_SHAPE, check_resolution, format_resolution
 
 #: What each parameter is called in messages: the field's symbol and the command line option.
 NAMES = {"n_atoms": "atoms K (--atoms)", "sparsity": "sparsity T0 (--sparsity)",
@@ -85,3 +86,41 @@ def check_training_parameters(resolution, mode: str = "slrfr", relighting: str =
         raise ValueError(f"{NAMES['sparsity']} {sparsity} cannot exceed the atoms per person, {atoms} at"
                          f" {format_resolution((r, c))} ({why}); lower the sparsity or raise the atoms")
     return notes
+
+
+def upsampling_warning(shape, resolution) -> str | None:
+    """Why the answer for a probe of ``shape`` is unreliable at ``resolution``, or None.
+
+    :func:`~slrfr_gui.faces.frame.prepare_probe` enlarges (bicubically) a probe smaller than the model's
+    resolution along either axis: the enlarged probe holds no detail the
+    dictionaries were learned from, so a model trained at the probe's own size
+    should be used. The numbers are not changed; this only says so. No warning
+    when a model trained at the probe's size would itself be served at
+    ``resolution`` (:func:`~slrfr_gui.method.lighting_resources.serving_resolution`):
+    the advice never points to a worse setting.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        The probe's (aligned face's) rows and columns, pixels.
+    resolution : (int, int)
+        The model's resolution, rows x columns.
+
+    Returns
+    -------
+    str or None
+        One sentence naming both sizes, without advice on how to train (the
+        command line and the window each add theirs).
+    """
+    rows, cols = int(shape[0]), int(shape[1])
+    r, c = int(resolution[0]), int(resolution[1])
+    if (rows > FRAME_SHAPE[0] and cols > FRAME_SHAPE[1]) or (rows >= r and cols >= c):
+        return None  # reduced to the frame, then degraded: no up-sampling
+    from ..method.lighting_resources import serving_resolution
+
+    if serving_resolution((rows, cols)) == (r, c):
+        return None  # a model trained at the probe's size would be served at this very size: no better advice
+    served = serving_resolution((rows, cols))
+    via = "" if served == (rows, cols) else f", served at {served[0]}x{served[1]} with the shipped lighting metric"
+    return (f"the probe ({rows}x{cols}) is smaller than the model's resolution ({r}x{c}) and was up-sampled,"
+            f" so the answer is unreliable; use a model trained at the probe's size ({rows}x{cols}{via})")

@@ -23,6 +23,26 @@ import numpy as np
 from ..faces.facemodel import SATURATION_LEVEL, SHADOW_LEVEL, FaceModel
 from ..faces.frame import FRAME_SHAPE
 
+def light_vector(azimuth, elevation) -> np.ndarray:
+    """Unit light vector of a light at ``azimuth`` and ``elevation``, as Extended Yale B names its flashes.
+
+    s = (-sin A cos E, sin E, cos A cos E) in (image-right, image-up,
+    toward-camera) coordinates; A > 0 lights the left half of the image.
+
+    Parameters
+    ----------
+    azimuth, elevation : float or ndarray
+        Degrees.
+
+    Returns
+    -------
+    ndarray of shape (..., 3), float64
+    """
+    a = np.radians(np.asarray(azimuth, dtype=np.float64))
+    e = np.radians(np.asarray(elevation, dtype=np.float64))
+    return np.stack([-np.sin(a) * np.cos(e), np.sin(e), np.cos(a) * np.cos(e)], axis=-1)
+
+
 #: The nine points of light of Lee, Ho and Kriegman (TPAMI 2005), as (angle from
 #: the camera axis, azimuth about it) in degrees.
 POINTS_OF_LIGHT_DEG = np.array(

@@ -72,7 +72,7 @@ def test_large_probe_goes_through_the_frame_like_the_gallery():
 
 
 def test_upsampling_warning_names_both_sizes_only_when_the_probe_is_enlarged():
-    from slrfr_gui.faces.frame import upsampling_warning
+    from slrfr_gui.method.params import upsampling_warning
 
     message = upsampling_warning((7, 6), (12, 10))
     assert "7x6" in message and "12x10" in message and "up-sampled" in message

@@ -5,7 +5,8 @@ import pytest
 
 from slrfr_gui.method.classifiers import make_classifier
 from slrfr_gui.method.learned import LearnedRelightingClassifier
-from slrfr_gui.faces.frame import degrade, prepare_probe, upsampling_warning
+from slrfr_gui.faces.frame import degrade, prepare_probe
+from slrfr_gui.method.params import upsampling_warning
 from slrfr_gui.method.lighting_resources import serving_resolution, shipped_resolutions
 from slrfr_gui.method.modelfile import load_model, save_model
 from slrfr_gui.evaluation.yale import light_angle, light_vector

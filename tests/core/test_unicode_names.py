@@ -33,7 +33,7 @@ def test_a_typed_name_in_the_other_form_is_the_same_person():
 
 
 def test_command_line_columns_line_up_with_wide_and_combining_characters():
-    from slrfr_gui.cli.slrfr import _pad
+    from slrfr_gui.cli.identify import _pad
 
     rows = [_pad(name, 12) + "|" for name in ("Ana", "王小明", unicodedata.normalize("NFD", "José"))]
     widths = [sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in r)
