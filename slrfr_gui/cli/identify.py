@@ -27,7 +27,7 @@ def cmd_enroll(args) -> int:
     _check_output_file(args.output, "-o")
     check_model_output(args.output)  # never overwrite an image, a gallery or anything but a model
     from ..gallery.gallery_align import alignment_report
-    from ..gallery.gallery_align import load_references
+    from ..gallery.gallery import load_references
 
     reuse = {r["digest"]: r for r in load_references(args.eyes_from) if r.get("digest")} if args.eyes_from else None
     bar, progress = _progress_bar("align", args.quiet)

@@ -301,38 +301,3 @@ def alignment_report(gallery) -> str:
                  f"eyes given, {counts[HOW_CROP]} taken as crops; {doubtful} doubtful; {len(gallery.skipped)} "
                  "file(s) skipped")
     return "\n".join(lines)
-
-
-def load_references(path) -> list:
-    """How each reference of a model or gallery file was made (see :func:`save_model`'s ``references``).
-
-    Returns
-    -------
-    list of dict
-        Each with ``source``, ``how``, ``eyes`` ((2, 2) list or None), ``digest`` (SHA-256 of the
-        file) and more; empty for files written before references were kept.
-
-    Raises
-    ------
-    ModelFileError
-        Neither a model nor a gallery file, or a damaged one.
-    """
-    from ..errors import GalleryError, ModelFileError
-    from ..files.datafile import read_data_file
-    from ..method.modelfile import FORMAT, READS
-    from .gallery import GALLERY_FORMAT, GALLERY_VERSION
-
-    try:
-        _, meta = read_data_file(path, FORMAT, READS, ModelFileError, "slrfr model file",
-                                 "give a model or gallery file")
-        records = meta.get("references", [])
-    except ModelFileError as first:
-        try:
-            _, meta = read_data_file(path, GALLERY_FORMAT, GALLERY_VERSION, GalleryError, "slrfr gallery file",
-                                     "give a model or gallery file")
-        except GalleryError:
-            raise first from None
-        records = meta.get("images", [])
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise ModelFileError(f"{path}: its list of references is damaged; enroll without --eyes-from")
-    return records

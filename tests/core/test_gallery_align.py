@@ -114,7 +114,7 @@ def test_bad_gallery_files_are_skipped_one_line_each_and_enrolment_goes_on(tmp_p
 
 def test_eyes_are_kept_in_gallery_and_model_files_and_give_the_same_references(tmp_path, capsys):
     from slrfr_gui.cli import main
-    from slrfr_gui.gallery.gallery_align import load_references
+    from slrfr_gui.gallery.gallery import load_references
 
     for i, person in enumerate(("Ada", "Ben", "Cy")):
         (tmp_path / "g" / person).mkdir(parents=True)
