@@ -214,13 +214,13 @@ def test_a_large_photo_is_decoded_off_the_gui_thread(window, qtbot, big_photo, m
     qtbot.wait(200)
     with StallProbe() as probe:
         with qtbot.waitSignal(window.probe_searched, timeout=120_000):
-            assert window.set_probe(big_photo)
+            assert window.results.set_probe(big_photo)
             verdict = window.results.verdict.text()
     print(f"longest GUI-thread stall while opening a 20-megapixel probe: {probe.longest * 1000:.0f} ms")
     probe.check()  # before: decoded, checked and drawn on the GUI thread (1388 ms measured)
     assert "Reading big.jpg" in verdict  # said at once, before the file is even decoded
-    assert window.probe_given.shape == (4000, 5000) and window.results.given.pixmap() is not None
-    assert max(window.probe_preview[1].shape) <= 512
+    assert window.results.probe_given.shape == (4000, 5000) and window.results.given.pixmap() is not None
+    assert max(window.results.probe_preview[1].shape) <= 512
 
 
 def _tick_names(window):
@@ -235,14 +235,14 @@ def test_bars_forget_the_previous_probes_names(window, qtbot, synthetic_gallery,
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
     train(window, qtbot)
-    assert window.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
+    assert window.results.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
     assert len(_tick_names(window)) == 6 and window.results.bars.getPlotItem().getAxis("left").isVisible()
     for bad in (np.full((10, 8), 0.5), np.zeros((10, 8)), np.full((10, 8), np.nan)):
-        assert window.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
-        assert not window.set_probe_image(bad, "bad")
+        assert window.results.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
+        assert not window.results.set_probe_image(bad, "bad")
         assert _tick_names(window) == [], bad[0, 0]  # before: the previous probe's names stayed
         assert not window.results.bars.getPlotItem().getAxis("bottom").isVisible()  # no meaningless 0-1 axis
-    assert window.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
+    assert window.results.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
     with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
         window.open_demo()  # the gallery replaced (the demo's model is not trained yet)
     assert _tick_names(window) == []
@@ -278,7 +278,7 @@ def test_a_probe_opened_on_the_start_page_shows_the_main_page(window, qtbot, syn
     _, probes = synthetic_gallery
     write_grey(tmp_path / "p.png", probes["person1"])
     assert window.pages.currentWidget() is window.welcome
-    assert window.set_probe(tmp_path / "p.png")
+    assert window.results.set_probe(tmp_path / "p.png")
     assert window.pages.currentWidget() is window.main_page  # before: the start page stayed
     assert "No model for" in window.results.verdict.text() and "open a gallery folder" in window.results.verdict.text()
 

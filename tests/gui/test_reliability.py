@@ -15,9 +15,10 @@ from PySide6.QtCore import QObject, Signal
 from slrfr_gui.faces.camera import write_video
 from slrfr_gui.gallery.gallery import Gallery
 from slrfr_gui.method.modelfile import load_model
-from slrfr_gui.gui import app as app_module
+from slrfr_gui.gui import logs
 from slrfr_gui.gui import dialogs
-from slrfr_gui.gui.app import MainWindow, main
+from slrfr_gui.gui.app import main
+from slrfr_gui.gui.window import MainWindow
 from slrfr_gui.gui.recovery import RecoveryStore
 
 pytestmark = pytest.mark.timeout(180)
@@ -42,12 +43,12 @@ def train(window, qtbot):
 
 @pytest.fixture
 def log_file(tmp_path):
-    path = app_module.setup_logging(tmp_path / "logs")
+    path = logs.setup_logging(tmp_path / "logs")
     yield path
-    handler = app_module._log_handler
+    handler = logs._log_handler
     logging.getLogger().removeHandler(handler)
     handler.close()
-    app_module._log_handler = None
+    logs._log_handler = None
 
 
 def flushed_text(path):
@@ -269,7 +270,7 @@ def test_an_exception_in_a_slot_or_a_thread_shows_the_crash_dialog_with_the_log_
                                                                                       monkeypatch):
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
-    reporter = app_module.install_excepthook(log_file)
+    reporter = logs.install_excepthook(log_file)
     emitter = _Emitter()
 
     def slot():
