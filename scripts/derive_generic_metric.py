@@ -2,7 +2,7 @@
 """Derive the shipped generic metric (resources/generic_metrics.npz) from IMM and Extended Yale B.
 
 The generic metric scores galleries whose faces are not framed like the canonical frame
-(slrfr_gui/core/generic.py explains it). Its two parts, for every size the lighting metrics ship for:
+(slrfr_gui/method/generic.py explains it). Its two parts, for every size the lighting metrics ship for:
 
 * pose and expression: the IMM face set (40 persons, 6 head-and-shoulders frames each). Each face is
   found by the shipped face detector in the frame enlarged 4 times; a person's faces are placed by their

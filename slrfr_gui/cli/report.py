@@ -133,7 +133,7 @@ def write_scaling_plot(rows: list, path, scan_rows: list | None = None) -> Path:
     """Identification time and memory against persons, two panels, log-log, as PNG; with ``scan_rows``
     (``slrfr benchmark --scan``) a third: frames per second of ``slrfr scan`` against worker processes.
 
-    ``rows`` come from :func:`slrfr_gui.core.benchmark.scaling`.
+    ``rows`` come from :func:`slrfr_gui.evaluation.benchmark.scaling`.
     """
     import numpy as np
     import pyqtgraph as pg

@@ -3,7 +3,7 @@
 Every person is drawn from the face model's statistical model of albedo maps
 (the PCA of the albedos that photometric stereo recovered from the training
 subjects, ``scripts/derive_face_model.py``) and rendered with the model's mean
-surface normals (:mod:`slrfr_gui.core.synthetic`), so no photograph of a real
+surface normals (:mod:`slrfr_gui.demo.synthetic`), so no photograph of a real
 person ships or is shown. Each person gets one gallery image under a nearly
 frontal light and probes under other lights, like an analyst's enrolment photo
 and the poorly lit frames to be checked against it.

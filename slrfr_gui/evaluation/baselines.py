@@ -2,14 +2,14 @@
 
 Every rival is fitted on the high-resolution gallery (shape (n, 48, 40), one
 or more images per person) and scores low-resolution probes (shape
-(n, r, c), made by :func:`~slrfr_gui.core.frame.degrade`); ``residuals``
+(n, r, c), made by :func:`~slrfr_gui.faces.frame.degrade`); ``residuals``
 returns a distance per (probe, person), smaller is better, so ranks and CMC
 curves are computed the same way for all. Learned parts that need data beyond
 the gallery (PCA bases, coupled mappings) come from the face model or the
 training subjects, never from the probes.
 
 * **LR-PCA**: eigenfaces on the degraded gallery, nearest neighbour (Turk and
-  Pentland 1991; all components). In :mod:`slrfr_gui.core.classifier`.
+  Pentland 1991; all components). In :mod:`slrfr_gui.method.slrfr`.
 * **LR-PCA relit**: the same on the degraded relit gallery (10 images per
   person); the paper's "PCA on the relit gallery" rival.
 * **Bicubic+PCA**: the probe up-sampled (bicubic) to 48 x 40, nearest neighbour

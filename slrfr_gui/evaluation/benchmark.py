@@ -10,7 +10,7 @@ Each stage is timed several times and its median reported. Beside it:
   P_i = D_i (D_i^T D_i)^-1 D_i^T applied person by person in a loop.
 
 Galleries are fictional persons from the face model's albedo PCA
-(:mod:`slrfr_gui.core.synthetic`); identification stages beyond what is
+(:mod:`slrfr_gui.demo.synthetic`); identification stages beyond what is
 worth enrolling for real use random orthonormal dictionaries, since their
 cost does not depend on the faces.
 """

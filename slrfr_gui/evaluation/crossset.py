@@ -2,9 +2,9 @@
 
 Any folder with one sub-folder per person (``docs/PROTOCOL.md``): the gallery
 is each person's first image in name order, brought into the application as
-its gallery loader brings any image (:func:`slrfr_gui.core.gallery.load_gallery`);
+its gallery loader brings any image (:func:`slrfr_gui.gallery.gallery.load_gallery`);
 the probes are all their other images, each made from the stored image by the
-protocol's degradation (:func:`slrfr_gui.core.frame.degrade`: Gaussian blur
+protocol's degradation (:func:`slrfr_gui.faces.frame.degrade`: Gaussian blur
 sigma_rows = 0.5 H / r, sigma_cols = 0.5 W / c, area resize to r x c).
 Everything the application ships (face model, lighting and generic metrics,
 the "unknown" thresholds) is used as shipped, so the figures say how the
@@ -114,7 +114,7 @@ def evaluate_cross(data, resolutions, methods=METHODS, open_set: bool = True, pr
     resolutions : sequence of (int, int)
     methods : sequence of str
         Any of :data:`METHODS`, the rivals of ``--baselines``
-        (:data:`slrfr_gui.core.evaluate.BASELINES`) and :data:`ABLATIONS`.
+        (:data:`slrfr_gui.evaluation.evaluate.BASELINES`) and :data:`ABLATIONS`.
     open_set : bool
         Also measure the default's open-set FPIR and FNIR at the shipped threshold.
     progress : callable(done, total), optional
@@ -122,7 +122,7 @@ def evaluate_cross(data, resolutions, methods=METHODS, open_set: bool = True, pr
 
     Returns
     -------
-    slrfr_gui.core.evaluate.Evaluation
+    slrfr_gui.evaluation.evaluate.Evaluation
         One run per size; ``subsets`` are empty (a face set has no lighting subsets).
 
     Raises

@@ -78,7 +78,7 @@ def measure(data, frames=100, max_subset=1, resolution=(7, 6), widths=(14, 200),
 def shipped_score_quartiles(data, frames=40, seed=0) -> list:
     """Quartiles of the shipped detector's verifier score for Yale B faces (frontal and 10-degree lights)
     pasted at widths 30-160 into 640 x 480 noise: the reference for
-    :data:`slrfr_gui.core.face_search.SURE_SCORE` (its lower quartile)."""
+    :data:`slrfr_gui.faces.face_search.SURE_SCORE` (its lower quartile)."""
     rng = np.random.default_rng(seed)
     files = sorted(Path(data).glob("yaleB*/yaleB*_P00A+0[01]0E+00.pgm"))
     if not files:
@@ -96,7 +96,7 @@ def landmark_offset(data, frames=300, seed=1) -> np.ndarray:
     """Where dlib's 5-point eye centres (the midpoints of the eye corners) lie in the canonical frame, relative
     to the frame's eye centres: the median over Yale B faces (lights of S1-S2) pasted at widths 90-200 into
     noise, in frame pixels, shape (2, 2) ((dx, dy) of the image-left and image-right eye). The reference of
-    :data:`slrfr_gui.core.face_search.LANDMARK_OFFSET`."""
+    :data:`slrfr_gui.faces.face_search.LANDMARK_OFFSET`."""
     from ..faces import dlib_faces
     from ..faces.facemodel import default_face_model
     from .yale import parse_name, subset_index

@@ -28,7 +28,7 @@ DEFAULT_RESOLUTIONS = ((7, 6), (10, 8), (12, 10), (19, 16))
 CMC_RANKS = 10
 #: The default methods: the method and the paper's simplest rival.
 METHODS = ("SLRFR", "LR-PCA")
-#: The rivals of ``--baselines`` (:mod:`slrfr_gui.core.baselines`, :mod:`slrfr_gui.core.outdoor`).
+#: The rivals of ``--baselines`` (:mod:`slrfr_gui.evaluation.baselines`, :mod:`slrfr_gui.method.outdoor`).
 BASELINES = ("LR-PCA relit", "Bicubic+PCA", "Fisherfaces relit", "LBP", "CLPM", "SLRFR-outdoor", "PCA+LDA+SVM")
 #: ``--ablation``: SLRFR with one component switched off (classifier parameters changed). The
 #: default relights by the learned mean log ratio; "SLRFR physical" is the paper's synthesis (nine
@@ -48,7 +48,7 @@ ABLATIONS = {
     "SLRFR -alignment search": {"alignment_shift": 0.0},
     "SLRFR -unrelit hypothesis": {"unrelit_hypothesis": False},
 }
-#: Ablations of how the learned relighting is learned (:func:`~slrfr_gui.core.lighting.learn_ratio_metric`):
+#: Ablations of how the learned relighting is learned (:func:`~slrfr_gui.method.lighting.learn_ratio_metric`):
 #: the plain Mahalanobis distance instead of the Bayesian intra/extra-personal one; no mirrored training faces.
 METRIC_ABLATIONS = {"SLRFR -extra-personal": {"extra_weight": 0.0}, "SLRFR -mirror": {"mirror": False}}
 ALL_METHODS = METHODS + BASELINES + tuple(ABLATIONS)
@@ -144,7 +144,7 @@ def evaluate_yaleb(data, resolutions=DEFAULT_RESOLUTIONS, methods=METHODS, class
     ----------
     data : path or YaleB
         The ``CroppedYale`` folder, or images already loaded with
-        :func:`slrfr_gui.core.yale.load_yale` (a subset of subjects gives a
+        :func:`slrfr_gui.evaluation.yale.load_yale` (a subset of subjects gives a
         smaller version of the protocol with the same rules).
     resolutions : sequence of (int, int)
         Probe sizes, rows x columns.

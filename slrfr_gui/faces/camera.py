@@ -3,7 +3,7 @@
 Grabbing uses OpenCV's ``VideoCapture`` (it works in the headless wheel);
 folders are read with Pillow like every other image. A source yields grey
 frames in [0, 1]; it never blocks forever: a device that stops sending frames
-raises :class:`~slrfr_gui.core.errors.CameraError` after ``timeout`` seconds.
+raises :class:`~slrfr_gui.errors.CameraError` after ``timeout`` seconds.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ steps:
    best few of every scale) for the tiny ones;
 2. **placement**: each candidate is refined to minimise the cost of its crop
    under the face model's Gaussian of normalised faces
-   (:func:`slrfr_gui.core.align.refine`);
+   (:func:`slrfr_gui.faces.align.refine`);
 3. **verification**: a Fisher linear discriminant on the normalised 24 x 20
    crop, trained to separate aligned faces from parts of faces, faces with
    their surroundings, and background, keeps the candidates above its
@@ -304,7 +304,7 @@ class Detection:
         threshold counts as a face (for a library detection, the library's score).
     method : str
         Which search found it: "tiny-face search" (this module) or
-        "dlib HOG + 5 landmarks" (:mod:`slrfr_gui.core.face_search`).
+        "dlib HOG + 5 landmarks" (:mod:`slrfr_gui.faces.face_search`).
     landmarks : ndarray of shape (2, 2) or None
         The eye centres as the library found them (image-left, image-right; their convention
         differs from the frame's, see ``face_search.LANDMARK_OFFSET``); None for this module's.
@@ -544,7 +544,7 @@ def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model:
     the Haar cascade, the refinement or alignment of one candidate: a few milliseconds on a
     640 x 480 frame) and yields None; the detections are the generator's return value
     (``StopIteration.value``, or ``result = yield from search_steps(...)``). A caller with a
-    time budget per frame (:class:`slrfr_gui.core.faces.FaceTracker`) spreads a search over
+    time budget per frame (:class:`slrfr_gui.faces.find.FaceTracker`) spreads a search over
     several frames this way. Parameters, return value and errors as for
     :func:`detect_faces`; the errors are raised at the first ``next()``.
 
@@ -615,6 +615,6 @@ def _overlap(a, b) -> float:
 
 
 def aligned_faces(image: np.ndarray, detections, native: bool = True) -> list[np.ndarray]:
-    """The aligned crop of each detection (see :func:`slrfr_gui.core.align.align`)."""
+    """The aligned crop of each detection (see :func:`slrfr_gui.faces.align.align`)."""
     image = np.asarray(image, dtype=np.float64)
     return [align(image, d.placement, native=native) for d in detections]

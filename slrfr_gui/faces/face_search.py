@@ -6,10 +6,10 @@ Two searches, each where it measures best (``slrfr detection-benchmark``):
   cheek to cheek; dlib's box, brow to chin, is about 1.8 times that): dlib's HOG
   detector scans a copy of the image enlarged or reduced so that the scan costs
   about the same whatever the image's size, and its 5-point landmarks place the
-  eyes (:mod:`slrfr_gui.core.dlib_faces`);
+  eyes (:mod:`slrfr_gui.faces.dlib_faces`);
 * **tiny faces**, 12 pixels wide up to where the HOG scan reaches, which no
   library finds: this project's template pyramid, face-space refinement,
-  verifier and alignment regressors (:mod:`slrfr_gui.core.detect`), learned from
+  verifier and alignment regressors (:mod:`slrfr_gui.faces.detect`), learned from
   Yale B only.
 
 A tiny detection that overlaps a library one is dropped. Without dlib (it is a
@@ -19,7 +19,7 @@ project's own search.
 Entry points: :func:`search_faces` (all at once, cancellable) and
 :func:`search_steps` (one work unit at a time, for a live camera's per-frame
 budget); :func:`follow` re-finds a face near where it was on the next frame.
-Both return :class:`slrfr_gui.core.detect.Detection` objects: ``placement`` (the
+Both return :class:`slrfr_gui.faces.detect.Detection` objects: ``placement`` (the
 canonical frame in the image), ``eyes()``, ``box``, ``score``, ``method``.
 """
 
@@ -45,7 +45,7 @@ MAX_SCAN_PIXELS = 6_000_000
 #: How far (a fraction of the face's width, and of its scale) the project's regressors may move a frame placed
 #: by dlib's eyes.
 REFINE_LIMIT = 0.15
-#: Scanned pixels for a live camera (:class:`slrfr_gui.core.faces.FaceTracker` with a time budget): the
+#: Scanned pixels for a live camera (:class:`slrfr_gui.faces.find.FaceTracker` with a time budget): the
 #: HOG scan is one unit of work that cannot be split, so it is kept to a few milliseconds (a 640 x 480
 #: frame reduced 0.62 times: faces from about 70 pixels, a webcam's at arm's length); the tiny-face
 #: search, in small units, covers the smaller ones.
@@ -123,7 +123,7 @@ def search_faces(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces
 
 def search_steps(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces: int = 20, tiny: bool = True,
                  detector=None, model=None, scan_pixels: float | None = None) -> Generator[None, None, list[Detection]]:
-    """:func:`search_faces` as a generator of work units (see :func:`slrfr_gui.core.detect.search_steps`).
+    """:func:`search_faces` as a generator of work units (see :func:`slrfr_gui.faces.detect.search_steps`).
 
     The HOG scan is one unit (tens of milliseconds at the default ``scan_pixels``); a live camera
     gives :data:`LIVE_SCAN_PIXELS` to keep it to a few.

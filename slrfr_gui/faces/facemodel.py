@@ -142,7 +142,7 @@ class FaceModel:
         Orthonormal principal axes of the subjects' albedo maps.
     albedo_std : ndarray of shape (q,), float64
         Standard deviation along each albedo axis. With the mean normals this
-        is a generative model of fictional faces (:mod:`slrfr_gui.core.synthetic`).
+        is a generative model of fictional faces (:mod:`slrfr_gui.demo.synthetic`).
     shading_lights : ndarray of shape (L, 3), float64
         The training lights (unit vectors) for which ``shading`` is known.
     shading : ndarray of shape (L, 48, 40), float64
@@ -178,7 +178,7 @@ class FaceModel:
         subjects : ndarray of shape (n,)
             Subject identifier of each image.
         lights : ndarray of shape (n, 3)
-            Unit light vectors (see :func:`slrfr_gui.core.yale.light_vector`).
+            Unit light vectors (see :func:`slrfr_gui.method.relight.light_vector`).
         n_pca : int
             Principal components kept (the LR PCA derived from them is exact
             while n_pca covers the training variance).

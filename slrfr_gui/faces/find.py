@@ -43,7 +43,7 @@ class FoundFace:
         project's verifier's for tiny ones).
     method : str
         For detected faces, which search found it ("dlib HOG + 5 landmarks" or
-        "tiny-face search", :mod:`slrfr_gui.core.face_search`).
+        "tiny-face search", :mod:`slrfr_gui.faces.face_search`).
     placement : Placement or None
         The canonical frame in the image (None for a crop).
     """
@@ -97,7 +97,7 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
         Grey levels in [0, 1].
     mode : {"auto", "detect", "crop"}
         "crop" takes the whole image as a face cropped like the canonical frame;
-        "detect" finds faces with :func:`slrfr_gui.core.face_search.search_faces`;
+        "detect" finds faces with :func:`slrfr_gui.faces.face_search.search_faces`;
         "auto" takes small images (under 100 pixels a side) and images that
         already are a canonical crop (one face, its eyes where the frame puts
         them) as crops, and detects faces in the others; an image up to
@@ -109,7 +109,7 @@ def find_faces(image: np.ndarray, mode: str = "auto", eyes=None, detector=None, 
         Checked between the detector's work units (a search of a large photo takes seconds).
     library : bool
         Search with dlib for faces of 24 pixels and more (the default); False: only with
-        the project's own search, learned from Yale B (:func:`slrfr_gui.core.detect.detect_faces`).
+        the project's own search, learned from Yale B (:func:`slrfr_gui.faces.detect.detect_faces`).
 
     Returns
     -------
@@ -211,7 +211,7 @@ class FaceTracker:
 
     A full search of a 640 x 480 frame takes about 0.2 s (faces from 12 pixels
     wide). With ``budget_s`` set, it is spread over frames instead
-    (:func:`slrfr_gui.core.detect.search_steps`): each frame does search work for
+    (:func:`slrfr_gui.faces.detect.search_steps`): each frame does search work for
     about ``budget_s`` seconds (one work unit at least, a few milliseconds), the
     search runs on the frame it started on, and the faces it finds are re-aligned
     on the frame where it ends and added to the tracked ones. While no face is
@@ -223,7 +223,7 @@ class FaceTracker:
     search_every : int
         Frames between full searches.
     detector, model
-        As for :func:`slrfr_gui.core.detect.detect_faces`.
+        As for :func:`slrfr_gui.faces.detect.detect_faces`.
     budget_s : float, optional
         Seconds of search per frame (live cameras: :data:`LIVE_SEARCH_BUDGET_S`);
         None (the default) finishes each search on the frame that starts it, so

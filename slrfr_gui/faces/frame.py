@@ -4,7 +4,7 @@ Every face lives in one aligned frame of 48 x 40 pixels (rows x columns), the
 frame of the cropped Extended Yale B images after the crop of ``docs/PROTOCOL.md``
 (columns 4-163 of the 192 x 168 image, area-resized by 4). Its eye centres are
 measured once by ``scripts/derive_face_model.py`` and recorded in the face
-model resource (:attr:`slrfr_gui.core.facemodel.FaceModel.eye_centres`).
+model resource (:attr:`slrfr_gui.faces.facemodel.FaceModel.eye_centres`).
 """
 
 from __future__ import annotations

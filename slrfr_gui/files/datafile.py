@@ -52,7 +52,7 @@ def write_data_file(path, arrays: dict, meta: dict, fmt: str, version: int, erro
     progress : callable(done, total, stage), optional
         Bytes hashed and written so far (``total`` is twice the arrays' bytes), stage ``"save"``.
     should_stop : callable() -> bool, optional
-        Polled between chunks; True raises :class:`~slrfr_gui.core.errors.Cancelled` and leaves any
+        Polled between chunks; True raises :class:`~slrfr_gui.errors.Cancelled` and leaves any
         previous file at ``path`` as it was.
     store_floats : bool
         Store float32/float64 arrays over 1 MB without compression: such data (model bases) shrinks

@@ -1,7 +1,7 @@
 """Gallery folders: one sub-folder per person, face images inside.
 
 Each image is searched for its face and aligned like a probe, or taken as a crop
-(:mod:`slrfr_gui.core.gallery_align`, ``align="auto"`` by default); the eye
+(:mod:`slrfr_gui.gallery.gallery_align`, ``align="auto"`` by default); the eye
 centres it was aligned with are kept with it, in gallery and model files, so
 that enrolling again gives the same references.
 """
@@ -216,7 +216,7 @@ class Gallery:
 
     @classmethod
     def aligned_again(cls, image: GalleryImage, eyes=None, crop: bool = False, should_stop=None):
-        """The :class:`~slrfr_gui.core.gallery_align.AlignedImage` :meth:`realign` would give (reads the
+        """The :class:`~slrfr_gui.gallery.gallery_align.AlignedImage` :meth:`realign` would give (reads the
         source file, changes nothing).
 
         Raises
@@ -391,7 +391,7 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
     warn : bool
         Emit the warning (the GUI shows ``skipped`` itself and turns it off).
     align : {"auto", "detect", "crop"}
-        How each image's face is found (:mod:`slrfr_gui.core.gallery_align`): "auto"
+        How each image's face is found (:mod:`slrfr_gui.gallery.gallery_align`): "auto"
         searches photos and keeps crops as they are; "crop" takes every image as a crop.
         An image with no face, a face under 12 pixels wide or cut by the border is skipped
         with the reason.

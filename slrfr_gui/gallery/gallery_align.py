@@ -10,7 +10,7 @@ Modes (``--align`` of ``slrfr enroll``):
 
 * ``auto`` (the default): a crop stays a crop (an image under 100 pixels a side,
   or one whose single face already sits where the canonical frame puts it), a
-  photo is searched (:func:`slrfr_gui.core.faces.find_faces`); a frame-shaped
+  photo is searched (:func:`slrfr_gui.faces.find.find_faces`); a frame-shaped
   image up to 400 pixels in which no face is found is taken as a crop, marked
   doubtful;
 * ``detect``: always searched;
@@ -112,7 +112,7 @@ def align_gallery_image(image: np.ndarray, mode: str = "auto", eyes=None, should
     ----------
     image : ndarray of shape (rows, columns)
         Grey levels in [0, 1] (checked for blank and tiny images by the caller,
-        :func:`slrfr_gui.core.gallery.gallery_image_problem`).
+        :func:`slrfr_gui.gallery.gallery.gallery_image_problem`).
     mode : {"auto", "detect", "crop"}
         See the module docstring.
     eyes : ((float, float), (float, float)), optional
@@ -120,7 +120,7 @@ def align_gallery_image(image: np.ndarray, mode: str = "auto", eyes=None, should
     should_stop : callable() -> bool, optional
         Checked during the face search.
     library : bool
-        Search with dlib for faces of 24 pixels and more (see :func:`slrfr_gui.core.faces.find_faces`).
+        Search with dlib for faces of 24 pixels and more (see :func:`slrfr_gui.faces.find.find_faces`).
 
     Returns
     -------

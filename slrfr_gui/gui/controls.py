@@ -201,7 +201,7 @@ class TrainingControls(QWidget):
         self.mode.setCurrentIndex(0)
 
     def parameters(self) -> dict:
-        """Keyword arguments for :func:`~slrfr_gui.core.outdoor.make_classifier` (``mode`` and its parameters)."""
+        """Keyword arguments for :func:`~slrfr_gui.method.classifiers.make_classifier` (``mode`` and its parameters)."""
         components = self.n_components.value() or None
         mode, relighting = self.mode.currentData()
         if relighting == "learned":

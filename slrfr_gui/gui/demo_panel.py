@@ -18,7 +18,7 @@ class DemoProbesPanel(QWidget):
     Signals
     -------
     probe_chosen(object)
-        The :class:`~slrfr_gui.core.demo.DemoProbe` clicked.
+        The :class:`~slrfr_gui.demo.persons.DemoProbe` clicked.
     """
 
     probe_chosen = Signal(object)

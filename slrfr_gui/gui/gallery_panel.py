@@ -65,7 +65,7 @@ class _Tree(QTreeWidget):
 
 
 class GalleryPanel(QWidget):
-    """Shows and edits a :class:`~slrfr_gui.core.gallery.Gallery`.
+    """Shows and edits a :class:`~slrfr_gui.gallery.gallery.Gallery`.
 
     Signals
     -------

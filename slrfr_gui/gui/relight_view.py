@@ -23,7 +23,7 @@ LEARNED_SHOWN = 6
 
 
 class RelightView(QWidget):
-    """Shows a :class:`~slrfr_gui.core.relight.Relighting` and its low-resolution versions.
+    """Shows a :class:`~slrfr_gui.method.relight.Relighting` and its low-resolution versions.
 
     Every panel shows the same 48 x 40 area (low-resolution images are drawn
     over all of it, so their pixels show as blocks). Scroll to zoom, drag to

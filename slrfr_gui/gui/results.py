@@ -42,7 +42,7 @@ class Identification:
 
 def identify(model, probe_image: np.ndarray, threshold: float, top: int = 10, noise: float = 0.0) -> Identification:
     """Rank every person for a probe image with a fitted classifier (any input size; ``noise``: see
-    :meth:`slrfr_gui.core.classifier.SLRFRClassifier.residuals`)."""
+    :meth:`slrfr_gui.method.slrfr.SLRFRClassifier.residuals`)."""
     ranked, ratio = model.rank_probe(probe_image, top=max(top, 3), noise=noise)
     lr = prepare_probe(probe_image, model.resolution_)
     index = {str(p): i for i, p in enumerate(model.classes_)}

@@ -2,7 +2,7 @@
 
 *File → Scan videos…* asks for the videos or folders, the results file and the
 options (:class:`~slrfr_gui.gui.scan_dialog.ScanDialog`), then the panel runs
-:func:`slrfr_gui.core.scan.run_scan` in a worker thread (its Dask workers are
+:func:`slrfr_gui.scan.run_scan` in a worker thread (its Dask workers are
 processes) with progress (chunks, frames per second, time left) and *Cancel*,
 which leaves a resumable results file. Any results file opens too
 (*Open results…*). The table lists every appearance with the best face's

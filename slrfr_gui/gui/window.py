@@ -444,7 +444,7 @@ class MainWindow(GalleryAndModels, QMainWindow):
         event.acceptProposedAction()
 
     def open_dropped_folder(self, folder) -> str:
-        """A dropped folder: a gallery only when clearly one (:func:`~slrfr_gui.core.batch.folder_kind`),
+        """A dropped folder: a gallery only when clearly one (:func:`~slrfr_gui.scan.batch.folder_kind`),
         else probes identified in a batch; the status bar says which. Returns the kind taken."""
         folder = Path(folder)
         try:

@@ -248,7 +248,7 @@ class GalleryAndModels:
 
     def save_model(self, path, resolution=None) -> bool:
         """Save the model of ``resolution`` (the current one by default). A name not ending in ``.npz``, or an
-        existing file that is not a model, is refused (:func:`~slrfr_gui.core.modelfile.check_model_output`)."""
+        existing file that is not a model, is refused (:func:`~slrfr_gui.method.modelfile.check_model_output`)."""
         res = self.resolution if resolution is None else tuple(resolution)
         clf = self.models[res]
         thumbs = [self.results.thumbnails.get(str(p), np.zeros(FRAME_SHAPE)) for p in clf.classes_]
@@ -326,7 +326,7 @@ class GalleryAndModels:
         return True
 
     def open_demo(self, persons: int = 12, probes_per_person: int = 2, resolution=(7, 6)) -> None:
-        """Open the built-in demo: fictional persons (:mod:`slrfr_gui.core.demo`), trained at once at
+        """Open the built-in demo: fictional persons (:mod:`slrfr_gui.demo.persons`), trained at once at
         ``resolution`` (7x6 as the README and start page say; it trained at the last size used: 19 s
         at 24x20), and their probes in the "Demo probes" panel."""
         from ..demo.persons import make_demo

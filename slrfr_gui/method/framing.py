@@ -1,6 +1,6 @@
 """How a gallery's faces are framed, and so which form of the method applies to them.
 
-The learned relighting (:func:`slrfr_gui.core.lighting.learn_ratio_metric`) is
+The learned relighting (:func:`slrfr_gui.method.lighting.learn_ratio_metric`) is
 a set of per-pixel statistics of the canonical 48 x 40 frame: the mean log
 ratio between lights and the covariance of what it misses, learned on
 Extended Yale B faces cropped forehead to chin and cheek to cheek. Faces
@@ -14,11 +14,11 @@ correlation.
 gallery's faces: the placement (centre, scale) of the face model's face
 space in the mean of the gallery images (the mean of many faces framed alike
 is a clean face; one image is used alone when that is all there is), by the
-pattern search of :func:`slrfr_gui.core.align.refine` from three starting
+pattern search of :func:`slrfr_gui.faces.align.refine` from three starting
 scales. The gallery is *canonical* when that placement is within
 :data:`SCALE_TOLERANCE` and :data:`CENTRE_TOLERANCE` of the frame itself;
 otherwise the classifier uses the framing-free generic metric
-(:mod:`slrfr_gui.core.generic`) on the crops as they are.
+(:mod:`slrfr_gui.method.generic`) on the crops as they are.
 
 Measured on Extended Yale B galleries re-framed by a known amount (scratch
 study, fast version of ``yaleb-lr-v1``): the estimate recovers the scale to

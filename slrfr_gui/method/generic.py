@@ -1,7 +1,7 @@
 """The framing-free generic metric: what a face may change beyond its framing, learned from two face sets.
 
 For galleries whose faces are not framed like the canonical frame
-(:mod:`slrfr_gui.core.framing`), the per-pixel learned relighting does not
+(:mod:`slrfr_gui.method.framing`), the per-pixel learned relighting does not
 apply. Their probes are scored by a Bayesian intra/extra-personal distance
 (Moghaddam, Jebara and Pentland, Pattern Recognition 2000) on log grey
 levels, d' (C^-1 - beta E^-1) d with d = y - a, whose covariances are sums of
@@ -25,7 +25,7 @@ two parts, each learned where that variation exists:
 C is the sum of the two intra-personal covariances, E the IMM extra-personal
 covariance plus the lighting part; both are ridged by a fraction of their
 mean eigenvalue and the form is clipped to be positive semi-definite. The
-result is a :class:`~slrfr_gui.core.lighting.LightingMetric` with a single
+result is a :class:`~slrfr_gui.method.metric.LightingMetric` with a single
 cluster and no mean, so the classifier scores it as it scores the learned
 relighting.
 
@@ -62,7 +62,7 @@ EXTRA_WEIGHT = 0.7
 #: canonical frame about its centre; 1, 1, 0 is the canonical frame, 2, 2, 0.1 a head and shoulders.
 FRAMINGS = tuple((z, z * a, up) for z in (1.0, 1.2, 1.45, 1.75, 2.0) for a in (0.9, 1.0) for up in (0.0, 0.1))
 #: Framings of the lighting part: (face scale, downward shift in pixels of the 48 x 40 frame) of the Yale B
-#: faces in the frame (:func:`slrfr_gui.core.framing.move_faces`).
+#: faces in the frame (:func:`slrfr_gui.method.framing.move_faces`).
 LIGHT_FRAMINGS = tuple((scale, dy) for scale in (1.0, 0.85, 0.65) for dy in (-2.0, 0.0, 2.5, 5.0))
 
 __all__ = ["FRAMINGS", "LIGHT_FRAMINGS", "crop_framed", "pair_covariances", "lighting_covariance",
@@ -77,7 +77,7 @@ def crop_framed(image: np.ndarray, placement, zoom_rows: float, zoom_cols: float
     ----------
     image : ndarray of shape (rows, columns)
         Grey levels in [0, 1].
-    placement : slrfr_gui.core.align.Placement
+    placement : slrfr_gui.faces.align.Placement
         The face's canonical frame in the image.
     zoom_rows, zoom_cols : float
         How many times the frame's height and width the crop covers.

@@ -69,7 +69,7 @@ def ksvd(signals: np.ndarray, n_atoms: int, sparsity: int, n_iter: int = 10,
     random_state : int, Generator or None
     should_stop : callable() -> bool, optional
         Polled before every iteration and during its atom updates; True raises
-        :class:`~slrfr_gui.core.errors.Cancelled`.
+        :class:`~slrfr_gui.errors.Cancelled`.
 
     Returns
     -------

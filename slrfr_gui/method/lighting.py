@@ -282,7 +282,7 @@ def learn_lighting_metric(features, subjects, conditions, gallery_signals: dict,
 
 def learn_for_classifier(images, subjects, conditions, gallery_rows, synthesized, resolution,
                          classifier_params=None, mirrored_conditions=None, **metric_params) -> LightingMetric:
-    """Learn the metric of an :class:`~slrfr_gui.core.classifier.SLRFRClassifier` from training subjects.
+    """Learn the metric of an :class:`~slrfr_gui.method.slrfr.SLRFRClassifier` from training subjects.
 
     With the physical relighting, each training image in ``gallery_rows`` is
     enrolled on its own, exactly as a gallery image would be (same synthesis,

@@ -57,7 +57,7 @@ def save_model(model: SLRFRClassifier, path, thumbnails=None, progress=None, sho
     progress : callable(done, total, stage), optional
         Bytes hashed and written (stage ``"save"``); called from the calling thread.
     should_stop : callable() -> bool, optional
-        Polled between chunks; True raises :class:`~slrfr_gui.core.errors.Cancelled` (any previous
+        Polled between chunks; True raises :class:`~slrfr_gui.errors.Cancelled` (any previous
         file is left as it was).
     references : list of dict, optional
         How each gallery image became a reference (``GalleryImage.record()``: source, eye

@@ -9,7 +9,7 @@ on the gallery images' own coefficients. It needs several gallery images per
 person to say anything a nearest subspace does not; with one it reduces to a
 robust correlation with each gallery image.
 
-Both follow the classifier contract of :mod:`slrfr_gui.core.classifier`;
+Both follow the classifier contract of :mod:`slrfr_gui.method.slrfr`;
 ``residuals`` are sigmoid(-SVM score), in (0, 1), smaller is better.
 """
 

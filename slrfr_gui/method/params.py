@@ -24,7 +24,7 @@ def atoms_cap(n_features: int) -> int:
     images of one person at 7x6 (42 features) and K = 42, that person took every probe with
     residual 0 (rank-1 1.0 % for the others' probes of 38 Yale B persons); capped at 21 and with
     residuals normalised by the dimensions each span leaves free
-    (:meth:`~slrfr_gui.core.classifier.SLRFRClassifier.residuals`), 94.7 %.
+    (:meth:`~slrfr_gui.method.slrfr.SLRFRClassifier.residuals`), 94.7 %.
     """
     return max(10, int(n_features) // 2)
 
@@ -38,7 +38,7 @@ def check_training_parameters(resolution, mode: str = "slrfr", relighting: str =
     resolution : (int, int)
         Probe size, rows x columns.
     mode, relighting, n_atoms, sparsity, n_iter, n_components
-        As for :func:`~slrfr_gui.core.outdoor.make_classifier`; other keywords are ignored.
+        As for :func:`~slrfr_gui.method.classifiers.make_classifier`; other keywords are ignored.
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """Relighting a single face image (section 3.1 of the paper).
 
 Lambertian model I(p) = rho(p) * max(n(p)^T s, 0). With the mean surface
-normals n-bar of a :class:`~slrfr_gui.core.facemodel.FaceModel`:
+normals n-bar of a :class:`~slrfr_gui.faces.facemodel.FaceModel`:
 
 1. :func:`estimate_light` fits the light vector s of the image;
 2. :func:`estimate_albedo` recovers rho with the local linear MMSE filter of

@@ -1,5 +1,5 @@
 """Following the faces of a video's sampled frames: searched now and then where the picture moved,
-re-aligned in between. Used by :func:`slrfr_gui.core.scan.tracks.scan_chunk` on a Dask worker."""
+re-aligned in between. Used by :func:`slrfr_gui.scan.tracks.scan_chunk` on a Dask worker."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ class FaceFollower:
 
     Following re-aligns each face where it was with the detector's regressors
     and keeps it while the detector's verifier still passes it (as
-    :class:`~slrfr_gui.core.faces.FaceTracker` does for the camera). Searches
-    (:func:`~slrfr_gui.core.detect.detect_faces`) cover the whole frame the
+    :class:`~slrfr_gui.faces.find.FaceTracker` does for the camera). Searches
+    (:func:`~slrfr_gui.faces.detect.detect_faces`) cover the whole frame the
     first time and then only where the frame changed from a running background
     (with a margin of the largest face sought), since a new person moves in: most of a CCTV
     frame is still, and a full search of it costs 0.1-0.4 s.

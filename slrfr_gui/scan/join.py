@@ -1,7 +1,7 @@
 """Tracks that cross a chunk boundary, made one again; each joined track's identity.
 
 Neighbouring chunks of a video both read the overlap after the first one's end
-(:class:`~slrfr_gui.core.scan.sources.ChunkSpec`), and sample the same frames
+(:class:`~slrfr_gui.scan.sources.ChunkSpec`), and sample the same frames
 there. A segment of the first chunk and one of the next that hold a face at the
 same frame with centres less than half a face width apart are the same track
 (matched one to one, nearest first); joined tracks add their per-person

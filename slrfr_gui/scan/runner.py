@@ -4,7 +4,7 @@ By default an embedded ``LocalCluster`` of worker processes (one per core, one
 thread each) is started and closed with the scan; ``scheduler="tcp://host:8786"``
 uses an existing cluster instead (its workers need slrfr-gui installed and the
 input paths readable). Only this process writes the results file, one
-transaction per finished chunk (:class:`~slrfr_gui.core.scan.store.ScanStore`),
+transaction per finished chunk (:class:`~slrfr_gui.scan.store.ScanStore`),
 so a worker that dies mid-chunk loses nothing: the scheduler gives its chunk to
 another worker, and a chunk is written once whatever happens.
 """
@@ -163,11 +163,11 @@ def run_scan(model, inputs, output, options: ScanOptions | None = None, schedule
     Parameters
     ----------
     model : fitted classifier
-        As :func:`slrfr_gui.core.modelfile.load_model` returns; sent to every worker once.
+        As :func:`slrfr_gui.method.modelfile.load_model` returns; sent to every worker once.
     inputs : list of path
-        Video files and folders (:func:`~slrfr_gui.core.scan.sources.check_inputs`).
+        Video files and folders (:func:`~slrfr_gui.scan.sources.check_inputs`).
     output : path
-        The SQLite results file (:class:`~slrfr_gui.core.scan.store.ScanStore`).
+        The SQLite results file (:class:`~slrfr_gui.scan.store.ScanStore`).
     options : ScanOptions
     scheduler : str, optional
         Address of a running Dask scheduler; None starts a local cluster.
@@ -178,7 +178,7 @@ def run_scan(model, inputs, output, options: ScanOptions | None = None, schedule
     progress : callable(ScanProgress), optional
     should_stop : callable() -> bool, optional
         Polled several times a second; True stops the scan (the store stays resumable) and raises
-        :class:`~slrfr_gui.core.errors.Cancelled`.
+        :class:`~slrfr_gui.errors.Cancelled`.
     say : callable(str), optional
         Receives one line per input that cannot be scanned (and other notes).
     model_id : dict, optional

@@ -1,6 +1,6 @@
 """Identification against a gallery too large for one worker: the persons split across workers.
 
-A fitted :class:`~slrfr_gui.core.classifier.SLRFRClassifier` is cut into
+A fitted :class:`~slrfr_gui.method.slrfr.SLRFRClassifier` is cut into
 shards of consecutive persons (:func:`shard_model`); each worker holds one
 shard and ranks only its persons (:func:`shard_top_k`); the client merges the
 shards' top-k into the gallery's (:func:`merge_top_k`). A person's residual
@@ -114,7 +114,7 @@ def identify_sharded(client, shards, probes: np.ndarray, k: int = 5) -> tuple[np
     indices : ndarray of shape (n, k)
     residuals : ndarray of shape (n, k)
     ratio : ndarray of shape (n,)
-        Best over second residual (:func:`~slrfr_gui.core.openset.margin_ratio`).
+        Best over second residual (:func:`~slrfr_gui.method.openset.margin_ratio`).
     """
     k = max(2, int(k))
     futures = [client.submit(shard_top_k, shard, probes, k, offset, pure=False) for shard, offset in shards]

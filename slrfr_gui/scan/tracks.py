@@ -2,8 +2,8 @@
 
 This is what runs on a Dask worker (:func:`scan_chunk`); it returns plain data
 (:class:`ChunkResult`) and writes nothing. The face search and the tracker are
-the application's own (:class:`slrfr_gui.core.faces.FaceTracker`, with
-:func:`slrfr_gui.core.detect.detect_faces` behind it), so a better detector
+the application's own (:class:`slrfr_gui.faces.find.FaceTracker`, with
+:func:`slrfr_gui.faces.detect.detect_faces` behind it), so a better detector
 reaches the scan without a change here.
 
 A **track** is one face followed through consecutive sampled frames: the faces
@@ -70,7 +70,7 @@ class ScanOptions:
         sampled frames is most often a passing false detection).
     candidates : int
         Candidates per scale of the face search's template pyramid
-        (:func:`~slrfr_gui.core.detect.detect_faces`'s ``per_level``); refining
+        (:func:`~slrfr_gui.faces.detect.detect_faces`'s ``per_level``); refining
         them is most of a search's cost.
     """
 
@@ -239,11 +239,11 @@ def scan_chunk(model, chunk: ChunkSpec, options: ScanOptions, should_stop=None) 
     Parameters
     ----------
     model : fitted classifier
-        As :func:`slrfr_gui.core.modelfile.load_model` returns.
+        As :func:`slrfr_gui.method.modelfile.load_model` returns.
     chunk : ChunkSpec
     options : ScanOptions
     should_stop : callable() -> bool, optional
-        Polled between frames; True raises :class:`~slrfr_gui.core.errors.Cancelled`.
+        Polled between frames; True raises :class:`~slrfr_gui.errors.Cancelled`.
 
     Returns
     -------
