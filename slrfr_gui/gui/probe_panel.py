@@ -322,3 +322,25 @@ class ProbePanel(ResultsPanel):
         for task in list(self.probe_tasks):
             task.cancel()
             task.wait(wait_ms)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual preview: python -m slrfr_gui.gui.probe_panel [out.png]
+    import sys
+
+    from ..method.learned import LearnedRelightingClassifier
+    from .common import sample_gallery
+
+    app = QApplication(sys.argv)
+    g = sample_gallery()
+    panel = ProbePanel()
+    panel.thumbnails = {p: g.thumbnail(p) for p in g.persons}
+    panel.set_context(LearnedRelightingClassifier(resolution=(7, 6)).fit(g.faces, g.labels), (7, 6))
+    panel.failed.connect(lambda message, details: print(message, file=sys.stderr))
+    panel.set_probe_image(g.images[1].face, "sample probe")
+    panel.resize(800, 600)
+    panel.show()
+    if len(sys.argv) > 1:
+        app.processEvents()
+        panel.grab().save(sys.argv[1])
+    else:
+        sys.exit(app.exec())
