@@ -37,8 +37,11 @@ from .detect import MIN_FACE_WIDTH, Detection, _overlap, searchable
 from .detect import search_steps as tiny_search_steps
 
 #: Pixels of the copy the HOG detector scans in a frame up to this size: a 640 x 480 frame is
-#: scanned enlarged 1.85 times (faces from about 23 pixels), a 1280 x 960 photo as it is.
-SCAN_PIXELS = 1_050_000
+#: scanned enlarged 1.6 times (faces from about 28 pixels; the tiny-face search covers those below, up
+#: to 32), a 1000 x 750 photo as it is. At 1,050,000 (1.85 times, faces from 24 pixels) the scan cost
+#: 47 ms of a frame's 90; at 790,000 it costs 35, and Yale B faces of 16-48 pixels pasted into photos'
+#: backgrounds were found as often (43 of 70 both ways, seed 7, no false detection).
+SCAN_PIXELS = 790_000
 #: Scanned pixels at most in a large photo (a 12-megapixel photo is reduced to this; about half a
 #: second): there the HOG scan finds faces from about 60 pixels and the tiny search covers the rest.
 MAX_SCAN_PIXELS = 6_000_000
@@ -65,6 +68,11 @@ SURE_SCORE = 7.7
 #: reference lines up with the protocol's crops (``python scripts/measure_detection.py --landmark-offset``,
 #: the median over Yale B faces). Unaligned, an uncropped Yale B gallery lost 14-18 rank-1 points.
 LANDMARK_OFFSET = np.array([[0.49, 1.37], [-0.56, 1.26]])
+#: Verifier score a tiny-face candidate needs where the template search proposes it, before it is refined
+#: (refinement is most of the tiny search's cost): on Yale B faces of 12-28 pixels pasted into photos'
+#: backgrounds (seed 11, not the benchmark's), every face the search kept had 4.9 or more there, and 41 % of
+#: all candidates passed 4.0; the detector's own rough threshold (2.8) let 87 % through.
+PRESCREEN = 4.0
 METHOD_LIBRARY = "dlib HOG + 5 landmarks"
 METHOD_TINY = "tiny-face search"
 METHOD_OWN = "own search (no face for dlib)"
@@ -135,32 +143,65 @@ def search_steps(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces
     yield
     if not dlib_faces.available():
         return (yield from tiny_search_steps(image, detector, model, min_width=min_width, max_faces=max_faces))
-    found = yield from _library_steps(image, scan_pixels)
-    reach = library_min_width(rows, cols, scan_pixels)
-    if tiny and min_width < reach * 1.15:
-        # Below the scan's reach, the project's tiny-face search (a 12 x 10 template). Each face it keeps
-        # must also be a face to dlib on a copy where it is about 100 pixels wide, at dlib's own threshold:
-        # the project's verifier, learned from Yale B, takes textures of real photos for faces (1.8 false
-        # detections a photo on photos/). Proposals above the reach, confirmed the same way, were tried:
-        # they found nothing the scan had missed and cost 60 ms a frame.
-        proposed = yield from tiny_search_steps(image, detector, model, min_width=min_width,
-                                                max_width=reach * 1.15, max_faces=max_faces, use_haar=False,
-                                                small_template=True)
-        for d in proposed:
+    # dlib's scan runs on a thread of its own while this one does the tiny-face search (dlib releases the
+    # interpreter lock while it scans): on two cores a frame takes the longer of the two, not their sum.
+    work, fx, fy = _scan_copy(image, scan_pixels)
+    scan = dlib_faces.hog_faces_async(work)
+    try:
+        reach = library_min_width(rows, cols, scan_pixels)
+        proposed = []
+        if tiny and min_width < reach * 1.15:
+            # Below the scan's reach, the project's tiny-face search (a 12 x 10 template). Each face it keeps
+            # must also be a face to dlib on a copy where it is about 100 pixels wide, at dlib's own threshold:
+            # the project's verifier, learned from Yale B, takes textures of real photos for faces (1.8 false
+            # detections a photo on photos/). Proposals above the reach, confirmed the same way, were tried:
+            # they found nothing the scan had missed and cost 60 ms a frame.
+            proposed = yield from tiny_search_steps(image, detector, model, min_width=min_width,
+                                                    max_width=reach * 1.15, max_faces=max_faces, use_haar=False,
+                                                    small_template=True, prescreen=PRESCREEN)
+        while not scan.done():
             yield
-            if all(_overlap(d.box, k.box) <= 0.25 for k in found) and \
-                    dlib_faces.best_face_near(image, d.box, d.width * BOX_TO_FRAME) is not None:
-                found.append(Detection(d.placement, d.score, METHOD_TINY))
+            scan_wait(scan)
+        boxes = scan.result()
+    finally:
+        scan.cancel()
+    found = []
+    for box, score in boxes:
+        yield
+        eyes = dlib_faces.eye_centres(work, box)
+        eyes = np.column_stack([(eyes[:, 0] + 0.5) / fx - 0.5, (eyes[:, 1] + 0.5) / fy - 0.5])
+        placement = _placement(eyes, image)
+        if placement is not None:
+            found.append(Detection(placement, score, METHOD_LIBRARY, eyes))
+    library = list(found)
+    for d in proposed:
+        yield
+        if all(_overlap(d.box, k.box) <= 0.25 for k in library) and \
+                dlib_faces.best_face_near(image, d.box, d.width * BOX_TO_FRAME) is not None:
+            found.append(Detection(d.placement, d.score, METHOD_TINY))
     if not found:
+        # Without OpenCV's Haar cascade: on Yale B faces of 32-200 pixels pasted into noise (the home ground
+        # of this fallback) it found no face the template search missed (13 of 40 kept at SURE_SCORE both
+        # ways) and cost 45 of a faceless frame's 75 ms.
         own = yield from tiny_search_steps(image, detector, model, min_width=max(min_width, reach * 1.15),
-                                           max_faces=max_faces)
+                                           max_faces=max_faces, use_haar=False, prescreen=PRESCREEN)
         found = [Detection(d.placement, d.score, METHOD_OWN) for d in own if d.score >= SURE_SCORE]
     found.sort(key=lambda d: -d.width)
     return found[:max_faces]
 
 
-def _library_steps(image: np.ndarray, scan_pixels=None):
-    """dlib's HOG scan over a copy at :func:`scan_factor`, then the eyes of each face; a generator."""
+def scan_wait(future, seconds: float = 0.005) -> None:
+    """Wait up to ``seconds`` for ``future`` (a work unit of a search waiting for dlib's scan thread)."""
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    try:
+        future.result(timeout=seconds)
+    except FutureTimeout:
+        pass
+
+
+def _scan_copy(image: np.ndarray, scan_pixels=None):
+    """The uint8 copy dlib scans (at :func:`scan_factor`) and its scale factors (x, y) from ``image``."""
     rows, cols = image.shape
     f = scan_factor(rows, cols, scan_pixels)
     image8 = dlib_faces.to_uint8(image)
@@ -169,18 +210,7 @@ def _library_steps(image: np.ndarray, scan_pixels=None):
         work = cv2.resize(image8, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
     else:
         work = image8
-    fx, fy = work.shape[1] / cols, work.shape[0] / rows
-    yield
-    boxes = dlib_faces.hog_faces(work)
-    out = []
-    for box, score in boxes:
-        yield
-        eyes = dlib_faces.eye_centres(work, box)
-        eyes = np.column_stack([(eyes[:, 0] + 0.5) / fx - 0.5, (eyes[:, 1] + 0.5) / fy - 0.5])
-        placement = _placement(eyes, image)
-        if placement is not None:
-            out.append(Detection(placement, score, METHOD_LIBRARY, eyes))
-    return out
+    return work, work.shape[1] / cols, work.shape[0] / rows
 
 
 def frame_placement(eyes, method: str = METHOD_LIBRARY) -> Placement:

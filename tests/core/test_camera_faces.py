@@ -208,11 +208,11 @@ def test_a_live_tracker_spreads_the_search_over_frames_and_then_follows_the_face
         counts.append(len(faces))
         boxes.append(faces[0].box if faces else None)
     first = counts.index(1)
-    assert first > 100  # the search took many frames (a unit each), none of them a whole search
+    assert first > 40  # the search took many frames (a unit each), none of them a whole search
     assert all(c == 1 for c in counts[first:])  # found, then followed
     # The search ran on the first frame; by the frame where it ended the face had moved
     # first // 8 pixels down and right, and the detection was settled there.
-    assert first // 8 >= 15
+    assert first // 8 >= 5
     for i in (first, len(frames) - 1):
         expected = search_faces(frames[i])[0].box
         assert np.abs(np.subtract(boxes[i], expected)).max() <= 3
