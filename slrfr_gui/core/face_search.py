@@ -73,6 +73,11 @@ LANDMARK_OFFSET = np.array([[0.49, 1.37], [-0.56, 1.26]])
 #: backgrounds (seed 11, not the benchmark's), every face the search kept had 4.9 or more there, and 41 % of
 #: all candidates passed 4.0; the detector's own rough threshold (2.8) let 87 % through.
 PRESCREEN = 4.0
+#: dlib score a tiny face needs on its enlarged copy to be kept (dlib's own default is 0). On Yale B faces of
+#: 12-32 pixels pasted into photos' backgrounds (seed 7, 90 frames, and the 10 bare backgrounds): 0 kept 42,
+#: -0.3 kept 49 with no false detection, -0.6 51 with the first false ones (0.1 a frame). Tight crops without
+#: hair or outline (Yale B's, the scan's test video's) score just below 0 however sure the verifier is.
+CONFIRM = -0.3
 METHOD_LIBRARY = "dlib HOG + 5 landmarks"
 METHOD_TINY = "tiny-face search"
 METHOD_OWN = "own search (no face for dlib)"
@@ -177,7 +182,7 @@ def search_steps(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces
     for d in proposed:
         yield
         if all(_overlap(d.box, k.box) <= 0.25 for k in library) and \
-                dlib_faces.best_face_near(image, d.box, d.width * BOX_TO_FRAME) is not None:
+                dlib_faces.best_face_near(image, d.box, d.width * BOX_TO_FRAME, CONFIRM) is not None:
             found.append(Detection(d.placement, d.score, METHOD_TINY))
     if not found:
         # Without OpenCV's Haar cascade: on Yale B faces of 32-200 pixels pasted into noise (the home ground
@@ -252,19 +257,27 @@ def follow(image: np.ndarray, previous: Detection, detector=None) -> Detection |
     """The face of ``previous`` on a new frame, searched for near where it was; None if it is gone.
 
     A library detection is looked for again by dlib in its neighbourhood (a copy in which the
-    face is about 100 pixels wide, a few milliseconds); a tiny one is re-aligned by the
-    project's regressors and kept while its verifier accepts it.
+    face is about 100 pixels wide, a few milliseconds), at :data:`CONFIRM` rather than dlib's 0: a
+    face already found is kept through the frames where its score dips just below (a face whose
+    dlib score hovers about 0 was otherwise lost every other frame). Where dlib no longer finds it,
+    and for the project's own detections, the face is re-aligned by the project's regressors and
+    kept while its verifier accepts it.
     """
     image = np.asarray(image, dtype=np.float32)
-    if previous.method != METHOD_LIBRARY:  # the project's own detections are followed by its regressors
-        from .detect import default_detector
+    if previous.method == METHOD_LIBRARY:
+        near = dlib_faces.best_face_near(image, previous.box, previous.width * BOX_TO_FRAME, CONFIRM)
+        placement = None if near is None else _placement(near[0], image, detector)
+        if placement is not None:
+            return Detection(placement, near[1], METHOD_LIBRARY, near[0])
+    from .detect import default_detector
 
-        detector = detector or default_detector()
-        moved, score = detector.align(image, previous.placement)
-        return Detection(moved, score, previous.method) if score >= detector.final_threshold else None
-    near = dlib_faces.best_face_near(image, previous.box, previous.width * BOX_TO_FRAME)
-    placement = None if near is None else _placement(near[0], image, detector)
-    return None if placement is None else Detection(placement, near[1], METHOD_LIBRARY, near[0])
+    detector = detector or default_detector()
+    moved, score = detector.align(image, previous.placement)
+    if score < detector.final_threshold:
+        return None
+    # Followed by the regressors, a library face keeps its method (and dlib is asked again next frame)
+    # but not its landmarks, which are those of an earlier frame.
+    return Detection(moved, previous.score if previous.method == METHOD_LIBRARY else score, previous.method)
 
 
 def has_library() -> bool:
