@@ -94,14 +94,19 @@ def _scan_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlib-hog-scan")
 
 
-def hog_faces_async(image8: np.ndarray, upsample: int = 0, threshold: float = 0.0) -> Future:
-    """:func:`hog_faces` on a thread of its own; its Future.
+def hog_faces_async(image8: np.ndarray, threshold: float = 0.0) -> Future:
+    """:func:`hog_faces` and each face's :func:`eye_centres`, on a thread of its own; its Future, whose
+    result is a list of ((x, y, w, h), score, eyes), best first.
 
-    dlib releases Python's global interpreter lock while it scans (checked: a Python loop on another
-    thread runs at full speed during a scan), so the caller can do other work meanwhile, such as the
+    dlib releases Python's global interpreter lock while it scans and places landmarks (checked: a Python
+    loop on another thread runs at full speed meanwhile), so the caller can do other work, such as the
     tiny-face search: on two cores a frame's search then takes the longer of the two, not their sum.
     """
-    return _scan_thread().submit(hog_faces, image8, upsample, threshold)
+    return _scan_thread().submit(_faces_and_eyes, image8, threshold)
+
+
+def _faces_and_eyes(image8: np.ndarray, threshold: float) -> list:
+    return [(box, score, eye_centres(image8, box)) for box, score in hog_faces(image8, 0, threshold)]
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
