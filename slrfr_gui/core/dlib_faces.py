@@ -22,6 +22,7 @@ model file is read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import sys
@@ -68,18 +69,36 @@ def available() -> bool:
     return True
 
 
-_LOCAL = threading.local()
+_FREE: list = []  # detectors not in use
+_FREE_LOCK = threading.Lock()
 
 
 def _models():
-    """This thread's detector and landmark predictor: dlib's detector keeps scratch state while it runs,
-    so each thread that scans (the caller's, and the scan thread of :func:`hog_faces_async`) has its own."""
-    models = getattr(_LOCAL, "models", None)
-    if models is None:
+    """dlib's detector and the landmark predictor (read once; for :func:`available`)."""
+    with _detector():
+        pass
+    return _predictor()
+
+
+@contextlib.contextmanager
+def _detector():
+    """A frontal face detector for the calling thread's use while the block runs.
+
+    dlib's detector keeps scratch state while it scans, so two threads never share one at a time (the
+    caller's and the scan thread of :func:`hog_faces_async` each take their own); one is built only when
+    all are in use (building one takes about half a second), and kept for the next caller.
+    """
+    with _FREE_LOCK:
+        detector = _FREE.pop() if _FREE else None
+    if detector is None:
         import dlib
 
-        models = _LOCAL.models = (dlib.get_frontal_face_detector(), _predictor())
-    return models
+        detector = dlib.get_frontal_face_detector()
+    try:
+        yield detector
+    finally:
+        with _FREE_LOCK:
+            _FREE.append(detector)
 
 
 @functools.cache
@@ -145,8 +164,8 @@ def hog_faces(image8: np.ndarray, upsample: int = 0, threshold: float = 0.0) -> 
     list of ((x, y, w, h), score)
         Boxes in image pixels (x, y of the top-left pixel; brow to chin, cheek to cheek), best first.
     """
-    detector, _ = _models()
-    rects, scores, _ = detector.run(image8, int(upsample), float(threshold))
+    with _detector() as detector:
+        rects, scores, _ = detector.run(image8, int(upsample), float(threshold))
     out = [((r.left(), r.top(), r.right() - r.left() + 1, r.bottom() - r.top() + 1), float(s))
            for r, s in zip(rects, scores)]
     return sorted(out, key=lambda t: -t[1])
@@ -170,7 +189,7 @@ def eye_centres(image8: np.ndarray, box) -> np.ndarray:
     """
     import dlib
 
-    _, predictor = _models()
+    predictor = _predictor()
     x, y, w, h = (int(round(v)) for v in box)
     shape = predictor(image8, dlib.rectangle(x, y, x + w - 1, y + h - 1))
     points = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
@@ -178,7 +197,7 @@ def eye_centres(image8: np.ndarray, box) -> np.ndarray:
     return eyes[np.argsort(eyes[:, 0])]
 
 
-def best_face_near(image: np.ndarray, box, box_width: float, threshold: float = 0.0):
+def best_face_near(image: np.ndarray, box, box_width: float, threshold: float = 0.0, margin: float = 1.0):
     """dlib's best face in the neighbourhood of ``box``, on a copy in which it is about 100 pixels wide.
 
     Checks a face another search proposed (a tiny face, or a face followed from the previous
@@ -194,6 +213,9 @@ def best_face_near(image: np.ndarray, box, box_width: float, threshold: float = 
         The width dlib's box would have there (brow to chin), image pixels.
     threshold : float
         Score the face needs (dlib's own default, 0, unless given).
+    margin : float
+        How far around ``box`` to look, in ``box_width`` (a face followed from the frame before has
+        moved little: half of it scans a copy half the size).
 
     Returns
     -------
@@ -205,7 +227,7 @@ def best_face_near(image: np.ndarray, box, box_width: float, threshold: float = 
 
     x, y, w, h = box
     rows, cols = image.shape
-    pad = max(box_width, w, h)
+    pad = max(box_width * margin, 0.5 * w, 0.5 * h)
     x0, y0 = max(0, int(x - pad)), max(0, int(y - pad))
     x1, y1 = min(cols, int(x + w + pad)), min(rows, int(y + h + pad))
     if x1 - x0 < 8 or y1 - y0 < 8:

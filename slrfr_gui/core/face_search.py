@@ -263,6 +263,10 @@ def _placement(eyes, image=None, detector=None) -> Placement | None:
     return placement
 
 
+#: How far around a followed face's box dlib looks for it on the next frame, in widths of dlib's box.
+FOLLOW_MARGIN = 0.5
+
+
 def follow(image: np.ndarray, previous: Detection, detector=None) -> Detection | None:
     """The face of ``previous`` on a new frame, searched for near where it was; None if it is gone.
 
@@ -275,7 +279,7 @@ def follow(image: np.ndarray, previous: Detection, detector=None) -> Detection |
     """
     image = np.asarray(image, dtype=np.float32)
     if previous.method == METHOD_LIBRARY:
-        near = dlib_faces.best_face_near(image, previous.box, previous.width * BOX_TO_FRAME, CONFIRM)
+        near = dlib_faces.best_face_near(image, previous.box, previous.width * BOX_TO_FRAME, CONFIRM, FOLLOW_MARGIN)
         placement = None if near is None else _placement(near[0], image, detector)
         if placement is not None:
             return Detection(placement, near[1], METHOD_LIBRARY, near[0])
