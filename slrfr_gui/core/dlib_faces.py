@@ -84,9 +84,9 @@ def _models():
 def _detector():
     """A frontal face detector for the calling thread's use while the block runs.
 
-    dlib's detector keeps scratch state while it scans, so two threads never share one at a time (the
-    caller's and the scan thread of :func:`hog_faces_async` each take their own); one is built only when
-    all are in use (building one takes about half a second), and kept for the next caller.
+    dlib's detector keeps scratch state while it scans, so two threads never share one at a time (threads
+    scanning at once each take their own; the scan thread of :func:`hog_faces_async` has one of its own);
+    one is built only when all are in use (building one takes about half a second), and kept for the next.
     """
     with _FREE_LOCK:
         detector = _FREE.pop() if _FREE else None
@@ -138,9 +138,20 @@ def _faces_and_eyes(image8: np.ndarray, threshold: float) -> list:
 
     start = time.thread_time()
     try:
-        return [(box, score, eye_centres(image8, box)) for box, score in hog_faces(image8, 0, threshold)]
+        return [(box, score, eye_centres(image8, box))
+                for box, score in hog_faces(image8, 0, threshold, _scan_detector())]
     finally:
         _SCAN_CPU[0] += time.thread_time() - start
+
+
+@functools.cache
+def _scan_detector():
+    """The scan thread's own detector, built there (half a second) rather than taken from the pool: a caller
+    following a face while the scan runs would otherwise find the pool empty and build one on its own
+    thread, a live camera's frame stalling meanwhile (one frame of 250 ms in the benchmark's webcam stage)."""
+    import dlib
+
+    return dlib.get_frontal_face_detector()
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -148,7 +159,7 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(np.asarray(image, dtype=np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8))
 
 
-def hog_faces(image8: np.ndarray, upsample: int = 0, threshold: float = 0.0) -> list[tuple[tuple, float]]:
+def hog_faces(image8: np.ndarray, upsample: int = 0, threshold: float = 0.0, detector=None) -> list[tuple[tuple, float]]:
     """Faces found by dlib's HOG detector.
 
     Parameters
@@ -158,13 +169,18 @@ def hog_faces(image8: np.ndarray, upsample: int = 0, threshold: float = 0.0) -> 
         Times the image is doubled first (each finds faces half as large, at four times the cost).
     threshold : float
         Score a window needs (dlib's default is 0).
+    detector : dlib.fhog_object_detector, optional
+        One no other thread uses meanwhile; by default one from the pool.
 
     Returns
     -------
     list of ((x, y, w, h), score)
         Boxes in image pixels (x, y of the top-left pixel; brow to chin, cheek to cheek), best first.
     """
-    with _detector() as detector:
+    if detector is None:
+        with _detector() as detector:
+            rects, scores, _ = detector.run(image8, int(upsample), float(threshold))
+    else:
         rects, scores, _ = detector.run(image8, int(upsample), float(threshold))
     out = [((r.left(), r.top(), r.right() - r.left() + 1, r.bottom() - r.top() + 1), float(s))
            for r, s in zip(rects, scores)]
