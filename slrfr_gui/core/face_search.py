@@ -205,8 +205,9 @@ def search_steps(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces
     return found[:max_faces]
 
 
-def scan_wait(future, seconds: float = 0.005) -> None:
-    """Wait up to ``seconds`` for ``future`` (a work unit of a search waiting for dlib's scan thread)."""
+def scan_wait(future, seconds: float = 0.002) -> None:
+    """Wait up to ``seconds`` for ``future``: a work unit of a search waiting for dlib's scan thread, kept short
+    so that a live camera's search (4 ms a frame) does not overrun its budget waiting."""
     from concurrent.futures import TimeoutError as FutureTimeout
 
     try:
