@@ -6,7 +6,8 @@ Two searches, each where it measures best (``slrfr detection-benchmark``):
   cheek to cheek; dlib's box, brow to chin, is about 1.8 times that): dlib's HOG
   detector scans a copy of the image enlarged or reduced so that the scan costs
   about the same whatever the image's size, and its 5-point landmarks place the
-  eyes (:mod:`slrfr_gui.core.dlib_faces`);
+  eyes (:mod:`slrfr_gui.core.dlib_faces`), on a thread of their own while the
+  tiny-face search runs on the caller's (dlib releases the interpreter lock);
 * **tiny faces**, 12 pixels wide up to where the HOG scan reaches, which no
   library finds: this project's template pyramid, face-space refinement,
   verifier and alignment regressors (:mod:`slrfr_gui.core.detect`), learned from
