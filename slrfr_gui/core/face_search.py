@@ -165,8 +165,8 @@ def search_steps(image: np.ndarray, min_width: float = MIN_FACE_WIDTH, max_faces
         proposed = []
         if tiny and min_width < reach * 1.15:
             # Below the scan's reach, the project's tiny-face search (a 12 x 10 template). Each face it keeps
-            # must also be a face to dlib on a copy where it is about 100 pixels wide, at dlib's own threshold:
-            # the project's verifier, learned from Yale B, takes textures of real photos for faces (1.8 false
+            # must also be a face to dlib on a copy where it is about 100 pixels wide, at CONFIRM: the
+            # project's verifier, learned from Yale B, takes textures of real photos for faces (1.8 false
             # detections a photo on photos/). Proposals above the reach, confirmed the same way, were tried:
             # they found nothing the scan had missed and cost 60 ms a frame.
             proposed = yield from tiny_search_steps(image, detector, model, min_width=min_width,
