@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import os
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -111,6 +112,20 @@ def _predictor():
 @functools.cache
 def _scan_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlib-hog-scan")
+
+
+def _after_fork_in_child() -> None:
+    # A forked child has none of its parent's threads: an executor made before the fork would take work
+    # and never run it (a search would wait for ever), so the child makes its own when it first scans.
+    _scan_thread.cache_clear()
+    _scan_detector.cache_clear()
+    with contextlib.suppress(RuntimeError):
+        _FREE_LOCK.release()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_FREE_LOCK.acquire, after_in_parent=_FREE_LOCK.release,
+                        after_in_child=_after_fork_in_child)
 
 
 def hog_faces_async(image8: np.ndarray, threshold: float = 0.0) -> Future:

@@ -86,3 +86,21 @@ def test_a_followed_face_is_kept_by_the_regressors_where_dlib_loses_it(monkeypat
     # On a frame where the face is gone, neither keeps it.
     blank = np.clip(0.45 + 0.03 * np.random.default_rng(9).standard_normal(scene.shape), 0, 1).astype(np.float32)
     assert face_search.follow(blank, face) is None
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # Python 3.12+
+def test_a_forked_child_scans_on_a_thread_of_its_own():
+    import os
+
+    image8 = np.full((120, 160), 128, np.uint8)
+    dlib_faces.hog_faces_async(image8).result(timeout=60)  # the parent's scan thread exists
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if its own scan completes
+        try:
+            dlib_faces.hog_faces_async(image8).result(timeout=30)
+            os._exit(0)
+        except BaseException:  # noqa: BLE001 - any failure is the child's exit status
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
