@@ -111,44 +111,57 @@ def _predictor():
 
 @functools.cache
 def _scan_thread() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlib-hog-scan")
+    # As many scan threads as cores: searches on several threads at once (a GUI's workers, a scan's Dask
+    # worker threads in a frozen build) each get their scan run beside them, not one after another.
+    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="dlib-hog-scan")
 
 
 def _after_fork_in_child() -> None:
     # A forked child has none of its parent's threads: an executor made before the fork would take work
     # and never run it (a search would wait for ever), so the child makes its own when it first scans.
     _scan_thread.cache_clear()
-    _scan_detector.cache_clear()
     with contextlib.suppress(RuntimeError):
         _FREE_LOCK.release()
+    with contextlib.suppress(RuntimeError):
+        _CPU_LOCK.release()
 
+
+_CPU_LOCK = threading.Lock()
+_SCAN_CPU: dict = {}  # thread id of the caller -> processor seconds its scans took on the scan threads
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_FREE_LOCK.acquire, after_in_parent=_FREE_LOCK.release,
+    def _before_fork():
+        _FREE_LOCK.acquire()
+        _CPU_LOCK.acquire()
+
+    def _after_fork_in_parent():
+        _CPU_LOCK.release()
+        _FREE_LOCK.release()
+
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
                         after_in_child=_after_fork_in_child)
 
 
 def hog_faces_async(image8: np.ndarray, threshold: float = 0.0) -> Future:
-    """:func:`hog_faces` and each face's :func:`eye_centres`, on a thread of its own; its Future, whose
-    result is a list of ((x, y, w, h), score, eyes), best first.
+    """:func:`hog_faces` and each face's :func:`eye_centres`, on a scan thread; its Future, whose result is
+    a list of ((x, y, w, h), score, eyes), best first.
 
     dlib releases Python's global interpreter lock while it scans and places landmarks (checked: a Python
     loop on another thread runs at full speed meanwhile), so the caller can do other work, such as the
     tiny-face search: on two cores a frame's search then takes the longer of the two, not their sum.
     """
-    return _scan_thread().submit(_faces_and_eyes, image8, threshold)
-
-
-_SCAN_CPU = [0.0]
+    return _scan_thread().submit(_faces_and_eyes, image8, threshold, threading.get_ident())
 
 
 def scan_thread_cpu() -> float:
-    """Processor seconds the scan thread of :func:`hog_faces_async` has used in this process so far (a caller
-    that accounts for its own thread's time, such as a scan chunk, adds what it made this thread spend)."""
-    return _SCAN_CPU[0]
+    """Processor seconds the scans that the calling thread gave :func:`hog_faces_async` have taken on the
+    scan threads so far (a caller that accounts for its own thread's time, such as a scan chunk, adds
+    this)."""
+    with _CPU_LOCK:
+        return _SCAN_CPU.get(threading.get_ident(), 0.0)
 
 
-def _faces_and_eyes(image8: np.ndarray, threshold: float) -> list:
+def _faces_and_eyes(image8: np.ndarray, threshold: float, caller: int) -> list:
     import time
 
     start = time.thread_time()
@@ -156,17 +169,24 @@ def _faces_and_eyes(image8: np.ndarray, threshold: float) -> list:
         return [(box, score, eye_centres(image8, box))
                 for box, score in hog_faces(image8, 0, threshold, _scan_detector())]
     finally:
-        _SCAN_CPU[0] += time.thread_time() - start
+        with _CPU_LOCK:
+            _SCAN_CPU[caller] = _SCAN_CPU.get(caller, 0.0) + time.thread_time() - start
 
 
-@functools.cache
+_SCAN_LOCAL = threading.local()
+
+
 def _scan_detector():
-    """The scan thread's own detector, built there (half a second) rather than taken from the pool: a caller
-    following a face while the scan runs would otherwise find the pool empty and build one on its own
-    thread, a live camera's frame stalling meanwhile (one frame of 250 ms in the benchmark's webcam stage)."""
-    import dlib
+    """The calling scan thread's own detector, built there (half a second) rather than taken from the pool:
+    a caller following a face while the scan runs would otherwise find the pool empty and build one on its
+    own thread, a live camera's frame stalling meanwhile (one frame of 250 ms in the benchmark's webcam
+    stage)."""
+    detector = getattr(_SCAN_LOCAL, "detector", None)
+    if detector is None:
+        import dlib
 
-    return dlib.get_frontal_face_detector()
+        detector = _SCAN_LOCAL.detector = dlib.get_frontal_face_detector()
+    return detector
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -104,3 +104,17 @@ def test_a_forked_child_scans_on_a_thread_of_its_own():
             os._exit(1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_the_scan_threads_processor_time_is_counted_for_the_thread_that_asked():
+    import cv2
+
+    image8 = dlib_faces.to_uint8(cv2.resize(_demo_scene(), None, fx=2.0, fy=2.0))
+    before = dlib_faces.scan_thread_cpu()
+    dlib_faces.hog_faces_async(image8).result(timeout=60)
+    assert dlib_faces.scan_thread_cpu() > before
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(dlib_faces.scan_thread_cpu()))
+    thread.start()
+    thread.join()
+    assert elsewhere == [0.0]  # a thread that asked for no scan was charged nothing
