@@ -84,7 +84,6 @@ def main(argv=None) -> int:
     parser.add_argument("--detect-every", type=int, default=25)
     parser.add_argument("--track-every", type=int, default=2)
     parser.add_argument("--min-face", type=float, default=12.0)
-    parser.add_argument("--candidates", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
 
@@ -97,7 +96,7 @@ def main(argv=None) -> int:
         Path(str(output) + suffix).unlink(missing_ok=True)
     model, _ = load_model(args.model)
     options = ScanOptions(detect_every=args.detect_every, track_every=args.track_every, min_face=args.min_face,
-                          combine=args.combine, top=3, candidates=args.candidates)
+                          combine=args.combine, top=3)
     t0 = time.perf_counter()
     summary = run_scan(model, [args.folder / truth["video"]], output, options, workers=args.workers,
                        say=lambda line: print(f"skipped: {line}", file=sys.stderr))

@@ -150,17 +150,21 @@ def align(image: np.ndarray, placement: Placement, native: bool = True) -> np.nd
     -------
     ndarray of shape (r, c), float64, with r/c close to 48/40
     """
-    image = np.asarray(image, dtype=np.float64)
+    image = np.asarray(image)
+    if image.dtype not in (np.float32, np.float64):
+        # Only the face is made float64 (below), not the whole frame: a camera or a scan aligns every face
+        # of every frame, and a 640 x 480 frame copied to float64 per face cost more than the warp.
+        image = image.astype(np.float32)
     s = placement.scale
     if s > 1.0:
         # Larger than the frame: warp at the face's own scale, then area-reduce (anti-aliased).
         big = (max(ROWS, int(round(ROWS * s))), max(COLS, int(round(COLS * s))))
         warped = _warp(image, placement, big)
-        return cv2.resize(warped, (COLS, ROWS), interpolation=cv2.INTER_AREA)
+        return cv2.resize(warped, (COLS, ROWS), interpolation=cv2.INTER_AREA).astype(np.float64)
     if not native:
-        return _warp(image, placement, FRAME_SHAPE)
+        return _warp(image, placement, FRAME_SHAPE).astype(np.float64)
     shape = (max(5, int(round(ROWS * s))), max(4, int(round(COLS * s))))
-    return _warp(image, placement, shape)
+    return _warp(image, placement, shape).astype(np.float64)
 
 
 class FaceSpace:

@@ -537,7 +537,8 @@ def detect_faces(image: np.ndarray, detector: FaceDetector | None = None, model:
 def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model: FaceModel | None = None,
                  min_width: float = MIN_FACE_WIDTH, max_width: float | None = None, max_faces: int = 20,
                  use_haar: bool = True, per_level: int = 3,
-                 threshold: float | None = None, small_template: bool = False) -> Generator[None, None, list[Detection]]:
+                 threshold: float | None = None, small_template: bool = False,
+                 prescreen: float | None = None) -> Generator[None, None, list[Detection]]:
     """Find every face in a frame, one work unit at a time: the generator behind :func:`detect_faces`.
 
     Each ``next()`` does one unit (a level or band of the template pyramid, a scale band of
@@ -552,6 +553,9 @@ def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model:
     pyramid's levels are then a quarter the size (a 640 x 480 frame searched for faces of 12 to 28
     pixels: 13 ms instead of 40), for searches limited to tiny faces, where the larger template
     only sees an enlarged copy anyway.
+
+    ``prescreen``: a verifier score a template candidate needs where it was proposed, before it is
+    refined (refinement is most of the search's cost); None refines every candidate.
     """
     image = searchable(image)
     if image is None:
@@ -568,6 +572,8 @@ def search_steps(image: np.ndarray, detector: FaceDetector | None = None, model:
     template = _small_template(space) if small_template else space.template
     starts = yield from _template_candidates(image, template, float(min_width), max_width, per_level)
     starts = _merge_candidates(starts)
+    if prescreen is not None:
+        starts = [s for s in starts if detector.score(image, s) >= prescreen]
     if use_haar:
         starts += yield from _haar_candidates(np.clip(image * 255, 0, 255).astype(np.uint8), int(min_width))
     found = []

@@ -22,9 +22,13 @@ model file is read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import os
 import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -66,11 +70,123 @@ def available() -> bool:
     return True
 
 
-@functools.cache
+_FREE: list = []  # detectors not in use
+_FREE_LOCK = threading.Lock()
+
+
 def _models():
+    """dlib's detector and the landmark predictor (read once; for :func:`available`)."""
+    with _detector():
+        pass
+    return _predictor()
+
+
+@contextlib.contextmanager
+def _detector():
+    """A frontal face detector for the calling thread's use while the block runs.
+
+    dlib's detector keeps scratch state while it scans, so two threads never share one at a time (threads
+    scanning at once each take their own; the scan thread of :func:`hog_faces_async` has one of its own);
+    one is built only when all are in use (building one takes about half a second), and kept for the next.
+    """
+    with _FREE_LOCK:
+        detector = _FREE.pop() if _FREE else None
+    if detector is None:
+        import dlib
+
+        detector = dlib.get_frontal_face_detector()
+    try:
+        yield detector
+    finally:
+        with _FREE_LOCK:
+            _FREE.append(detector)
+
+
+@functools.cache
+def _predictor():
     import dlib
 
-    return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(landmark_model_path()))
+    return dlib.shape_predictor(str(landmark_model_path()))
+
+
+@functools.cache
+def _scan_thread() -> ThreadPoolExecutor:
+    # As many scan threads as cores: searches on several threads at once (a GUI's workers, a scan's Dask
+    # worker threads in a frozen build) each get their scan run beside them, not one after another.
+    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="dlib-hog-scan")
+
+
+def _after_fork_in_child() -> None:
+    # A forked child has none of its parent's threads: an executor made before the fork would take work
+    # and never run it (a search would wait for ever), so the child makes its own when it first scans.
+    _scan_thread.cache_clear()
+    with contextlib.suppress(RuntimeError):
+        _FREE_LOCK.release()
+    with contextlib.suppress(RuntimeError):
+        _CPU_LOCK.release()
+
+
+_CPU_LOCK = threading.Lock()
+_SCAN_CPU: dict = {}  # thread id of the caller -> processor seconds its scans took on the scan threads
+
+if hasattr(os, "register_at_fork"):
+    def _before_fork():
+        _FREE_LOCK.acquire()
+        _CPU_LOCK.acquire()
+
+    def _after_fork_in_parent():
+        _CPU_LOCK.release()
+        _FREE_LOCK.release()
+
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
+
+
+def hog_faces_async(image8: np.ndarray, threshold: float = 0.0) -> Future:
+    """:func:`hog_faces` and each face's :func:`eye_centres`, on a scan thread; its Future, whose result is
+    a list of ((x, y, w, h), score, eyes), best first.
+
+    dlib releases Python's global interpreter lock while it scans and places landmarks (checked: a Python
+    loop on another thread runs at full speed meanwhile), so the caller can do other work, such as the
+    tiny-face search: on two cores a frame's search then takes the longer of the two, not their sum.
+    """
+    return _scan_thread().submit(_faces_and_eyes, image8, threshold, threading.get_ident())
+
+
+def scan_thread_cpu() -> float:
+    """Processor seconds the scans that the calling thread gave :func:`hog_faces_async` have taken on the
+    scan threads so far (a caller that accounts for its own thread's time, such as a scan chunk, adds
+    this)."""
+    with _CPU_LOCK:
+        return _SCAN_CPU.get(threading.get_ident(), 0.0)
+
+
+def _faces_and_eyes(image8: np.ndarray, threshold: float, caller: int) -> list:
+    import time
+
+    start = time.thread_time()
+    try:
+        return [(box, score, eye_centres(image8, box))
+                for box, score in hog_faces(image8, 0, threshold, _scan_detector())]
+    finally:
+        with _CPU_LOCK:
+            _SCAN_CPU[caller] = _SCAN_CPU.get(caller, 0.0) + time.thread_time() - start
+
+
+_SCAN_LOCAL = threading.local()
+
+
+def _scan_detector():
+    """The calling scan thread's own detector, built there (half a second) rather than taken from the pool:
+    a caller following a face while the scan runs would otherwise find the pool empty and build one on its
+    own thread, a live camera's frame stalling meanwhile (one frame of 250 ms in the benchmark's webcam
+    stage)."""
+    detector = getattr(_SCAN_LOCAL, "detector", None)
+    if detector is None:
+        import dlib
+
+        detector = _SCAN_LOCAL.detector = dlib.get_frontal_face_detector()
+    return detector
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -78,7 +194,7 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(np.asarray(image, dtype=np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8))
 
 
-def hog_faces(image8: np.ndarray, upsample: int = 0, threshold: float = 0.0) -> list[tuple[tuple, float]]:
+def hog_faces(image8: np.ndarray, upsample: int = 0, threshold: float = 0.0, detector=None) -> list[tuple[tuple, float]]:
     """Faces found by dlib's HOG detector.
 
     Parameters
@@ -88,14 +204,19 @@ def hog_faces(image8: np.ndarray, upsample: int = 0, threshold: float = 0.0) -> 
         Times the image is doubled first (each finds faces half as large, at four times the cost).
     threshold : float
         Score a window needs (dlib's default is 0).
+    detector : dlib.fhog_object_detector, optional
+        One no other thread uses meanwhile; by default one from the pool.
 
     Returns
     -------
     list of ((x, y, w, h), score)
         Boxes in image pixels (x, y of the top-left pixel; brow to chin, cheek to cheek), best first.
     """
-    detector, _ = _models()
-    rects, scores, _ = detector.run(image8, int(upsample), float(threshold))
+    if detector is None:
+        with _detector() as detector:
+            rects, scores, _ = detector.run(image8, int(upsample), float(threshold))
+    else:
+        rects, scores, _ = detector.run(image8, int(upsample), float(threshold))
     out = [((r.left(), r.top(), r.right() - r.left() + 1, r.bottom() - r.top() + 1), float(s))
            for r, s in zip(rects, scores)]
     return sorted(out, key=lambda t: -t[1])
@@ -119,7 +240,7 @@ def eye_centres(image8: np.ndarray, box) -> np.ndarray:
     """
     import dlib
 
-    _, predictor = _models()
+    predictor = _predictor()
     x, y, w, h = (int(round(v)) for v in box)
     shape = predictor(image8, dlib.rectangle(x, y, x + w - 1, y + h - 1))
     points = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
@@ -127,7 +248,7 @@ def eye_centres(image8: np.ndarray, box) -> np.ndarray:
     return eyes[np.argsort(eyes[:, 0])]
 
 
-def best_face_near(image: np.ndarray, box, box_width: float, threshold: float = 0.0):
+def best_face_near(image: np.ndarray, box, box_width: float, threshold: float = 0.0, margin: float = 1.0):
     """dlib's best face in the neighbourhood of ``box``, on a copy in which it is about 100 pixels wide.
 
     Checks a face another search proposed (a tiny face, or a face followed from the previous
@@ -143,6 +264,9 @@ def best_face_near(image: np.ndarray, box, box_width: float, threshold: float = 
         The width dlib's box would have there (brow to chin), image pixels.
     threshold : float
         Score the face needs (dlib's own default, 0, unless given).
+    margin : float
+        How far around ``box`` to look, in ``box_width`` (a face followed from the frame before has
+        moved little: half of it scans a copy half the size).
 
     Returns
     -------
@@ -154,7 +278,7 @@ def best_face_near(image: np.ndarray, box, box_width: float, threshold: float = 
 
     x, y, w, h = box
     rows, cols = image.shape
-    pad = max(box_width, w, h)
+    pad = max(box_width * margin, 0.5 * w, 0.5 * h)
     x0, y0 = max(0, int(x - pad)), max(0, int(y - pad))
     x1, y1 = min(cols, int(x + w + pad)), min(rows, int(y + h + pad))
     if x1 - x0 < 8 or y1 - y0 < 8:

@@ -205,7 +205,7 @@ class FaceTracker:
     Each frame, the faces of the previous frame are re-aligned where they were
     (the detector's regressors move a placement by a few pixels, and its
     verifier says whether a face is still there); a full search runs every
-    ``search_every`` frames, or when a face is lost or none is tracked. A steady
+    ``search_every`` frames (also while none is tracked), or when a face is lost. A steady
     webcam face thus costs one alignment per frame instead of a search of the
     whole frame.
 
@@ -266,7 +266,10 @@ class FaceTracker:
         tracked = [d for d in (follow(image, previous, detector) for previous in self.placements) if d is not None]
         lost = len(tracked) < len(self.placements)
         self.frames_since_search += 1
-        if self._search is None and (not tracked or lost or self.frames_since_search >= self.search_every):
+        # A search runs when a face followed is lost and every search_every frames, not on every frame
+        # that holds no face: a whole search costs tens of milliseconds, and a camera or a video file
+        # showing an empty scene would otherwise pay it on every frame.
+        if self._search is None and (lost or self.searches == 0 or self.frames_since_search >= self.search_every):
             if not self.library:
                 self._search = search_steps(image, detector=self.detector, model=self.model)
             else:  # a live camera keeps the HOG scan, one unit of work, to a few milliseconds
@@ -291,8 +294,7 @@ class FaceTracker:
                     found = tracked + [d for d in result if all(_overlap(d.box, t.box) <= 0.25 for t in tracked)]
                 self._snapshot = None
         self.placements = list(found)
-        image64 = image.astype(np.float64)
-        return [FoundFace(align(image64, d.placement), d.box, "detected", d.eyes(self.model), d.score,
+        return [FoundFace(align(image, d.placement), d.box, "detected", d.eyes(self.model), d.score,
                           d.method, d.placement) for d in found]
 
     def _settle(self, image, found, detector):

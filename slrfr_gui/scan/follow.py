@@ -19,13 +19,13 @@ class _Face:
 class FaceFollower:
     """Faces of a video's sampled frames: searched every ``detect_every`` frames, followed in between.
 
-    Following re-aligns each face where it was with the detector's regressors
-    and keeps it while the detector's verifier still passes it (as
-    :class:`~slrfr_gui.faces.find.FaceTracker` does for the camera). Searches
-    (:func:`~slrfr_gui.faces.detect.detect_faces`) cover the whole frame the
-    first time and then only where the frame changed from a running background
-    (with a margin of the largest face sought), since a new person moves in: most of a CCTV
-    frame is still, and a full search of it costs 0.1-0.4 s.
+    Following is the face search's own (:func:`~slrfr_gui.faces.face_search.follow`, as
+    :class:`~slrfr_gui.faces.find.FaceTracker` does for the camera): a face dlib found is looked for
+    again by dlib near where it was, a tiny one re-aligned by the project's regressors while its
+    verifier passes it. Searches (:func:`~slrfr_gui.faces.face_search.search_faces`: dlib's scan for
+    faces from about 28 pixels, the tiny-face search below) cover the whole frame the first time and
+    then only where the frame changed from a running background (with a margin of the largest face
+    sought), since a new person moves in: most of a CCTV frame is still.
     """
 
     #: Grey-level change (of 1) from the running background that counts as motion.
@@ -52,15 +52,15 @@ class FaceFollower:
         import cv2
 
         from ..faces.align import align
-        from ..faces.detect import Detection
+        from ..faces.face_search import follow
 
         image = grey8.astype(np.float32) * np.float32(1.0 / 255.0)
         small = cv2.resize(image, None, fx=1 / self.REDUCE, fy=1 / self.REDUCE, interpolation=cv2.INTER_AREA)
         found = []
-        for placement in self.placements:
-            moved, score = self.detector.align(image, placement)
-            if score >= self.detector.final_threshold:
-                found.append(Detection(moved, score))
+        for previous in self.placements:
+            det = follow(image, previous, self.detector)
+            if det is not None and all(_overlap(det.box, f.box) <= 0.25 for f in found):
+                found.append(det)
         due = self.last_search is None or index - self.last_search >= int(self.options.detect_every)
         if due:
             regions = self._regions(small, image.shape, [d.box for d in found] + self.searched_boxes)
@@ -73,7 +73,7 @@ class FaceFollower:
             self.background = small
         else:
             cv2.accumulateWeighted(small, self.background, self.RATE)
-        self.placements = [d.placement for d in found]
+        self.placements = list(found)  # the Detections followed
         if due:
             self.searched_boxes = [d.box for d in found]
         out = []
@@ -121,17 +121,20 @@ class FaceFollower:
         return boxes
 
     def _search(self, image, regions) -> list:
-        from ..faces.detect import Detection, detect_faces
+        from ..faces.detect import Detection
+        from ..faces.face_search import search_faces
 
         out = []
+        widest = self.options.max_face
         for x0, y0, x1, y1 in regions:
             if x1 - x0 < 16 or y1 - y0 < 16:
                 continue
-            found = detect_faces(image[y0:y1, x0:x1], min_width=self.options.min_face,
-                                 max_width=self.options.max_face, per_level=int(self.options.candidates))
-            for det in found:
+            for det in search_faces(image[y0:y1, x0:x1], min_width=self.options.min_face, detector=self.detector):
+                if widest is not None and det.width > 1.3 * float(widest):
+                    continue
                 p = det.placement
-                out.append(Detection(type(p)(p.cx + x0, p.cy + y0, p.scale, p.angle), det.score))
+                eyes = None if det.landmarks is None else det.landmarks + [x0, y0]
+                out.append(Detection(type(p)(p.cx + x0, p.cy + y0, p.scale, p.angle), det.score, det.method, eyes))
         return out
 
 

@@ -2,9 +2,9 @@
 
 This is what runs on a Dask worker (:func:`scan_chunk`); it returns plain data
 (:class:`ChunkResult`) and writes nothing. The face search and the tracker are
-the application's own (:class:`slrfr_gui.faces.find.FaceTracker`, with
-:func:`slrfr_gui.faces.detect.detect_faces` behind it), so a better detector
-reaches the scan without a change here.
+the application's own (:func:`slrfr_gui.faces.face_search.search_faces` and
+:func:`~slrfr_gui.faces.face_search.follow`, through :class:`~slrfr_gui.scan.follow.FaceFollower`),
+so a better face search reaches the scan without a change here.
 
 A **track** is one face followed through consecutive sampled frames: the faces
 of each sampled frame are linked to the tracks of the frames before by the
@@ -39,7 +39,7 @@ class ScanOptions:
     Attributes
     ----------
     detect_every : int
-        Frames between full face searches (a 640 x 480 search costs about 0.1-0.2 s).
+        Frames between full face searches (a whole 640 x 480 search costs tens of milliseconds).
     track_every : int
         Frames between tracker updates; the frames between are grabbed, not converted into images
         (a compressed video still decodes them: its frames depend on each other).
@@ -68,10 +68,6 @@ class ScanOptions:
     min_faces : int
         Faces a track of a video needs to be reported (a face seen in fewer
         sampled frames is most often a passing false detection).
-    candidates : int
-        Candidates per scale of the face search's template pyramid
-        (:func:`~slrfr_gui.faces.detect.detect_faces`'s ``per_level``); refining
-        them is most of a search's cost.
     """
 
     detect_every: int = 25
@@ -87,7 +83,6 @@ class ScanOptions:
     threshold: float | None = None
     keep: int = 100
     keep_still: bool = False
-    candidates: int = 3
     min_faces: int = 3
 
     def checked(self) -> "ScanOptions":
@@ -119,7 +114,7 @@ class ScanOptions:
                 "min_face": float(self.min_face), "max_face": None if self.max_face is None else float(self.max_face),
                 "combine": self.combine, "chunk_seconds": float(self.chunk_seconds),
                 "overlap": self.overlap_frames, "batch": int(self.batch), "keep_still": bool(self.keep_still),
-                "candidates": int(self.candidates), "min_faces": int(self.min_faces)}
+                "min_faces": int(self.min_faces)}
 
 
 @dataclass
@@ -253,13 +248,17 @@ def scan_chunk(model, chunk: ChunkSpec, options: ScanOptions, should_stop=None) 
     """
     import cv2
 
+    from ..faces.dlib_faces import scan_thread_cpu
+
     cv2.setNumThreads(1)  # one core per worker: the cluster spreads the work
-    t0, c0 = time.perf_counter(), time.thread_time()
+    # The chunk's CPU: this thread's, and that of the thread dlib's scans run on (face_search).
+    t0, c0, d0 = time.perf_counter(), time.thread_time(), scan_thread_cpu()
     if chunk.kind == "stills":
         segments, read, problems = _scan_stills(model, chunk, options, should_stop)
     else:
         segments, read, problems = _scan_video(model, chunk, options, should_stop)
-    return ChunkResult(chunk, segments, read, time.perf_counter() - t0, problems, time.thread_time() - c0)
+    return ChunkResult(chunk, segments, read, time.perf_counter() - t0, problems,
+                       time.thread_time() - c0 + scan_thread_cpu() - d0)
 
 
 def _scan_video(model, chunk: ChunkSpec, options: ScanOptions, should_stop):
