@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.faces.detect import FaceDetector  # noqa: E402
+from slrfr_gui.faces.detector_training import train_detector  # noqa: E402
 from slrfr_gui.faces.facemodel import FaceModel  # noqa: E402
 from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
 from slrfr_gui.evaluation.yale import training_faces_2x  # noqa: E402
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     (args.out / "face_frame.json").write_text(json.dumps(frame, indent=2) + "\n")
     write_lighting_metrics(yale, model, args.out / "lighting_metrics.npz")
     if not args.no_detector:
-        detector = FaceDetector.train(training_faces_2x(yale, max_subset=2), model=model)
+        detector = train_detector(training_faces_2x(yale, max_subset=2), model=model)
         detector.save(args.out / "detector.npz")
     print(f"face model from {len(yale.images)} images of {len(model.subjects)} subjects"
           f" in {time.perf_counter() - start:.1f} s -> {args.out / 'face_model.npz'}")

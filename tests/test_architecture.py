@@ -15,11 +15,7 @@ PACKAGE = ROOT / "slrfr_gui"
 #: Everything below the command line and the window: Qt-free.
 QT_FREE = ["errors", "files", "faces", "method", "gallery", "demo", "scan", "evaluation"]
 #: A module may pass about 500 lines only when it is one indivisible thing: which, and why.
-LONG_MODULES = {
-    "faces/detect.py": "the project's own tiny-face detector, one pipeline (candidates, placement, verifier, "
-                       "regressors) and the learned file it runs on; kept whole while the faces-speed work on it "
-                       "merges: the cut is FaceDetector's training and file (about 160 lines) into faces/detector.py",
-}
+LONG_MODULES: dict[str, str] = {}
 MAX_LINES = 550
 
 

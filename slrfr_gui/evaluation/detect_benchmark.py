@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..method.learned import LearnedRelightingClassifier
-from ..faces.detect import FaceDetector, aligned_faces, detect_faces
+from ..faces.detect import aligned_faces, detect_faces
+from ..faces.detector_training import train_detector
 from ..faces.facemodel import FaceModel
 from ..faces.frame import prepare_probe
 from ..files.imageio import read_grey
@@ -32,7 +33,7 @@ def measure(data, frames=100, max_subset=1, resolution=(7, 6), widths=(14, 200),
     train = yale.select(yale.subjects <= 20)
     test = yale.select(yale.subjects > 20)
     model = FaceModel.from_training(train.images, train.subjects, train.lights)
-    detector = FaceDetector.train(training_faces_2x(train, max_subset=2), model=model)
+    detector = train_detector(training_faces_2x(train, max_subset=2), model=model)
     frontal = (test.azimuth == 0) & (test.elevation == 0)
     clf = LearnedRelightingClassifier(resolution=resolution, face_model=model).fit(test.images[frontal], test.subjects[frontal])
     rng = np.random.default_rng(seed)
