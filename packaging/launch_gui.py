@@ -8,18 +8,18 @@ looks for them at run time, so a broken build fails at once with the names of wh
 import os
 import sys
 
-# Every name given to slrfr_gui.core.resources.resource_path (tests/test_packaging.py keeps this in step).
+# Every name given to slrfr_gui.files.resources.resource_path (tests/test_packaging.py keeps this in step).
 REQUIRED_RESOURCES = ("face_model.npz", "detector.npz", "lighting_metrics.npz", "generic_metrics.npz",
                       "face_frame.json", "openset.json",
                       "icons/slrfr-gui-16.png", "icons/slrfr-gui-256.png")
-CASCADE = "haarcascade_frontalface_default.xml"  # read by slrfr_gui.core.detect via cv2.data.haarcascades
+CASCADE = "haarcascade_frontalface_default.xml"  # read by slrfr_gui.faces.detect via cv2.data.haarcascades
 
 
 def missing_files() -> list[str]:
     import cv2
 
-    from slrfr_gui.core.errors import ResourceError
-    from slrfr_gui.core.resources import resource_path
+    from slrfr_gui.errors import ResourceError
+    from slrfr_gui.files.resources import resource_path
 
     missing = []
     for name in REQUIRED_RESOURCES:

@@ -74,8 +74,8 @@ def main(argv=None) -> int:
     import cv2
     import numpy as np
 
-    from slrfr_gui.core.imageio import read_grey, write_grey
-    from slrfr_gui.core.synthetic import pasted_frame
+    from slrfr_gui.files.imageio import read_grey, write_grey
+    from slrfr_gui.demo.synthetic import pasted_frame
 
     face = read_grey(demo / "gallery" / "Esme" / "esme.png")
     big = cv2.resize(face, (168, 192), interpolation=cv2.INTER_CUBIC)
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
 
     import sqlite3
 
-    from slrfr_gui.core.scan.bench import make_bench_video
+    from slrfr_gui.evaluation.scan_benchmark import make_bench_video
 
     video, _ = make_bench_video(out / "walk.mp4", seconds=6.0)
     results = out / "scan.sqlite"

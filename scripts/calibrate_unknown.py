@@ -23,12 +23,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.classifier import SLRFRClassifier  # noqa: E402
-from slrfr_gui.core.evaluate import folds  # noqa: E402
-from slrfr_gui.core.facemodel import FaceModel  # noqa: E402
-from slrfr_gui.core.frame import degrade, format_resolution  # noqa: E402
-from slrfr_gui.core.openset import fnir_at, margin_ratio, threshold_at_fpir  # noqa: E402
-from slrfr_gui.core.yale import load_yale  # noqa: E402
+from slrfr_gui.method.learned import LearnedRelightingClassifier  # noqa: E402
+from slrfr_gui.evaluation.evaluate import folds  # noqa: E402
+from slrfr_gui.faces.facemodel import FaceModel  # noqa: E402
+from slrfr_gui.faces.frame import degrade, format_resolution  # noqa: E402
+from slrfr_gui.method.openset import fnir_at, margin_ratio, threshold_at_fpir  # noqa: E402
+from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
 
 RESOLUTIONS = [(5, 4), (7, 6), (10, 8), (12, 10), (19, 16), (24, 20)]
 
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
                 gal = np.flatnonzero(np.isin(yale.subjects, enrolled) & (yale.azimuth == a) & (yale.elevation == e))
                 if len(gal) < 2:
                     continue
-                clf = SLRFRClassifier(resolution=res, face_model=model).fit(yale.images[gal], yale.subjects[gal])
+                clf = LearnedRelightingClassifier(resolution=res, face_model=model).fit(yale.images[gal], yale.subjects[gal])
                 probes = np.flatnonzero((subsets <= 2) & ~np.isin(np.arange(len(yale.images)), gal))
                 res_all = clf.residuals(lr[probes])
                 scores = margin_ratio(res_all)

@@ -34,12 +34,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.classifier import SLRFRClassifier, shift_faces  # noqa: E402
-from slrfr_gui.core.evaluate import (Evaluation, _aggregate, _fold_generic_metric, _learn_metric,  # noqa: E402
+from slrfr_gui.method.learned import LearnedRelightingClassifier, shift_faces  # noqa: E402
+from slrfr_gui.method.physical import PhysicalRelightingClassifier  # noqa: E402
+from slrfr_gui.evaluation.evaluate import (Evaluation, _aggregate, _fold_generic_metric, _learn_metric,  # noqa: E402
                                      _run_figures, _training_synthesis, folds, true_ranks)
-from slrfr_gui.core.facemodel import FaceModel  # noqa: E402
-from slrfr_gui.core.frame import degrade, parse_resolution  # noqa: E402
-from slrfr_gui.core.yale import load_yale  # noqa: E402
+from slrfr_gui.faces.facemodel import FaceModel  # noqa: E402
+from slrfr_gui.faces.frame import degrade, parse_resolution  # noqa: E402
+from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
 
 
 
@@ -99,7 +100,7 @@ def main(argv=None) -> int:
         train = yale.select(np.isin(yale.subjects, train_ids))
         test = yale.select(np.isin(yale.subjects, test_ids))
         model = FaceModel.from_training(train.images, train.subjects, train.lights)
-        synthesis = _training_synthesis(train, directions, SLRFRClassifier(face_model=model, relighting="physical"))
+        synthesis = _training_synthesis(train, directions, PhysicalRelightingClassifier(face_model=model))
         test_dirs = list(zip(test.azimuth.tolist(), test.elevation.tolist()))
         for size in sizes:
             metric = _learn_metric(train, synthesis, size, {"face_model": model})
@@ -113,7 +114,7 @@ def main(argv=None) -> int:
                 mask = np.isin(test.subjects, test.subjects[gal])
                 mask[gal] = False
                 rows = np.flatnonzero(mask)
-                clf = SLRFRClassifier(resolution=size, face_model=model, metric=metric, generic_metric=generic)
+                clf = LearnedRelightingClassifier(resolution=size, face_model=model, metric=metric, generic_metric=generic)
                 clf.fit(test.images[gal], test.subjects[gal])
                 for name in PROBES:
                     ranks = true_ranks(clf.residuals(probes[name][rows]), clf.classes_, test.subjects[rows])

@@ -29,12 +29,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.classifier import SLRFRClassifier  # noqa: E402
-from slrfr_gui.core.evaluate import _learn_metric, _training_synthesis, folds  # noqa: E402
-from slrfr_gui.core.facemodel import FaceModel  # noqa: E402
-from slrfr_gui.core.frame import degrade, parse_resolution  # noqa: E402
-from slrfr_gui.core.outdoor import PCALDASVM, OutdoorClassifier  # noqa: E402
-from slrfr_gui.core.yale import load_yale  # noqa: E402
+from slrfr_gui.method.learned import LearnedRelightingClassifier  # noqa: E402
+from slrfr_gui.evaluation.evaluate import _learn_metric, _training_synthesis, folds  # noqa: E402
+from slrfr_gui.faces.facemodel import FaceModel  # noqa: E402
+from slrfr_gui.faces.frame import degrade, parse_resolution  # noqa: E402
+from slrfr_gui.method.outdoor import OutdoorClassifier, PCALDASVM  # noqa: E402
+from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
 
 
 def perturb(images: np.ndarray, rng) -> np.ndarray:
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
                 train = yale.select(np.isin(yale.subjects, train_ids))
                 test = yale.select(np.isin(yale.subjects, test_ids))
                 model = FaceModel.from_training(train.images, train.subjects, train.lights)
-                relighter = SLRFRClassifier(face_model=model)
+                relighter = LearnedRelightingClassifier(face_model=model)
                 metric = _learn_metric(train, _training_synthesis(train, directions, relighter), size,
                                        {"face_model": model})
                 for _ in range(3):  # three random galleries per fold
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
                     hr = perturb(test.images[probes], rng) if outdoor_like else test.images[probes]
                     lr = degrade(hr, size)
                     truth = test.subjects[probes]
-                    for name, clf in (("SLRFR", SLRFRClassifier(resolution=size, face_model=model, metric=metric)),
+                    for name, clf in (("SLRFR", LearnedRelightingClassifier(resolution=size, face_model=model, metric=metric)),
                                       ("outdoor", OutdoorClassifier(resolution=size)),
                                       ("PCA+LDA+SVM", PCALDASVM(resolution=size))):
                         clf.fit(test.images[gal], test.subjects[gal])

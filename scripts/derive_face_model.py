@@ -8,7 +8,7 @@ their per-pixel covariance, the face mask, the eye centres of the canonical
 frame and a PCA of the 48 x 40 faces) and ``resources/face_frame.json`` (the
 frame's measured eye centres, for people and other tools to read) and
 ``resources/lighting_metrics.npz`` (the illumination-specific residual metric
-of every slider resolution, :mod:`slrfr_gui.core.lighting`). No image is
+of every slider resolution, :mod:`slrfr_gui.method.lighting`). No image is
 copied: only these statistics over all 38 subjects.
 
     python scripts/derive_face_model.py [--data ../shared/data/CroppedYale] [--no-detector]
@@ -27,22 +27,22 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.detect import FaceDetector  # noqa: E402
-from slrfr_gui.core.facemodel import FaceModel  # noqa: E402
-from slrfr_gui.core.yale import load_yale  # noqa: E402
-from slrfr_gui.core.yale import training_faces_2x  # noqa: E402
+from slrfr_gui.faces.detector_training import train_detector  # noqa: E402
+from slrfr_gui.faces.facemodel import FaceModel  # noqa: E402
+from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
+from slrfr_gui.evaluation.yale import training_faces_2x  # noqa: E402
 
 
 def write_lighting_metrics(yale, model, path) -> None:
     """Learn the lighting metrics of every slider resolution (and the protocol's) from all subjects: the
     learned relighting (log features, the default) and the physical relighting's (square-root features)."""
-    from slrfr_gui.core.classifier import SLRFRClassifier
-    from slrfr_gui.core.lighting import learn_for_classifier
-    from slrfr_gui.core.lighting_resources import save_metrics
+    from slrfr_gui.method.physical import PhysicalRelightingClassifier
+    from slrfr_gui.method.lighting import learn_for_classifier
+    from slrfr_gui.method.lighting_resources import save_metrics
 
     sizes = sorted({(r, int(r * 5 / 6 + 0.5)) for r in range(5, 25)} | {(7, 6), (10, 8), (12, 10), (19, 16)})
     rows = np.flatnonzero(yale.subsets <= 1)  # the gallery lights of the protocol: S1, S2
-    synthesized = SLRFRClassifier(face_model=model).synthesize(yale.images[rows])
+    synthesized = PhysicalRelightingClassifier(face_model=model).synthesize(yale.images[rows])
     conditions = yale.azimuth * 1000 + yale.elevation
     mirrored = -yale.azimuth * 1000 + yale.elevation  # a face mirrored left to right: azimuth negated
     metrics = [learn_for_classifier(yale.images, yale.subjects, conditions, rows, synthesized, size, params,
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     (args.out / "face_frame.json").write_text(json.dumps(frame, indent=2) + "\n")
     write_lighting_metrics(yale, model, args.out / "lighting_metrics.npz")
     if not args.no_detector:
-        detector = FaceDetector.train(training_faces_2x(yale, max_subset=2), model=model)
+        detector = train_detector(training_faces_2x(yale, max_subset=2), model=model)
         detector.save(args.out / "detector.npz")
     print(f"face model from {len(yale.images)} images of {len(model.subjects)} subjects"
           f" in {time.perf_counter() - start:.1f} s -> {args.out / 'face_model.npz'}")

@@ -2,7 +2,7 @@
 """Derive the shipped generic metric (resources/generic_metrics.npz) from IMM and Extended Yale B.
 
 The generic metric scores galleries whose faces are not framed like the canonical frame
-(slrfr_gui/core/generic.py explains it). Its two parts, for every size the lighting metrics ship for:
+(slrfr_gui/method/generic.py explains it). Its two parts, for every size the lighting metrics ship for:
 
 * pose and expression: the IMM face set (40 persons, 6 head-and-shoulders frames each). Each face is
   found by the shipped face detector in the frame enlarged 4 times; a person's faces are placed by their
@@ -11,10 +11,10 @@ The generic metric scores galleries whose faces are not framed like the canonica
   the camera and the person stay put). A person for whom fewer than two detections agree is left out
   (one person's only detection was background), and so is an image whose placement is not face-like
   (distance from the face space above 0.6). Every face is cropped in each
-  framing of slrfr_gui.core.generic.FRAMINGS, brought to 48 x 40 as the gallery loader does, degraded to
+  framing of slrfr_gui.method.generic.FRAMINGS, brought to 48 x 40 as the gallery loader does, degraded to
   the size, and used mirrored too (as another person);
 * lighting: every Extended Yale B subject's images under a gallery light (S1-S2) against their other
-  images, and the same mirrored, in each framing of slrfr_gui.core.generic.LIGHT_FRAMINGS.
+  images, and the same mirrored, in each framing of slrfr_gui.method.generic.LIGHT_FRAMINGS.
 
 No image is copied; only these covariances (compressed to their leading eigenvectors) are written.
 
@@ -33,11 +33,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.classifier import log_features  # noqa: E402
-from slrfr_gui.core.frame import degrade, format_resolution, to_frame  # noqa: E402
-from slrfr_gui.core.generic import (FRAMINGS, LIGHT_FRAMINGS, crop_framed,  # noqa: E402
+from slrfr_gui.method.slrfr import log_features  # noqa: E402
+from slrfr_gui.faces.frame import degrade, format_resolution, to_frame  # noqa: E402
+from slrfr_gui.method.generic import (FRAMINGS, LIGHT_FRAMINGS, crop_framed,  # noqa: E402
                                     framed_lighting_covariance, pair_covariances, save_generic_parts)
-from slrfr_gui.core.imageio import read_grey  # noqa: E402
+from slrfr_gui.files.imageio import read_grey  # noqa: E402
 
 UPSCALE = 4
 MAX_FACE_DISTANCE = 0.6
@@ -47,9 +47,9 @@ MIN_AGREEING = 2
 
 def _sizes() -> list:
     """The sizes the shipped lighting metrics serve (so both resources always cover the same sizes)."""
-    from slrfr_gui.core.datafile import read_data_file
-    from slrfr_gui.core.errors import ResourceError
-    from slrfr_gui.core.lighting_resources import FILE_NAME, FORMAT, FORMAT_VERSION
+    from slrfr_gui.files.datafile import read_data_file
+    from slrfr_gui.errors import ResourceError
+    from slrfr_gui.method.lighting_resources import FILE_NAME, FORMAT, FORMAT_VERSION
 
     try:
         _, meta = read_data_file(ROOT / "resources" / FILE_NAME, FORMAT, FORMAT_VERSION, ResourceError, "", "")
@@ -62,8 +62,8 @@ def imm_faces(root: Path):
     """Each IMM image with its face placement: (images, persons, placements), and the persons left out."""
     import cv2
 
-    from slrfr_gui.core.align import Placement, faceness
-    from slrfr_gui.core.detect import detect_faces
+    from slrfr_gui.faces.align import Placement, faceness
+    from slrfr_gui.faces.detect import detect_faces
 
     images, persons, placements, skipped = [], [], [], []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "resources" / "generic_metrics.npz",
                         help="output file (default: %(default)s)")
     args = parser.parse_args(argv)
-    from slrfr_gui.core.yale import load_yale
+    from slrfr_gui.evaluation.yale import load_yale
 
     start = time.perf_counter()
     sizes = _sizes()

@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.imageio import read_grey, write_grey  # noqa: E402
+from slrfr_gui.files.imageio import read_grey, write_grey  # noqa: E402
 
 SHAPE = (480, 640)
 #: Enrolled and unknown persons: Yale B subject numbers and GT person folders.
@@ -60,7 +60,7 @@ def background(photos: Path, rng) -> tuple[np.ndarray, str]:
 
 def faces(data: Path, rng):
     """{person: (gallery image 6:5, [probe images 6:5], enrolled)} for the chosen persons."""
-    from slrfr_gui.core.yale import load_yale
+    from slrfr_gui.evaluation.yale import load_yale
 
     out = {}
     yale = load_yale(data / "CroppedYale", subjects=list(YALE_ENROLLED + YALE_UNKNOWN))
@@ -84,7 +84,7 @@ def enrolment_face(image: np.ndarray, scene: np.ndarray, width: int = 96) -> tup
     Falls back to the crop itself, saying so, when no face is found."""
     import cv2
 
-    from slrfr_gui.core.faces import find_faces
+    from slrfr_gui.faces.find import find_faces
 
     h = int(round(1.2 * width))
     still = scene.copy()
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
                              "synthetic background; no data needed, no truth file) and their gallery")
     args = parser.parse_args(argv)
     if args.fictional:
-        from slrfr_gui.core.scan.bench import make_bench_video
+        from slrfr_gui.evaluation.scan_benchmark import make_bench_video
 
         args.out.mkdir(parents=True, exist_ok=True)
         video, demo = make_bench_video(args.out / "video.mp4", args.seconds, args.fps, seed=args.seed)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the demo's fictional persons as a gallery folder and probes (no real photograph involved).
 
-Persons come from :func:`slrfr_gui.core.demo.make_demo` (the face model's albedo
+Persons come from :func:`slrfr_gui.demo.persons.make_demo` (the face model's albedo
 PCA, rendered with the mean surface normals): one nearly frontal gallery image
 each in ``OUT_DIR/gallery/<name>/``, and probes under other lights, degraded to
 the probe resolution, in ``OUT_DIR/probes/<name>__<n>.png``.
@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.demo import make_demo  # noqa: E402
-from slrfr_gui.core.frame import degrade, parse_resolution  # noqa: E402
-from slrfr_gui.core.imageio import write_grey  # noqa: E402
+from slrfr_gui.demo.persons import make_demo  # noqa: E402
+from slrfr_gui.faces.frame import degrade, parse_resolution  # noqa: E402
+from slrfr_gui.files.imageio import write_grey  # noqa: E402
 
 
 def _positive(text: str) -> int:

@@ -23,11 +23,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.camera import write_video  # noqa: E402
-from slrfr_gui.core.imageio import read_grey  # noqa: E402
-from slrfr_gui.core.synthetic import pasted_frame  # noqa: E402
-from slrfr_gui.core.errors import DataSetError  # noqa: E402
-from slrfr_gui.core.yale import load_yale  # noqa: E402
+from slrfr_gui.faces.camera import write_video  # noqa: E402
+from slrfr_gui.files.imageio import read_grey  # noqa: E402
+from slrfr_gui.demo.synthetic import pasted_frame  # noqa: E402
+from slrfr_gui.errors import DataSetError  # noqa: E402
+from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
 
 
 def _fictional_faces(seed: int) -> list:
@@ -35,8 +35,8 @@ def _fictional_faces(seed: int) -> list:
     like a cropped Yale B image."""
     import cv2
 
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     rng = np.random.default_rng(seed)
     lights = light_vector(rng.uniform(-20, 20, 8), rng.uniform(-10, 15, 8))

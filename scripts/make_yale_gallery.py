@@ -21,10 +21,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.frame import degrade, parse_resolution  # noqa: E402
-from slrfr_gui.core.imageio import read_grey, write_grey  # noqa: E402
-from slrfr_gui.core.errors import DataSetError  # noqa: E402
-from slrfr_gui.core.yale import load_yale  # noqa: E402
+from slrfr_gui.faces.frame import degrade, parse_resolution  # noqa: E402
+from slrfr_gui.files.imageio import read_grey, write_grey  # noqa: E402
+from slrfr_gui.errors import DataSetError  # noqa: E402
+from slrfr_gui.evaluation.yale import load_yale  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -46,7 +46,7 @@ def main(argv=None) -> int:
         return 1
     subjects = sorted(set(yale.subjects.tolist()))[: args.persons]
     gal_az, gal_el = int(args.gallery_light[:4]), int(args.gallery_light[5:])
-    from slrfr_gui.core.yale import light_angle
+    from slrfr_gui.evaluation.yale import light_angle
 
     theta = light_angle(yale.azimuth, yale.elevation)
     (args.out / "gallery").mkdir(parents=True, exist_ok=True)

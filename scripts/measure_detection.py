@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.detect_benchmark import measure  # noqa: E402
-from slrfr_gui.core.frame import parse_resolution  # noqa: E402
+from slrfr_gui.evaluation.detect_benchmark import measure  # noqa: E402
+from slrfr_gui.faces.frame import parse_resolution  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -42,13 +42,13 @@ def main(argv=None) -> int:
                              "reference of face_search.LANDMARK_OFFSET) and stop")
     args = parser.parse_args(argv)
     if args.landmark_offset:
-        from slrfr_gui.core.detect_benchmark import landmark_offset
+        from slrfr_gui.evaluation.detect_benchmark import landmark_offset
 
         print("landmark eye offset (frame pixels, image-left and image-right eye (dx, dy))",
               landmark_offset(args.data).tolist())
         return 0
     if args.shipped_scores:
-        from slrfr_gui.core.detect_benchmark import shipped_score_quartiles
+        from slrfr_gui.evaluation.detect_benchmark import shipped_score_quartiles
 
         print("verifier score quartiles", shipped_score_quartiles(args.data))
         return 0

@@ -32,12 +32,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.core.classifier import SLRFRClassifier  # noqa: E402
-from slrfr_gui.core.faces import find_faces  # noqa: E402
-from slrfr_gui.core.frame import parse_resolution, prepare_probe, to_frame, yale_crop  # noqa: E402
-from slrfr_gui.core.gallery import load_gallery  # noqa: E402
-from slrfr_gui.core.imageio import read_grey, write_grey  # noqa: E402
-from slrfr_gui.core.yale import parse_name, subset_index  # noqa: E402
+from slrfr_gui.method.learned import LearnedRelightingClassifier  # noqa: E402
+from slrfr_gui.faces.find import find_faces  # noqa: E402
+from slrfr_gui.faces.frame import parse_resolution, prepare_probe, to_frame, yale_crop  # noqa: E402
+from slrfr_gui.gallery.gallery import load_gallery  # noqa: E402
+from slrfr_gui.files.imageio import read_grey, write_grey  # noqa: E402
+from slrfr_gui.evaluation.yale import parse_name, subset_index  # noqa: E402
 
 
 def paste(face: np.ndarray, background: np.ndarray, rng, scale: float) -> np.ndarray:
@@ -56,7 +56,7 @@ def paste(face: np.ndarray, background: np.ndarray, rng, scale: float) -> np.nda
 
 
 def rank1(gallery, probes, labels, resolution) -> tuple[float, int]:
-    clf = SLRFRClassifier(resolution=resolution).fit(gallery.faces, gallery.labels)
+    clf = LearnedRelightingClassifier(resolution=resolution).fit(gallery.faces, gallery.labels)
     enrolled = set(gallery.labels)
     hits = [clf.predict(prepare_probe(p, resolution)[None])[0] == lab if p is not None and lab in enrolled else False
             for p, lab in zip(probes, labels)]

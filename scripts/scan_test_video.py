@@ -87,8 +87,8 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
 
-    from slrfr_gui.core.modelfile import load_model
-    from slrfr_gui.core.scan import ScanOptions, ScanStore, run_scan
+    from slrfr_gui.method.modelfile import load_model
+    from slrfr_gui.scan import ScanOptions, ScanStore, run_scan
 
     truth = json.loads((args.folder / "truth.json").read_text())
     output = args.output or args.folder / "scan.sqlite"

@@ -31,10 +31,10 @@ from sklearn.svm import SVC
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slrfr_gui.cli import _resolutions  # noqa: E402
-from slrfr_gui.core.evaluate import folds  # noqa: E402
-from slrfr_gui.core.frame import degrade  # noqa: E402
-from slrfr_gui.core.yale import SUBSET_NAMES, load_yale  # noqa: E402
+from slrfr_gui.cli.common import _resolutions  # noqa: E402
+from slrfr_gui.evaluation.evaluate import folds  # noqa: E402
+from slrfr_gui.faces.frame import degrade  # noqa: E402
+from slrfr_gui.evaluation.yale import SUBSET_NAMES, load_yale  # noqa: E402
 
 CLASSIFIERS = {
     "RBF SVM": lambda: make_pipeline(StandardScaler(), SVC(C=100, gamma="scale")),

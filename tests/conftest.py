@@ -30,7 +30,7 @@ def synthetic_faces(n_persons: int, lights, seed: int = 0):
     albedos : ndarray of shape (n_persons, 48, 40)
     images : ndarray of shape (n_persons, n_lights, 48, 40), grey levels in [0, 1]
     """
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
 
     albedos = sample_albedos(n_persons, seed=seed)
     return albedos, render_faces(albedos, lights)
@@ -42,8 +42,8 @@ def synthetic_gallery(tmp_path):
 
     Returns (folder, probes) with probes a dict person -> ndarray (48, 40) under a new light.
     """
-    from slrfr_gui.core.imageio import write_grey
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.files.imageio import write_grey
+    from slrfr_gui.evaluation.yale import light_vector
 
     lights = light_vector([0, 20, -15], [0, 10, -5])
     _, images = synthetic_faces(6, lights, seed=1)

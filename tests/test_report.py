@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from slrfr_gui.cli import main
-from slrfr_gui.core.errors import SLRFRError
-from slrfr_gui.report import write_report
+from slrfr_gui.errors import SLRFRError
+from slrfr_gui.cli.report import write_report
 
 
 def _result(method, size, rank1):

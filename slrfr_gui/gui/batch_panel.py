@@ -1,4 +1,4 @@
-"""Batch identification: a folder of probes in, a table out, exported as CSV.
+"""Batch identification: a folder of probes in (identified in the window's worker), a table out, exported as CSV.
 
 Run on its own: ``python -m slrfr_gui.gui.batch_panel``.
 """
@@ -9,19 +9,38 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..core.batch import BatchRow
+from ..errors import SLRFRError
+from ..faces.frame import format_resolution
+from ..scan.batch import BatchRow, identify_files, probe_files, write_csv
 
 COLUMNS = ["probe", "decision", "best", "residual", "second", "second residual", "ratio", "error"]
 
 
 class BatchPanel(QWidget):
-    """A table of :class:`~slrfr_gui.core.batch.BatchRow`; the window runs the work and fills it."""
+    """A table of :class:`~slrfr_gui.scan.batch.BatchRow`, the identification that fills it, and its CSV export.
+
+    The work runs in the window's worker (:meth:`set_task_starter`: one task at a time).
+
+    Signals
+    -------
+    open_requested(), export_requested()
+        The panel's buttons.
+    failed(str, str)
+        A message for the user and the details; the window shows and logs it.
+    status(str)
+        A line for the status bar.
+    finished(str)
+        A batch was identified and shown; the status line that says so.
+    """
 
     open_requested = Signal()
     export_requested = Signal()
+    failed = Signal(str, str)
+    status = Signal(str)
+    finished = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -78,6 +97,48 @@ class BatchPanel(QWidget):
         self.table.setSortingEnabled(True)
         self.summary.setText(self.summary_text())
         self.btn_export.setEnabled(bool(rows))
+
+    def set_task_starter(self, start_task) -> None:
+        """How to run long work: ``start_task(fn, message, on_result, name)`` (the window's one worker)."""
+        self._start_task = start_task
+
+    def probe_files(self, model, folder, resolution):
+        """The probe files of ``folder``, or None (with ``failed`` emitted) when there is no model or folder."""
+        if model is None:
+            self.failed.emit(f"Train or open a model for {format_resolution(resolution)} first.", "")
+            return None
+        try:
+            return probe_files(folder)
+        except SLRFRError as exc:
+            self.failed.emit(str(exc), "")
+            return None
+
+    def run(self, model, files, folder, threshold: float, note: str = "") -> None:
+        """Identify ``files`` (of ``folder``) with ``model`` in the window's worker, then show them."""
+        self._start_task(lambda progress, stop: identify_files(model, files, threshold, progress, stop),
+                         f"Identifying {len(files)} probes…" + (f" ({note})" if note else ""),
+                         lambda rows: self._done(rows, folder, note), "batch")
+
+    def _done(self, rows, folder=None, note: str = ""):
+        self.set_rows(rows, folder)
+        self.finished.emit(f"Batch done: {self.summary_text()} (Batch panel; Export CSV, Ctrl+E)"
+                           + (f"; {note}" if note else ""))  # it kept "Identifying 53 probes…"
+
+    def choose_export_csv(self):
+        if not self.rows:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export results", "results.csv", "CSV files (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path) -> bool:
+        try:
+            write_csv(self.rows, path)
+        except OSError as exc:
+            self.failed.emit(f"{path}: could not write ({exc.strerror or exc})", "")
+            return False
+        self.status.emit(f"{len(self.rows)} results written to {path}.")
+        return True
 
     def summary_text(self) -> str:
         """"53 probes: 50 named, 2 unknown, 1 unreadable"."""

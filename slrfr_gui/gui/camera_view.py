@@ -19,10 +19,10 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
-from ..core.camera import FrameSource, describe_source
-from ..core.errors import SLRFRError
-from ..core.faces import LIVE_SEARCH_BUDGET_S, FaceTracker
-from ..core.frame import probe_problem
+from ..faces.camera import FrameSource, describe_source
+from ..errors import SLRFRError
+from ..faces.find import LIVE_SEARCH_BUDGET_S, FaceTracker
+from ..faces.frame import probe_problem
 from .common import fit_pixmap
 
 

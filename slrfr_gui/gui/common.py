@@ -71,6 +71,6 @@ def light_arrow(light: np.ndarray) -> str:
 
 def sample_gallery(n_persons: int = 6, seed: int = 0):
     """A small in-memory gallery of the demo's fictional persons, for running a widget on its own."""
-    from ..core.demo import make_demo
+    from ..demo.persons import make_demo
 
     return make_demo(n_persons, 0, seed).gallery

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from ..core.frame import format_resolution, parse_resolution
+from ..faces.frame import format_resolution, parse_resolution
 from . import settings
 
 
@@ -201,7 +201,7 @@ class TrainingControls(QWidget):
         self.mode.setCurrentIndex(0)
 
     def parameters(self) -> dict:
-        """Keyword arguments for :func:`~slrfr_gui.core.outdoor.make_classifier` (``mode`` and its parameters)."""
+        """Keyword arguments for :func:`~slrfr_gui.method.classifiers.make_classifier` (``mode`` and its parameters)."""
         components = self.n_components.value() or None
         mode, relighting = self.mode.currentData()
         if relighting == "learned":

@@ -18,7 +18,7 @@ class DemoProbesPanel(QWidget):
     Signals
     -------
     probe_chosen(object)
-        The :class:`~slrfr_gui.core.demo.DemoProbe` clicked.
+        The :class:`~slrfr_gui.demo.persons.DemoProbe` clicked.
     """
 
     probe_chosen = Signal(object)
@@ -67,7 +67,7 @@ class DemoProbesPanel(QWidget):
 if __name__ == "__main__":  # pragma: no cover - manual preview
     from PySide6.QtWidgets import QApplication
 
-    from ..core.demo import make_demo
+    from ..demo.persons import make_demo
 
     app = QApplication([])
     panel = DemoProbesPanel()

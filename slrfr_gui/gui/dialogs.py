@@ -8,7 +8,26 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from .. import __version__
+
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+#: Help -> About: what the application does, and the work it stands on.
+ABOUT = f"""<h3>slrfr-gui {__version__}</h3>
+<p>Recognises people from tiny, badly lit face images (7×6 to 20×20 pixels) by synthesis: each gallery face
+is degraded to the probe's size and relit to the probe's light by a relighting learned from training faces,
+and a probe is named by the person whose relit face is nearest (the smallest residual). The paper's form,
+nine Lambertian relit images and one dictionary per person, is the physical relighting option.</p>
+<p><b>Method:</b> S. Shekhar, V. M. Patel, R. Chellappa, “Synthesis-based Recognition of Low Resolution
+Faces”, IJCB 2011.<br>
+<b>Albedo:</b> S. Biswas, G. Aggarwal, R. Chellappa, “Robust Estimation of Albedo for Illumination-Invariant
+Matching and Shape Recovery”, IEEE TPAMI 31(5), 2009.<br>
+<b>Nine points of light:</b> K.-C. Lee, J. Ho, D. Kriegman, “Acquiring Linear Subspaces for Face Recognition
+under Variable Lighting”, IEEE TPAMI 27(5), 2005.<br>
+<b>K-SVD:</b> M. Aharon, M. Elad, A. Bruckstein, IEEE TSP 54(11), 2006.<br>
+<b>Face model data:</b> Extended Yale Face Database B — A. Georghiades, P. Belhumeur, D. Kriegman, “From Few
+to Many: Illumination Cone Models for Face Recognition under Variable Lighting and Pose”, IEEE TPAMI 23(6),
+2001 (free for research use).</p>"""
 
 
 def notify(parent, title: str, text: str, details: str = "") -> QMessageBox:

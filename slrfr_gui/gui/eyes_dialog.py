@@ -84,7 +84,7 @@ if __name__ == "__main__":  # pragma: no cover - manual preview
 
     from PySide6.QtWidgets import QApplication
 
-    from ..core.imageio import read_grey
+    from ..files.imageio import read_grey
 
     app = QApplication(sys.argv)
     dialog = EyesDialog(read_grey(sys.argv[1]))

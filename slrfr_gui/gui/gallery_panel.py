@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QInputDialog, QLa
                                QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget, QDialog,
                                QDialogButtonBox, QFileDialog)
 
-from ..core.errors import GalleryError
-from ..core.gallery import Gallery, GalleryImage, skipped_summary
+from ..errors import GalleryError
+from ..gallery.gallery import Gallery, skipped_summary
+from ..gallery.image import GalleryImage
 from .common import to_pixmap
 
 PERSON_ROLE = Qt.ItemDataRole.UserRole
@@ -64,7 +65,7 @@ class _Tree(QTreeWidget):
 
 
 class GalleryPanel(QWidget):
-    """Shows and edits a :class:`~slrfr_gui.core.gallery.Gallery`.
+    """Shows and edits a :class:`~slrfr_gui.gallery.gallery.Gallery`.
 
     Signals
     -------
@@ -269,7 +270,7 @@ class GalleryPanel(QWidget):
         if start is None:
             self.add_files(person, paths)
             return
-        from ..core.gallery_align import read_gallery_file
+        from ..gallery.gallery_align import read_gallery_file
 
         paths = [Path(p) for p in paths]
 

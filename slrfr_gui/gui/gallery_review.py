@@ -21,8 +21,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..core.align import placement_from_eyes
-from ..core.gallery import Gallery, GalleryImage
+from ..faces.align import placement_from_eyes
+from ..gallery.gallery import Gallery
+from ..gallery.image import GalleryImage
 from .common import fit_pixmap, image_label, to_pixmap
 
 ORIGINAL_SIZE = (300, 240)  # width, height of the original's view, pixels
@@ -205,7 +206,7 @@ if __name__ == "__main__":  # pragma: no cover - manual preview
 
     from PySide6.QtWidgets import QApplication
 
-    from ..core.gallery import load_gallery
+    from ..gallery.gallery import load_gallery
 
     app = QApplication(sys.argv)
     gallery = load_gallery(sys.argv[1], warn=False)

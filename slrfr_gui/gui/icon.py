@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtGui import QIcon
 
-from ..core.errors import ResourceError
-from ..core.resources import resource_path
+from ..errors import ResourceError
+from ..files.resources import resource_path
 
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256)
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..core.faces import find_faces
-from ..core.frame import probe_problem
-from ..core.imageio import read_grey
+from ..faces.find import find_faces
+from ..faces.frame import probe_problem
+from ..files.imageio import read_grey
 
 #: Images with more pixels than this are decoded in a worker (a 2-megapixel JPEG decodes in ~50 ms).
 LARGE_PIXELS = 4_000_000

@@ -28,11 +28,12 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 
-from ..core.atomic import atomic_write_bytes
-from ..core.errors import Cancelled, SLRFRError
-from ..core.frame import FRAME_SHAPE, format_resolution, parse_resolution
-from ..core.gallery import Gallery, GalleryImage
-from ..core.modelfile import load_model, save_model
+from ..files.atomic import atomic_write_bytes
+from ..errors import Cancelled, SLRFRError
+from ..faces.frame import FRAME_SHAPE, format_resolution, parse_resolution
+from ..gallery.gallery import Gallery
+from ..gallery.image import GalleryImage
+from ..method.modelfile import load_model, save_model
 from . import dialogs
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..core.facemodel import default_face_model
-from ..core.classifier import grey_levels, log_features
-from ..core.frame import FRAME_SHAPE, degrade, format_resolution
-from ..core.lighting_resources import serving_resolution, shipped_relighting
-from ..core.relight import POINTS_OF_LIGHT_DEG, Relighting, points_of_light, relight
+from ..faces.facemodel import default_face_model
+from ..method.slrfr import grey_levels, log_features
+from ..faces.frame import FRAME_SHAPE, degrade, format_resolution
+from ..method.lighting_resources import serving_resolution, shipped_relighting
+from ..method.relight import POINTS_OF_LIGHT_DEG, Relighting, points_of_light, relight
 from .common import light_arrow, palette_colours
 
 ROWS, COLS = FRAME_SHAPE
@@ -23,7 +23,7 @@ LEARNED_SHOWN = 6
 
 
 class RelightView(QWidget):
-    """Shows a :class:`~slrfr_gui.core.relight.Relighting` and its low-resolution versions.
+    """Shows a :class:`~slrfr_gui.method.relight.Relighting` and its low-resolution versions.
 
     Every panel shows the same 48 x 40 area (low-resolution images are drawn
     over all of it, so their pixels show as blocks). Scroll to zoom, drag to

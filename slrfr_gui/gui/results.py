@@ -14,8 +14,8 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSlider, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..core.frame import prepare_probe
-from ..core.openset import ONE_PERSON_NOTE
+from ..faces.frame import prepare_probe
+from ..method.openset import ONE_PERSON_NOTE
 from .common import fit_pixmap, image_label, palette_colours, to_pixmap
 from .probe_loading import preview_of
 
@@ -42,7 +42,7 @@ class Identification:
 
 def identify(model, probe_image: np.ndarray, threshold: float, top: int = 10, noise: float = 0.0) -> Identification:
     """Rank every person for a probe image with a fitted classifier (any input size; ``noise``: see
-    :meth:`slrfr_gui.core.classifier.SLRFRClassifier.residuals`)."""
+    :meth:`slrfr_gui.method.slrfr.SLRFRClassifier.residuals`)."""
     ranked, ratio = model.rank_probe(probe_image, top=max(top, 3), noise=noise)
     lr = prepare_probe(probe_image, model.resolution_)
     index = {str(p): i for i, p in enumerate(model.classes_)}
@@ -314,12 +314,12 @@ if __name__ == "__main__":  # pragma: no cover - manual preview
 
     from PySide6.QtWidgets import QApplication
 
-    from ..core.classifier import SLRFRClassifier
+    from ..method.learned import LearnedRelightingClassifier
     from .common import sample_gallery
 
     app = QApplication(sys.argv)
     g = sample_gallery()
-    clf = SLRFRClassifier(resolution=(7, 6)).fit(g.faces, g.labels)
+    clf = LearnedRelightingClassifier(resolution=(7, 6)).fit(g.faces, g.labels)
     panel = ResultsPanel()
     panel.thumbnails = {p: g.thumbnail(p) for p in g.persons}
     probe = g.images[1].face

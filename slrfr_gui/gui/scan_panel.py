@@ -2,7 +2,7 @@
 
 *File → Scan videos…* asks for the videos or folders, the results file and the
 options (:class:`~slrfr_gui.gui.scan_dialog.ScanDialog`), then the panel runs
-:func:`slrfr_gui.core.scan.run_scan` in a worker thread (its Dask workers are
+:func:`slrfr_gui.scan.run_scan` in a worker thread (its Dask workers are
 processes) with progress (chunks, frames per second, time left) and *Cancel*,
 which leaves a resumable results file. Any results file opens too
 (*Open results…*). The table lists every appearance with the best face's
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialo
                                QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from ..core.scan import ScanOptions, ScanStore
+from ..scan import ScanOptions, ScanStore
 from .common import fit_pixmap, to_pixmap
 from .worker import Task
 
@@ -66,7 +66,7 @@ def read_frame(path: str, frame_no: int) -> np.ndarray | None:
     """Frame ``frame_no`` of a video (or the still itself), uint8 grey; None if it cannot be read."""
     import cv2
 
-    from ..core.imageio import read_grey
+    from ..files.imageio import read_grey
 
     if Path(path).suffix.lower() not in {".avi", ".mp4", ".m4v", ".mkv", ".mov", ".mpg", ".mpeg", ".wmv",
                                          ".webm", ".ts", ".flv", ".3gp", ".mjpg", ".mjpeg"}:
@@ -161,7 +161,7 @@ class ScanPanel(QWidget):
     def start(self, model, inputs, output, options: ScanOptions, workers=None, scheduler=None, resume=False,
               model_id=None) -> Task:
         """Run a scan in the background; the table shows its results file as chunks finish."""
-        from ..core.scan import run_scan
+        from ..scan import run_scan
 
         if self.running():
             raise RuntimeError("a scan is already running")
@@ -246,7 +246,7 @@ class ScanPanel(QWidget):
 
     def open_results(self, path, quiet: bool = False) -> bool:
         """Show a results file; False (and a message unless ``quiet``) when it cannot be read."""
-        from ..core.scan import ScanStoreError
+        from ..scan import ScanStoreError
 
         try:
             store = ScanStore(path) if Path(path).exists() else None

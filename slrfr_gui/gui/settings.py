@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from ..core.frame import format_resolution, parse_resolution
+from ..faces.frame import format_resolution, parse_resolution
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import traceback
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from ..core.errors import Cancelled, SLRFRError
+from ..errors import Cancelled, SLRFRError
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 import os
 import time
 
-from slrfr_gui.core.atomic import STALE_AFTER, atomic_write_bytes, remove_stale_temporaries
+from slrfr_gui.files.atomic import STALE_AFTER, atomic_write_bytes, remove_stale_temporaries
 
 
 def _aged(path, seconds):

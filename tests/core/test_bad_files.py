@@ -8,7 +8,7 @@ Two halves:
 * property-based tests (Hypothesis): mutations of *valid* files (bit flips,
   truncation, splicing in bytes of another file, overwriting a run of bytes)
   and plain random bytes, given to every loader. Only the project's named
-  exceptions (:class:`~slrfr_gui.core.errors.SLRFRError`) may come out, with a
+  exceptions (:class:`~slrfr_gui.errors.SLRFRError`) may come out, with a
   one-line message naming the file; never another exception or a hang.
 
 Hypothesis settings (the ``FUZZ`` profile below): ``derandomize=True`` so a run
@@ -33,12 +33,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.errors import GalleryError, ImageReadError, ModelFileError, ResourceError, SLRFRError
-from slrfr_gui.core.gallery import Gallery
-from slrfr_gui.core.imageio import read_grey
-from slrfr_gui.core.modelfile import load_model, save_model
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.learned import LearnedRelightingClassifier
+from slrfr_gui.errors import GalleryError, ImageReadError, ModelFileError, ResourceError, SLRFRError
+from slrfr_gui.gallery.gallery import Gallery
+from slrfr_gui.files.imageio import read_grey
+from slrfr_gui.method.modelfile import load_model, save_model
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import ROOT, synthetic_faces
 
 _SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
@@ -55,7 +55,7 @@ def fuzz_settings(examples: int):
 @pytest.fixture(scope="module")
 def trained():
     _, images = synthetic_faces(3, light_vector([0, 20, -15], [0, 10, -5]), seed=7)
-    clf = SLRFRClassifier(resolution=(7, 6)).fit(images[:, 0], ["ann", "bob", "çé"])
+    clf = LearnedRelightingClassifier(resolution=(7, 6)).fit(images[:, 0], ["ann", "bob", "çé"])
     return clf, images
 
 
@@ -69,7 +69,7 @@ class _Seeds(dict):
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory, trained):
     """Valid files of every kind the core reads, as bytes."""
-    from slrfr_gui.core.outdoor import make_classifier
+    from slrfr_gui.method.classifiers import make_classifier
 
     folder = tmp_path_factory.mktemp("seeds")
     clf, images = trained
@@ -174,25 +174,25 @@ def _gallery(path):
 
 
 def _face_model(path):
-    from slrfr_gui.core.facemodel import FaceModel
+    from slrfr_gui.faces.facemodel import FaceModel
 
     return FaceModel.load(path)
 
 
 def _detector(path):
-    from slrfr_gui.core.detect import FaceDetector
+    from slrfr_gui.faces.detect import FaceDetector
 
     return FaceDetector.load(path)
 
 
 def _lighting(path):
-    from slrfr_gui.core.lighting_resources import _load
+    from slrfr_gui.method.lighting_resources import _load
 
     return _load.__wrapped__(str(path))
 
 
 def _generic(path):
-    from slrfr_gui.core.generic import _load
+    from slrfr_gui.method.generic import _load
 
     return _load.__wrapped__(str(path))
 
@@ -285,7 +285,7 @@ def mutated_json(draw, data: bytes):
 @given(data=st.data())
 def test_openset_defaults_always_give_a_usable_threshold(seeds, fuzz_dir, data):
     """resources/openset.json damaged in any way: the defaults fall back, and every threshold is a ratio."""
-    from slrfr_gui.core.openset import OpenSetDefaults
+    from slrfr_gui.method.openset import OpenSetDefaults
 
     blob = data.draw(st.one_of(mutated_json(seeds["openset.json"]), st.binary(max_size=256)))
     path = _write(fuzz_dir, blob, ".json")
@@ -300,7 +300,7 @@ def test_openset_defaults_always_give_a_usable_threshold(seeds, fuzz_dir, data):
 @given(data=st.data())
 def test_results_json_gives_only_named_errors(seeds, fuzz_dir, data):
     """The JSON 'slrfr report' reads (written by evaluate --json), damaged: an SLRFRError naming it, or accepted."""
-    from slrfr_gui.report import load_results
+    from slrfr_gui.cli.report import load_results
 
     blob = data.draw(st.one_of(mutated_json(seeds["results.json"]), st.binary(max_size=256)))
     _expect_named_error(load_results, _write(fuzz_dir, blob, ".json"), SLRFRError)
@@ -441,7 +441,7 @@ def test_data_files_hold_versioned_json_metadata_and_no_pickles(tmp_path, traine
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(arrays.pop("metadata").tobytes().decode("utf-8"))
     assert meta["format"].startswith("slrfr-") and isinstance(meta["version"], int)
-    from slrfr_gui.core.datafile import digest
+    from slrfr_gui.files.datafile import digest
 
     assert meta["sha256"] == digest(arrays)
     assert all(a.dtype != object for a in arrays.values())
@@ -473,8 +473,8 @@ class _DiskFullAfter:
 @pytest.mark.parametrize("kind", sorted(KINDS) + ["csv"])
 @pytest.mark.parametrize("where", ["write-part-way", "fsync", "rename"])
 def test_failed_save_leaves_the_previous_file_intact(tmp_path, trained, monkeypatch, kind, where):
-    import slrfr_gui.core.atomic as atomic
-    from slrfr_gui.core.batch import BatchRow, write_csv
+    import slrfr_gui.files.atomic as atomic
+    from slrfr_gui.scan.batch import BatchRow, write_csv
 
     if kind == "csv":
         def save(path, _):

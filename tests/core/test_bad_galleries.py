@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from slrfr_gui.core.errors import GalleryError
-from slrfr_gui.core.gallery import SkippedFilesWarning, load_gallery
+from slrfr_gui.errors import GalleryError
+from slrfr_gui.gallery.gallery import SkippedFilesWarning, load_gallery
 
 RNG = np.random.default_rng(0)
 
@@ -96,7 +96,7 @@ def test_non_ascii_names(tmp_path):
     assert gallery.persons == sorted(names)
     assert all(gallery.count(n) == 1 for n in names)
     path = gallery.save(tmp_path.parent / f"{tmp_path.name}-g.slrfr-gallery")
-    from slrfr_gui.core.gallery import Gallery
+    from slrfr_gui.gallery.gallery import Gallery
 
     assert Gallery.open(path).persons == gallery.persons
 
@@ -206,7 +206,7 @@ def test_gallery_path_is_a_file_or_missing(tmp_path):
 
 def test_blank_and_tiny_images_are_skipped_with_the_reason(tmp_path):
     """Images that hold no face (constant, 2x1 pixels) are refused as probes are, not enrolled silently."""
-    from slrfr_gui.core.gallery import Gallery
+    from slrfr_gui.gallery.gallery import Gallery
 
     face(tmp_path / "Alice" / "a.png")
     Image.fromarray(np.zeros((48, 40), np.uint8)).save(tmp_path / "Alice" / "black.png")

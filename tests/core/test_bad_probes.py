@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 
 from slrfr_gui.cli import main
-from slrfr_gui.core.batch import identify_files
-from slrfr_gui.core.errors import ImageReadError, ProbeError
-from slrfr_gui.core.imageio import read_grey
-from slrfr_gui.core.openset import OpenSetDefaults
+from slrfr_gui.scan.batch import identify_files
+from slrfr_gui.errors import ImageReadError, ProbeError
+from slrfr_gui.files.imageio import read_grey
+from slrfr_gui.method.openset import OpenSetDefaults
 from tests.conftest import synthetic_faces
 
 RESOLUTIONS = [(7, 6), (12, 10)]
@@ -62,15 +62,15 @@ PROBES = {
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """A small model at each resolution, fitted on fictional faces, saved to a file too."""
-    from slrfr_gui.core.classifier import SLRFRClassifier
-    from slrfr_gui.core.modelfile import save_model
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
+    from slrfr_gui.method.modelfile import save_model
+    from slrfr_gui.evaluation.yale import light_vector
 
     _, images = synthetic_faces(6, light_vector([0, 20], [0, 10]), seed=1)
     folder = tmp_path_factory.mktemp("models")
     out = {}
     for res in RESOLUTIONS:
-        clf = SLRFRClassifier(resolution=res).fit(images[:, 0], [f"person{i + 1}" for i in range(6)])
+        clf = LearnedRelightingClassifier(resolution=res).fit(images[:, 0], [f"person{i + 1}" for i in range(6)])
         out[res] = (clf, save_model(clf, folder / f"m{res[0]}x{res[1]}.npz"))
     return out
 

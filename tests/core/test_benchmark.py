@@ -1,6 +1,6 @@
 import numpy as np
 
-import slrfr_gui.core.benchmark as bench
+import slrfr_gui.evaluation.benchmark as bench
 
 
 def test_benchmark_times_every_stage_and_checks_itself(monkeypatch):

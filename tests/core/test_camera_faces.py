@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from slrfr_gui.core.camera import FrameSource, write_video
-from slrfr_gui.core.errors import CameraError
-from slrfr_gui.core.faces import find_faces, parse_eyes
-from slrfr_gui.core.imageio import write_grey
+from slrfr_gui.faces.camera import FrameSource, write_video
+from slrfr_gui.errors import CameraError
+from slrfr_gui.faces.find import find_faces, parse_eyes
+from slrfr_gui.files.imageio import write_grey
 
 
 def test_video_file_and_folder_sources(tmp_path):
@@ -101,9 +101,9 @@ def test_cli_camera_json(tmp_path, synthetic_gallery, capsys):
 
 
 def test_tracker_follows_a_steady_face_without_searching_every_frame():
-    from slrfr_gui.core.faces import FaceTracker
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.faces.find import FaceTracker
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     import cv2
 
@@ -144,7 +144,7 @@ def test_eyes_outside_the_image_are_refused():
 
 def test_cli_options_before_probes_and_unknown_faces(tmp_path, synthetic_gallery, capsys):
     from slrfr_gui.cli import main
-    from slrfr_gui.core.frame import degrade
+    from slrfr_gui.faces.frame import degrade
 
     folder, probes = synthetic_gallery
     model = tmp_path / "m.npz"
@@ -164,8 +164,8 @@ def test_cli_options_before_probes_and_unknown_faces(tmp_path, synthetic_gallery
 def _drifting_face_frames(n, seed=4):
     import cv2
 
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     face = render_faces(sample_albedos(1, seed=seed), light_vector([0], [5]))[0, 0]
     big = cv2.resize(face, (80, 96), interpolation=cv2.INTER_LINEAR)
@@ -178,7 +178,7 @@ def _drifting_face_frames(n, seed=4):
 
 
 def test_search_steps_is_detect_faces_one_unit_at_a_time():
-    from slrfr_gui.core.detect import detect_faces, search_steps
+    from slrfr_gui.faces.detect import detect_faces, search_steps
 
     frame = next(_drifting_face_frames(1))
     steps = search_steps(frame)
@@ -196,8 +196,8 @@ def test_search_steps_is_detect_faces_one_unit_at_a_time():
 
 
 def test_a_live_tracker_spreads_the_search_over_frames_and_then_follows_the_face():
-    from slrfr_gui.core.face_search import search_faces
-    from slrfr_gui.core.faces import FaceTracker
+    from slrfr_gui.faces.face_search import search_faces
+    from slrfr_gui.faces.find import FaceTracker
 
     frames = list(_drifting_face_frames(400))
     # A budget far below one unit: every frame does exactly one unit of search.
@@ -219,7 +219,7 @@ def test_a_live_tracker_spreads_the_search_over_frames_and_then_follows_the_face
 
 
 def test_a_tracker_refuses_a_bad_budget():
-    from slrfr_gui.core.faces import FaceTracker
+    from slrfr_gui.faces.find import FaceTracker
 
     for bad in (0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="budget_s"):
@@ -229,10 +229,10 @@ def test_a_tracker_refuses_a_bad_budget():
 def test_the_cascade_run_one_scale_at_a_time_gives_detectmultiscale_s_boxes(yale_dir):
     import cv2
 
-    from slrfr_gui.core import detect
-    from slrfr_gui.core.align import run_steps
-    from slrfr_gui.core.synthetic import pasted_frame
-    from slrfr_gui.core.yale import load_yale
+    from slrfr_gui.faces import detect
+    from slrfr_gui.faces.align import run_steps
+    from slrfr_gui.demo.synthetic import pasted_frame
+    from slrfr_gui.evaluation.yale import load_yale
 
     images = load_yale(yale_dir, subjects=[11]).images
     rng = np.random.default_rng(0)
@@ -253,7 +253,7 @@ def test_the_cascade_run_one_scale_at_a_time_gives_detectmultiscale_s_boxes(yale
 
 
 def test_a_tracker_does_not_search_every_frame_of_a_scene_without_a_face():
-    from slrfr_gui.core.faces import FaceTracker
+    from slrfr_gui.faces.find import FaceTracker
 
     rng = np.random.default_rng(2)
     scene = np.clip(0.45 + 0.05 * rng.standard_normal((240, 320)), 0, 1)
@@ -264,7 +264,7 @@ def test_a_tracker_does_not_search_every_frame_of_a_scene_without_a_face():
 
 
 def test_align_gives_the_same_face_for_any_input_type():
-    from slrfr_gui.core.align import Placement, align
+    from slrfr_gui.faces.align import Placement, align
 
     rng = np.random.default_rng(3)
     image = rng.random((120, 160))

@@ -2,10 +2,13 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from slrfr_gui.core.classifier import (LRPCANearestNeighbour, NotFittedError, SLRFRClassifier, orthonormal_basis,
-                                       shift_faces)
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.base import NotFittedError
+from slrfr_gui.method.classifiers import make_classifier
+from slrfr_gui.method.learned import LearnedRelightingClassifier, shift_faces
+from slrfr_gui.method.lrpca import LRPCANearestNeighbour
+from slrfr_gui.method.physical import orthonormal_basis, PhysicalRelightingClassifier
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 
@@ -15,7 +18,7 @@ def fitted():
     _, images = synthetic_faces(5, lights, seed=4)
     gallery = images[:, 0]
     labels = np.array([f"p{i}" for i in range(5)])
-    clf = SLRFRClassifier(resolution=(10, 8), relighting="physical", features="sqrt").fit(gallery, labels)
+    clf = PhysicalRelightingClassifier(resolution=(10, 8), features="sqrt").fit(gallery, labels)
     probes = degrade(images[:, 1:].reshape(-1, 48, 40), (10, 8))
     truth = np.repeat(labels, 4)
     return clf, probes, truth
@@ -27,7 +30,7 @@ def fitted_learned():
     _, images = synthetic_faces(5, lights, seed=4)
     labels = np.array(["p0", "p0", "p1", "p2", "p3"])  # p0 has two gallery images
     gallery = np.stack([images[0, 0], images[0, 3], images[1, 0], images[2, 0], images[3, 0]])
-    clf = SLRFRClassifier(resolution=(10, 8)).fit(gallery, labels)
+    clf = LearnedRelightingClassifier(resolution=(10, 8)).fit(gallery, labels)
     probes = degrade(images[:4, 1:3].reshape(-1, 48, 40), (10, 8))
     return clf, gallery, labels, probes
 
@@ -56,7 +59,7 @@ def test_learned_relighting_residuals_are_whitened_distances_to_the_relit_refere
             direct = min(np.linalg.norm(t @ (vec - a - m)) for a in refs[labels == person] for m in (mu, 0 * mu))
             assert res[n, i] == pytest.approx(direct / energy, rel=1e-6, abs=1e-9)
     # Without the unrelit hypothesis, only the relit comparison counts.
-    relit_only = SLRFRClassifier(resolution=(10, 8), unrelit_hypothesis=False).fit(gallery, labels_of(clf, gallery))
+    relit_only = LearnedRelightingClassifier(resolution=(10, 8), unrelit_hypothesis=False).fit(gallery, labels_of(clf, gallery))
     res_relit = relit_only.residuals(probes)
     for n, (vec, c) in enumerate(zip(y, clusters)):
         t, mu = clf.metric_.transforms[c], clf.metric_.means[c]
@@ -101,7 +104,7 @@ def test_noise_aware_residuals_are_the_gaussian_distance_with_the_probes_feature
     assert np.all(res <= clf.residuals(probes) + 1e-12)
     with pytest.raises(ValueError, match="noise must be"):
         clf.residuals(probes, noise=-0.1)
-    physical = SLRFRClassifier(resolution=(10, 8), relighting="physical", features="sqrt").fit(gallery, labels)
+    physical = PhysicalRelightingClassifier(resolution=(10, 8), features="sqrt").fit(gallery, labels)
     with pytest.raises(ValueError, match="learned relighting"):
         physical.residuals(probes, noise=0.02)
 
@@ -118,21 +121,21 @@ def test_shift_faces_is_linear_interpolation_with_repeated_borders():
 
 def test_alignment_search_off_enrolls_one_reference_an_image_and_bad_values_are_refused():
     faces = np.random.default_rng(1).random((3, 48, 40)) * 0.8 + 0.1
-    clf = SLRFRClassifier(resolution=(7, 6), alignment_shift=0, framing="canonical").fit(faces, ["a", "b", "b"])
+    clf = LearnedRelightingClassifier(resolution=(7, 6), alignment_shift=0, framing="canonical").fit(faces, ["a", "b", "b"])
     assert clf.bases_.shape == (42, 3) and list(clf.basis_offsets_) == [0, 1, 3]
-    clf = SLRFRClassifier(resolution=(7, 6), framing="canonical").fit(faces, ["a", "b", "b"])
+    clf = LearnedRelightingClassifier(resolution=(7, 6), framing="canonical").fit(faces, ["a", "b", "b"])
     assert clf.bases_.shape == (42, 15) and list(clf.basis_offsets_) == [0, 5, 15]
     for bad in (-0.1, 1.5, float("nan")):
         with pytest.raises(ValueError, match="alignment_shift"):
-            SLRFRClassifier(resolution=(7, 6), alignment_shift=bad).fit(faces, ["a", "b", "b"])
+            LearnedRelightingClassifier(resolution=(7, 6), alignment_shift=bad).fit(faces, ["a", "b", "b"])
 
 
 def test_the_learned_relighting_needs_log_features_and_a_known_relighting():
     faces = np.full((2, 48, 40), 0.5)
     with pytest.raises(ValueError, match="log features"):
-        SLRFRClassifier(features="sqrt").fit(faces, ["a", "b"])
+        LearnedRelightingClassifier(features="sqrt").fit(faces, ["a", "b"])
     with pytest.raises(ValueError, match="relighting"):
-        SLRFRClassifier(relighting="magic").fit(faces, ["a", "b"])
+        make_classifier(relighting="magic").fit(faces, ["a", "b"])
 
 
 def test_residuals_match_a_direct_least_squares_solve(fitted):
@@ -155,7 +158,7 @@ def test_residuals_match_a_direct_least_squares_solve(fitted):
 
 def test_unnormalised_residuals_and_reconstruction(fitted):
     clf, probes, _ = fitted
-    raw = SLRFRClassifier(resolution=(10, 8), normalize=False, relighting="physical", features="sqrt")
+    raw = PhysicalRelightingClassifier(resolution=(10, 8), normalize=False, features="sqrt")
     raw.__dict__.update({k: v for k, v in clf.__dict__.items() if k.endswith("_")})
     y = clf.feature_vectors(probes.reshape(len(probes), -1))
     clusters = clf.metric_.assign(y)
@@ -170,7 +173,7 @@ def test_reconstruction_residual_equals_the_persons_residual():
     """Without the square root (PCA features) the map back to grey levels is exact."""
     lights = light_vector([0, 25, -20], [0, 5, -10])
     _, images = synthetic_faces(3, lights, seed=6)
-    clf = SLRFRClassifier(resolution=(10, 8), features="pca", relighting="physical").fit(images[:, 0], ["a", "b", "c"])
+    clf = PhysicalRelightingClassifier(resolution=(10, 8), features="pca").fit(images[:, 0], ["a", "b", "c"])
     probe = degrade(images[0, 1], (10, 8))
     rec = clf.reconstruct(probe, 0)
     y = clf.feature_vectors(probe.reshape(1, -1))[0]
@@ -190,14 +193,14 @@ def test_identifies_synthetic_persons_under_new_lights(fitted):
 def test_sparse_regime_when_atoms_fewer_than_signals():
     lights = light_vector([0, 25, -20], [0, 5, -10])
     _, images = synthetic_faces(3, lights, seed=5)
-    clf = SLRFRClassifier(resolution=(12, 10), n_atoms=4, sparsity=2, relighting="physical", features="sqrt").fit(images[:, :2].reshape(-1, 48, 40),
+    clf = PhysicalRelightingClassifier(resolution=(12, 10), n_atoms=4, sparsity=2, features="sqrt").fit(images[:, :2].reshape(-1, 48, 40),
                                                                           np.repeat(["a", "b", "c"], 2))
     assert clf.regime_ == "sparse"
     assert all(d.shape[1] == 4 for d in clf.dictionaries_)
 
 
 def test_input_validation_names_the_problem():
-    clf = SLRFRClassifier()
+    clf = LearnedRelightingClassifier()
     with pytest.raises(NotFittedError):
         clf.predict(np.zeros((1, 7, 6)))
     with pytest.raises(ValueError, match=r"\(n, 48, 40\)"):
@@ -205,7 +208,7 @@ def test_input_validation_names_the_problem():
     with pytest.raises(ValueError, match="labels"):
         clf.fit(np.zeros((2, 48, 40)), ["a"])
     with pytest.raises(ValueError, match="outside"):
-        SLRFRClassifier(resolution=(2, 2)).fit(np.zeros((1, 48, 40)), ["a"])
+        LearnedRelightingClassifier(resolution=(2, 2)).fit(np.zeros((1, 48, 40)), ["a"])
 
 
 def test_probe_shape_is_checked(fitted):
@@ -234,8 +237,8 @@ def test_a_copied_gallery_image_changes_nothing():
     lights = light_vector([0, 25, -20], [0, 5, -10])
     _, images = synthetic_faces(4, lights, seed=8)
     labels = np.array(["a", "b", "c", "d"])
-    once = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(images[:, 0], labels)
-    twice = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(np.concatenate([images[:, 0], images[:1, 0]]),
+    once = PhysicalRelightingClassifier(resolution=(7, 6), features="sqrt").fit(images[:, 0], labels)
+    twice = PhysicalRelightingClassifier(resolution=(7, 6), features="sqrt").fit(np.concatenate([images[:, 0], images[:1, 0]]),
                                                   np.concatenate([labels, ["a"]]))
     probes = degrade(images[:, 1:].reshape(-1, 48, 40), (7, 6))
     np.testing.assert_allclose(twice.residuals(probes), once.residuals(probes), atol=1e-9)
@@ -243,7 +246,7 @@ def test_a_copied_gallery_image_changes_nothing():
 
 
 def test_degrading_a_stack_is_degrading_each_image():
-    from slrfr_gui.core.frame import _blur_and_area_resize, degrade
+    from slrfr_gui.faces.frame import _blur_and_area_resize, degrade
 
     images = np.random.default_rng(0).random((12, 48, 40))
     for resolution in [(7, 6), (12, 10), (19, 16), (20, 20)]:
@@ -253,17 +256,17 @@ def test_degrading_a_stack_is_degrading_each_image():
 
 
 def test_enrolment_on_several_threads_equals_one_thread(monkeypatch):
-    from slrfr_gui.core import classifier
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+    from slrfr_gui.method import physical
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
 
     faces = render_faces(sample_albedos(150, seed=5), np.array([[0.3, 0.1, 0.9]]))[:, 0]
     labels = np.repeat([f"p{i:03d}" for i in range(75)], 2)  # two images each, order shuffled below
     order = np.random.default_rng(0).permutation(150)
     faces, labels = faces[order], labels[order]
-    monkeypatch.setattr(classifier, "RELIGHT_WORKERS", 1)
-    one = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(faces, labels)
-    monkeypatch.setattr(classifier, "RELIGHT_WORKERS", 3)
-    many = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(faces, labels)
+    monkeypatch.setattr(physical, "RELIGHT_WORKERS", 1)
+    one = PhysicalRelightingClassifier(resolution=(7, 6), features="sqrt").fit(faces, labels)
+    monkeypatch.setattr(physical, "RELIGHT_WORKERS", 3)
+    many = PhysicalRelightingClassifier(resolution=(7, 6), features="sqrt").fit(faces, labels)
     probes = degrade(faces[:20], (7, 6))
     np.testing.assert_allclose(many.residuals(probes), one.residuals(probes), atol=1e-10)
     # Each person's span is that of their own two images' signals.

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.crossset import ABLATIONS, METHODS, evaluate_cross, load_face_set
-from slrfr_gui.core.errors import DataSetError
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.imageio import read_grey, write_grey
-from slrfr_gui.core.openset import OpenSetDefaults
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.evaluation.crossset import ABLATIONS, METHODS, evaluate_cross, load_face_set
+from slrfr_gui.errors import DataSetError
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.files.imageio import read_grey, write_grey
+from slrfr_gui.method.openset import OpenSetDefaults
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 LIGHTS = light_vector([0, 15, -15, 5], [0, 5, -5, 15])
@@ -59,8 +59,8 @@ def test_evaluate_cross_runs_the_default_its_rivals_and_the_open_set(face_set):
 
 def test_probes_are_the_protocol_degradation_of_the_stored_image(face_set, monkeypatch):
     """Scored probes are degrade(stored image, r x c): checked by scoring them by hand with NC-NN."""
-    from slrfr_gui.core.baselines import NormalisedCorrelationNN
-    from slrfr_gui.core.evaluate import true_ranks
+    from slrfr_gui.evaluation.baselines import NormalisedCorrelationNN
+    from slrfr_gui.evaluation.evaluate import true_ranks
 
     faces = load_face_set(face_set)
     result = evaluate_cross(faces, [(10, 8)], methods=("NC-NN",), open_set=False)
@@ -88,7 +88,7 @@ def test_sets_it_cannot_run_on_say_why(tmp_path):
 
 
 def test_normalised_correlation_ignores_gain_and_offset():
-    from slrfr_gui.core.baselines import NormalisedCorrelationNN
+    from slrfr_gui.evaluation.baselines import NormalisedCorrelationNN
 
     faces = np.random.default_rng(4).random((3, 48, 40))
     clf = NormalisedCorrelationNN(resolution=(7, 6)).fit(faces, np.array(["a", "b", "c"]))

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from slrfr_gui.core.errors import ImageReadError
-from slrfr_gui.core.gallery import load_gallery
-from slrfr_gui.core.imageio import read_grey
+from slrfr_gui.errors import ImageReadError
+from slrfr_gui.gallery.gallery import load_gallery
+from slrfr_gui.files.imageio import read_grey
 
 GREY = (np.arange(48 * 40).reshape(48, 40) % 200 + 20).astype(np.uint8)
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from slrfr_gui.core.errors import ImageReadError
-from slrfr_gui.core.imageio import read_grey
+from slrfr_gui.errors import ImageReadError
+from slrfr_gui.files.imageio import read_grey
 
 
 def test_twelve_bit_values_in_a_sixteen_bit_png_read_as_the_full_range_copy(tmp_path):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.demo import NAMES, make_demo, person_name
-from slrfr_gui.core.frame import FRAME_SHAPE, prepare_probe
+from slrfr_gui.method.learned import LearnedRelightingClassifier
+from slrfr_gui.demo.persons import NAMES, make_demo, person_name
+from slrfr_gui.faces.frame import FRAME_SHAPE, prepare_probe
 
 
 def test_the_demo_is_fictional_persons_named_and_repeatable():
@@ -28,7 +28,7 @@ def test_the_demo_is_fictional_persons_named_and_repeatable():
 
 def test_the_demo_s_probes_are_recognised_at_12x10():
     demo = make_demo(persons=12, probes_per_person=2, seed=0)
-    clf = SLRFRClassifier(resolution=(12, 10)).fit(demo.gallery.faces, demo.gallery.labels)
+    clf = LearnedRelightingClassifier(resolution=(12, 10)).fit(demo.gallery.faces, demo.gallery.labels)
     probes = np.stack([prepare_probe(p.image, (12, 10)) for p in demo.probes])
     named = clf.predict(probes)
     truth = np.array([p.person for p in demo.probes])

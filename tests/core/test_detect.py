@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from slrfr_gui.core.align import Placement, align, placement_from_eyes
-from slrfr_gui.core.detect import detect_faces
+from slrfr_gui.faces.align import Placement, align, placement_from_eyes
+from slrfr_gui.faces.detect import detect_faces
 
 
 def test_placement_round_trips_eyes_and_aligns_exactly():
-    from slrfr_gui.core.facemodel import default_face_model
+    from slrfr_gui.faces.facemodel import default_face_model
 
     eyes = default_face_model().eye_centres
     p = placement_from_eyes((100.0, 80.0), (150.0, 90.0))
@@ -23,7 +23,7 @@ def test_nothing_is_found_in_a_blank_frame():
 
 
 def test_pasted_yale_faces_are_found_aligned_and_identified(yale_dir):
-    from slrfr_gui.core.detect_benchmark import measure
+    from slrfr_gui.evaluation.detect_benchmark import measure
 
     # Model and detector from B01-B20, faces of B21-B39 pasted into 640x480 noise, named at 19x16.
     result = measure(yale_dir, frames=24, max_subset=1, seed=3, resolution=(19, 16))
@@ -40,9 +40,9 @@ def test_a_face_in_a_large_photo_is_found_and_a_search_can_be_stopped(yale_dir):
     import cv2
     import pytest
 
-    from slrfr_gui.core.errors import Cancelled
-    from slrfr_gui.core.faces import find_faces
-    from slrfr_gui.core.imageio import read_grey
+    from slrfr_gui.errors import Cancelled
+    from slrfr_gui.faces.find import find_faces
+    from slrfr_gui.files.imageio import read_grey
 
     face = read_grey(yale_dir / "yaleB30" / "yaleB30_P00A+000E+00.pgm")  # 192 x 168, the face fills it
     photo = np.clip(0.45 + 0.05 * np.random.default_rng(0).standard_normal((3000, 4000)), 0, 1)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slrfr_gui.core.detect_benchmark import Found, Truth, _matches, eye_error
+from slrfr_gui.evaluation.detect_benchmark import Found, Truth, _matches, eye_error
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -27,7 +27,7 @@ def test_eye_error_is_the_larger_error_over_the_eye_distance():
 
 
 def test_table_and_results_page(tmp_path):
-    from slrfr_gui.report import detection_table, write_report
+    from slrfr_gui.cli.report import detection_table, write_report
 
     row = {"detector": "d1", "set": "photos", "recall": 0.5, "false_per_image": 0.25, "dogs": 1,
            "eye_error_median": 0.05, "ms_median": 12.0}
@@ -47,7 +47,7 @@ def test_table_and_results_page(tmp_path):
 
 def test_on_the_real_photos_every_face_is_found_and_none_on_the_dogs():
     """photos/ is a check set (nothing is learned from it): a regression guard, not a tuning target."""
-    from slrfr_gui.core.detect_benchmark import photo_cases, run_detection_benchmark
+    from slrfr_gui.evaluation.detect_benchmark import photo_cases, run_detection_benchmark
 
     if not (DATA / "photos" / "faces.json").is_file():
         pytest.skip(f"photos/ not found at {DATA / 'photos'}")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.evaluate import _aggregate, _run_figures, evaluate_yaleb, folds, true_ranks
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.yale import light_angle, load_yale, parse_name, subset_index
+from slrfr_gui.evaluation.evaluate import _aggregate, _run_figures, evaluate_yaleb, folds, true_ranks
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.evaluation.yale import light_angle, load_yale, parse_name, subset_index
 
 
 def test_true_ranks_by_hand():
@@ -56,7 +56,7 @@ def test_loader_reads_another_face_set_in_the_same_layout(tmp_path):
     """Three-digit subjects, PNG files and another image size: resized to 192x168, then the protocol's crop."""
     from PIL import Image
 
-    from slrfr_gui.core.frame import yale_crop
+    from slrfr_gui.faces.frame import yale_crop
 
     rows, cols = np.mgrid[0:192, 0:168]
     full = 0.2 + 0.6 * (rows / 191.0) * (cols / 167.0)  # smooth, so resizing down and back up changes little
@@ -118,7 +118,7 @@ def test_evaluate_rejects_unknown_protocol_and_method(tmp_path):
 
 def test_evaluate_runs_every_rival_ablation_and_the_open_set(yale_dir):
     """Six subjects (three per fold): every method gives figures, SLRFR's open-set thresholds come out ordered."""
-    from slrfr_gui.core.evaluate import ABLATIONS, BASELINES
+    from slrfr_gui.evaluation.evaluate import ABLATIONS, BASELINES
 
     yale = load_yale(yale_dir, subjects=[1, 2, 3, 21, 22, 23])
     methods = ["SLRFR", *BASELINES, *ABLATIONS]

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from slrfr_gui.core import dlib_faces, face_search
+from slrfr_gui.faces import dlib_faces, face_search
 
 pytestmark = pytest.mark.skipif(not dlib_faces.available(), reason="dlib or its landmark model is not installed")
 
@@ -13,8 +13,8 @@ pytestmark = pytest.mark.skipif(not dlib_faces.available(), reason="dlib or its 
 def _demo_scene(width=90, seed=4):
     import cv2
 
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     face = render_faces(sample_albedos(1, seed=seed), light_vector([0], [5]))[0, 0]
     big = cv2.resize(face, (width, int(round(1.2 * width))), interpolation=cv2.INTER_LINEAR)
@@ -62,7 +62,7 @@ def test_threads_scanning_at_once_each_get_a_detector_and_the_same_answer():
 
 
 def test_search_faces_gives_the_same_faces_step_by_step_and_at_once():
-    from slrfr_gui.core.align import run_steps
+    from slrfr_gui.faces.align import run_steps
 
     scene = _demo_scene(40)
     whole = face_search.search_faces(scene)

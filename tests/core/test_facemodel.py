@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.errors import ResourceError
-from slrfr_gui.core.facemodel import FaceModel, default_face_model
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.synthetic import render_faces, sample_albedos
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.errors import ResourceError
+from slrfr_gui.faces.facemodel import FaceModel, default_face_model
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+from slrfr_gui.evaluation.yale import light_vector
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.frame import (check_resolution, degrade, format_resolution, parse_resolution, prepare_probe,
+from slrfr_gui.faces.frame import (check_resolution, degrade, format_resolution, parse_resolution, prepare_probe,
                                   to_frame, yale_crop)
 
 
@@ -56,7 +56,7 @@ def test_yale_crop_and_to_frame():
 
 
 def test_probe_problem():
-    from slrfr_gui.core.frame import probe_problem
+    from slrfr_gui.faces.frame import probe_problem
 
     assert probe_problem(np.random.default_rng(0).random((7, 6))) is None
     assert "too small" in probe_problem(np.zeros((1, 1)))
@@ -72,7 +72,7 @@ def test_large_probe_goes_through_the_frame_like_the_gallery():
 
 
 def test_upsampling_warning_names_both_sizes_only_when_the_probe_is_enlarged():
-    from slrfr_gui.core.frame import upsampling_warning
+    from slrfr_gui.method.params import upsampling_warning
 
     message = upsampling_warning((7, 6), (12, 10))
     assert "7x6" in message and "12x10" in message and "up-sampled" in message

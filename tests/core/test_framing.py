@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.frame import FRAME_SHAPE, degrade
-from slrfr_gui.core.framing import CROP_MOVES, Framing, canonical_framing, estimate_framing, move_faces
-from slrfr_gui.core.generic import (LIGHT_FRAMINGS, _compress, _expand, compose_generic_metric, crop_framed,
+from slrfr_gui.method.learned import LearnedRelightingClassifier
+from slrfr_gui.faces.frame import FRAME_SHAPE, degrade
+from slrfr_gui.method.framing import CROP_MOVES, Framing, canonical_framing, estimate_framing, move_faces
+from slrfr_gui.method.generic import (LIGHT_FRAMINGS, _compress, _expand, compose_generic_metric, crop_framed,
                                     framed_lighting_covariance, lighting_covariance, pair_covariances,
                                     shipped_generic_metric)
-from slrfr_gui.core.modelfile import load_model, save_model
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.modelfile import load_model, save_model
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 LIGHTS = light_vector([0, 15, -15, 5], [0, 5, -5, 15])
@@ -54,7 +54,7 @@ def test_move_faces_shifts_and_scales_about_the_frame_centre():
 def test_a_gallery_framed_otherwise_is_scored_by_the_generic_metric_under_every_move(faces, tmp_path):
     loose = move_faces(faces.reshape(-1, *FRAME_SHAPE), 0.0, 4.0, 0.65).reshape(faces.shape)
     labels = np.array([f"p{i}" for i in range(len(faces))])
-    clf = SLRFRClassifier(resolution=(7, 6)).fit(loose[:, 0], labels)
+    clf = LearnedRelightingClassifier(resolution=(7, 6)).fit(loose[:, 0], labels)
     assert clf.framing_.regime == "crop" and clf.framing_regime == "crop"
     assert clf.metric_source_ == "generic" and len(clf.metric_.templates) == 1 and not clf.metric_.means.any()
     assert clf.bases_.shape == (42, len(labels) * len(CROP_MOVES))
@@ -64,7 +64,7 @@ def test_a_gallery_framed_otherwise_is_scored_by_the_generic_metric_under_every_
     assert np.mean(clf.classes_[np.argmin(res, axis=1)] == np.repeat(labels, 3)) >= 0.75
     assert "framing-free generic metric" in clf.describe() and "framed otherwise" in clf.describe()
     # Forced canonical: the learned relighting, five references an image.
-    forced = SLRFRClassifier(resolution=(7, 6), framing="canonical").fit(loose[:, 0], labels)
+    forced = LearnedRelightingClassifier(resolution=(7, 6), framing="canonical").fit(loose[:, 0], labels)
     assert forced.framing_regime == "canonical" and forced.bases_.shape[1] == len(labels) * 5
     # A model file keeps the regime and the framing, and scores alike.
     path = save_model(clf, tmp_path / "m.npz")
@@ -72,7 +72,7 @@ def test_a_gallery_framed_otherwise_is_scored_by_the_generic_metric_under_every_
     assert loaded.framing_regime == "crop" and loaded.framing_.to_json() == clf.framing_.to_json()
     np.testing.assert_allclose(loaded.residuals(probes), res, rtol=1e-10)
     with pytest.raises(ValueError, match="framing"):
-        SLRFRClassifier(resolution=(7, 6), framing="sideways").fit(loose[:, 0], labels)
+        LearnedRelightingClassifier(resolution=(7, 6), framing="sideways").fit(loose[:, 0], labels)
 
 
 def test_pair_and_lighting_covariances_by_hand():
@@ -102,7 +102,7 @@ def test_the_lighting_part_averages_the_framings_and_the_mirror_images(faces):
     subjects = np.repeat(np.arange(len(faces)), faces.shape[1])
     rows = list(range(0, len(images), faces.shape[1]))
     one = framed_lighting_covariance(images, subjects, rows, (7, 6), framings=[(1.0, 0.0)])
-    from slrfr_gui.core.classifier import log_features
+    from slrfr_gui.method.slrfr import log_features
 
     both = np.concatenate([images, images[:, :, ::-1]])
     feats = log_features(degrade(both, (7, 6)).reshape(len(both), -1))
@@ -143,7 +143,7 @@ def test_a_generic_metric_ships_for_every_slider_size(size):
 
 
 def test_crop_framed_at_zoom_one_is_the_frame_under_the_placement():
-    from slrfr_gui.core.align import Placement, _warp
+    from slrfr_gui.faces.align import Placement, _warp
 
     image = np.random.default_rng(3).random((120, 100))
     placement = Placement(50.0, 60.0, 1.5)
@@ -154,10 +154,10 @@ def test_crop_framed_at_zoom_one_is_the_frame_under_the_placement():
 
 def test_the_generic_metric_ships_for_the_same_sizes_as_the_lighting_metrics():
     """scripts/derive_generic_metric.py takes its sizes from the lighting metrics: rerun it when those change."""
-    from slrfr_gui.core import generic, lighting_resources
-    from slrfr_gui.core.datafile import read_data_file
-    from slrfr_gui.core.errors import ResourceError
-    from slrfr_gui.core.resources import resource_path
+    from slrfr_gui.method import generic, lighting_resources
+    from slrfr_gui.files.datafile import read_data_file
+    from slrfr_gui.errors import ResourceError
+    from slrfr_gui.files.resources import resource_path
 
     _, lighting = read_data_file(resource_path(lighting_resources.FILE_NAME), lighting_resources.FORMAT,
                                  lighting_resources.FORMAT_VERSION, ResourceError, "", "")

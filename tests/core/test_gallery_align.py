@@ -8,16 +8,16 @@ import zlib
 import numpy as np
 import pytest
 
-from slrfr_gui.core.gallery import Gallery, load_gallery
-from slrfr_gui.core.gallery_align import NotEnrolled, align_gallery_image
-from slrfr_gui.core.imageio import write_grey
+from slrfr_gui.gallery.gallery import Gallery, load_gallery
+from slrfr_gui.gallery.gallery_align import NotEnrolled, align_gallery_image
+from slrfr_gui.files.imageio import write_grey
 
 
 def _face(seed=4, size=(96, 80)):
     import cv2
 
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     face = render_faces(sample_albedos(1, seed=seed), light_vector([0], [5]))[0, 0]
     return cv2.resize(face, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
@@ -25,8 +25,8 @@ def _face(seed=4, size=(96, 80)):
 
 def _photo(faces, shape=(240, 320), seed=0):
     """A noisy frame with each (face, x, y) pasted; returns the frame and each face's true eye centres."""
-    from slrfr_gui.core.align import Placement
-    from slrfr_gui.core.facemodel import default_face_model
+    from slrfr_gui.faces.align import Placement
+    from slrfr_gui.faces.facemodel import default_face_model
 
     frame = np.clip(0.45 + 0.03 * np.random.default_rng(seed).standard_normal(shape), 0, 1)
     eyes = []
@@ -114,7 +114,7 @@ def test_bad_gallery_files_are_skipped_one_line_each_and_enrolment_goes_on(tmp_p
 
 def test_eyes_are_kept_in_gallery_and_model_files_and_give_the_same_references(tmp_path, capsys):
     from slrfr_gui.cli import main
-    from slrfr_gui.core.modelfile import load_references
+    from slrfr_gui.gallery.gallery import load_references
 
     for i, person in enumerate(("Ada", "Ben", "Cy")):
         (tmp_path / "g" / person).mkdir(parents=True)
@@ -162,9 +162,9 @@ def test_realign_and_undo_give_back_the_reference(tmp_path):
 
 
 def test_the_search_falls_back_to_the_projects_own_without_dlib(monkeypatch):
-    from slrfr_gui.core import dlib_faces
-    from slrfr_gui.core.detect import detect_faces
-    from slrfr_gui.core.face_search import search_faces
+    from slrfr_gui.faces import dlib_faces
+    from slrfr_gui.faces.detect import detect_faces
+    from slrfr_gui.faces.face_search import search_faces
 
     photo, _ = _photo([(_face(), 120, 60)])
     monkeypatch.setattr(dlib_faces, "available", lambda: False)

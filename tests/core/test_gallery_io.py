@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from slrfr_gui.core.errors import GalleryError, ImageReadError
-from slrfr_gui.core.gallery import SkippedFilesWarning, load_gallery
-from slrfr_gui.core.imageio import read_grey
+from slrfr_gui.errors import GalleryError, ImageReadError
+from slrfr_gui.gallery.gallery import SkippedFilesWarning, load_gallery
+from slrfr_gui.files.imageio import read_grey
 
 
 def test_gallery_skips_junk_and_reports_empty_persons(synthetic_gallery):
@@ -76,7 +76,7 @@ def test_read_grey_errors_name_the_file(tmp_path):
 
 
 def test_gallery_editing_and_file_round_trip(synthetic_gallery, tmp_path):
-    from slrfr_gui.core.gallery import Gallery
+    from slrfr_gui.gallery.gallery import Gallery
 
     folder, probes = synthetic_gallery
     gallery = load_gallery(folder)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from slrfr_gui.core.ksvd import ksvd, sparse_code
+from slrfr_gui.method.ksvd import ksvd, sparse_code
 
 
 def sparse_signals(seed=0, d=20, k=8, n=200, t0=3):

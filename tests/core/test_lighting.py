@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier, orthonormal_basis
-from slrfr_gui.core.lighting import LightingMetric, learn_lighting_metric, learn_ratio_metric, whitening
-from slrfr_gui.core.lighting_resources import compress, expand, shipped_metric
+from slrfr_gui.method.learned import LearnedRelightingClassifier
+from slrfr_gui.method.physical import orthonormal_basis
+from slrfr_gui.method.lighting import LightingMetric, learn_lighting_metric, learn_ratio_metric, whitening
+from slrfr_gui.method.lighting_resources import compress, expand, shipped_metric
 from tests.conftest import synthetic_faces
 
 
@@ -70,7 +71,7 @@ def test_a_metric_ships_for_every_slider_size_and_fits_the_classifier():
 def test_typed_size_without_a_shipped_metric_is_served_from_the_nearest_and_says_so():
     lights = np.array([[0, 0, 1.0], [0.3, 0.1, 0.95]])
     _, images = synthetic_faces(3, lights, seed=2)
-    clf = SLRFRClassifier(resolution=(31, 29)).fit(images[:, 0], ["a", "b", "c"])
+    clf = LearnedRelightingClassifier(resolution=(31, 29)).fit(images[:, 0], ["a", "b", "c"])
     assert "asked for 31x29" in clf.describe() and clf.resolution_ == (24, 20)
     assert clf.metric_source_ == "learned"
 
@@ -79,7 +80,7 @@ def test_metric_for_other_features_is_refused():
     metric = LightingMetric.identity((7, 6), "pca", 42)
     _, images = synthetic_faces(2, np.array([[0, 0, 1.0]]), seed=3)
     with pytest.raises(ValueError, match="learned for pca"):
-        SLRFRClassifier(resolution=(7, 6), metric=metric).fit(images[:, 0], ["a", "b"])
+        LearnedRelightingClassifier(resolution=(7, 6), metric=metric).fit(images[:, 0], ["a", "b"])
 
 
 def _ratio_problem(seed=0, n_subjects=12):

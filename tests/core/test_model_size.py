@@ -5,12 +5,14 @@ import zipfile
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.datafile import write_data_file
-from slrfr_gui.core.errors import Cancelled, ModelFileError
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.modelfile import FORMAT, load_model, save_model
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.classifiers import make_classifier
+from slrfr_gui.method.learned import LearnedRelightingClassifier
+from slrfr_gui.method.physical import PhysicalRelightingClassifier
+from slrfr_gui.files.datafile import write_data_file
+from slrfr_gui.errors import Cancelled, ModelFileError
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.method.modelfile import FORMAT, load_model, save_model
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 
@@ -40,7 +42,7 @@ def _v4(model, path):
 @pytest.mark.parametrize("relighting,features", [("learned", "log"), ("physical", "sqrt")])
 def test_model_files_store_bases_once_and_give_the_same_residuals(data, tmp_path, relighting, features):
     faces, labels, probes = data
-    clf = SLRFRClassifier(resolution=(12, 10), relighting=relighting, features=features).fit(faces, labels)
+    clf = make_classifier(resolution=(12, 10), relighting=relighting, features=features).fit(faces, labels)
     seen = []
     path = save_model(clf, tmp_path / "m.npz", progress=lambda d, t, s: seen.append((d, t, s)))
     with zipfile.ZipFile(path) as archive:
@@ -63,7 +65,7 @@ def test_model_files_store_bases_once_and_give_the_same_residuals(data, tmp_path
 
 def test_sparse_dictionaries_are_kept_and_an_unknown_version_is_named(data, tmp_path):
     faces, labels, probes = data
-    clf = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt", n_atoms=12).fit(
+    clf = PhysicalRelightingClassifier(resolution=(7, 6), features="sqrt", n_atoms=12).fit(
         np.concatenate([faces, faces[:3] * 0.9]), np.concatenate([labels, labels[:3]]))
     assert clf.regime_ == "sparse"
     loaded, _ = load_model(save_model(clf, tmp_path / "m.npz"))
@@ -75,7 +77,7 @@ def test_sparse_dictionaries_are_kept_and_an_unknown_version_is_named(data, tmp_
 
 def test_a_cancelled_save_leaves_the_earlier_file(data, tmp_path):
     faces, labels, _ = data
-    clf = SLRFRClassifier(resolution=(12, 10)).fit(faces, labels)
+    clf = LearnedRelightingClassifier(resolution=(12, 10)).fit(faces, labels)
     path = save_model(clf, tmp_path / "m.npz")
     before = path.read_bytes()
     with pytest.raises(Cancelled):

@@ -6,17 +6,17 @@ import zipfile
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.errors import ModelFileError
-from slrfr_gui.core.modelfile import load_model, save_model
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.learned import LearnedRelightingClassifier
+from slrfr_gui.errors import ModelFileError
+from slrfr_gui.method.modelfile import load_model, save_model
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 
 @pytest.fixture(scope="module")
 def trained():
     _, images = synthetic_faces(3, light_vector([0, 20], [0, 10]), seed=7)
-    return SLRFRClassifier(resolution=(7, 6)).fit(images[:, 0], ["ann", "bob", "çé"]), images
+    return LearnedRelightingClassifier(resolution=(7, 6)).fit(images[:, 0], ["ann", "bob", "çé"]), images
 
 
 def test_round_trip_gives_identical_residuals(tmp_path, trained):
@@ -106,7 +106,7 @@ def test_unknown_version_and_checksum_mismatch(tmp_path, trained):
 def test_failed_write_leaves_the_previous_file_intact(tmp_path, trained, monkeypatch):
     path = save_model(trained[0], tmp_path / "m.npz")
     before = path.read_bytes()
-    import slrfr_gui.core.atomic as atomic
+    import slrfr_gui.files.atomic as atomic
 
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -120,7 +120,7 @@ def test_failed_write_leaves_the_previous_file_intact(tmp_path, trained, monkeyp
 
 def test_unfitted_model_cannot_be_saved(tmp_path):
     with pytest.raises(ModelFileError, match="not trained"):
-        save_model(SLRFRClassifier(), tmp_path / "m.npz")
+        save_model(LearnedRelightingClassifier(), tmp_path / "m.npz")
 
 
 def test_messages_say_what_kind_of_file_it_is(tmp_path):
@@ -143,7 +143,7 @@ def test_duplicate_persons_and_bad_thumbnails_are_refused(tmp_path, trained):
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(arrays.pop("metadata").tobytes())
     meta["persons"] = ["ann", "ann", "bob"]
-    from slrfr_gui.core.datafile import write_data_file
+    from slrfr_gui.files.datafile import write_data_file
 
     meta.pop("sha256")
     fmt, version = meta.pop("format"), meta.pop("version")
@@ -153,7 +153,7 @@ def test_duplicate_persons_and_bad_thumbnails_are_refused(tmp_path, trained):
 
 
 def test_output_check_refuses_to_overwrite_what_is_not_a_model(tmp_path, trained):
-    from slrfr_gui.core.modelfile import check_model_output
+    from slrfr_gui.method.modelfile import check_model_output
 
     clf, _ = trained
     assert check_model_output(tmp_path / "new.npz") == tmp_path / "new.npz"  # not there yet: fine
@@ -171,3 +171,41 @@ def test_output_check_refuses_to_overwrite_what_is_not_a_model(tmp_path, trained
     assert gallery.read_bytes() == b"precious"
     with pytest.raises(ModelFileError, match="is a folder"):
         check_model_output(tmp_path)
+
+
+def _rewrite_metadata(path, change):
+    """Write ``path`` again with its metadata changed by ``change(meta)`` (arrays as they are)."""
+    from slrfr_gui.files.datafile import read_data_file, write_data_file
+    from slrfr_gui.method.modelfile import FORMAT, FORMAT_VERSION, READS
+
+    arrays, meta = read_data_file(path, FORMAT, READS, ModelFileError, "slrfr model file", "")
+    meta = {k: v for k, v in meta.items() if k not in ("format", "version", "sha256")}
+    change(meta)
+    write_data_file(path, arrays, meta, FORMAT, FORMAT_VERSION, ModelFileError)
+
+
+@pytest.mark.parametrize("relighting", ["learned", "physical"])
+def test_model_file_names_the_class_it_holds_and_files_that_name_none_still_load(tmp_path, trained, relighting):
+    from slrfr_gui.method.classifiers import make_classifier
+    from slrfr_gui.method.modelfile import read_data_file, FORMAT, READS
+
+    clf, images = trained
+    if relighting == "physical":
+        clf = make_classifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(images[:, 0], clf.classes_)
+    path = save_model(clf, tmp_path / "m.npz")
+    _, meta = read_data_file(path, FORMAT, READS, ModelFileError, "slrfr model file", "")
+    assert meta["estimator"] == type(clf).__name__
+    assert meta["classifier"] == "slrfr" and meta["params"]["relighting"] == relighting  # as earlier versions read
+    probes = np.random.default_rng(1).random((3, 7, 6))
+    # A file written before classes were named (slrfr-gui 0.1.0 up to issue 17): its relighting says which.
+    _rewrite_metadata(path, lambda meta: meta.pop("estimator"))
+    loaded, _ = load_model(path)
+    assert type(loaded) is type(clf)
+    np.testing.assert_allclose(loaded.residuals(probes), clf.residuals(probes), rtol=1e-12)
+
+
+def test_a_model_file_holding_an_unknown_class_is_refused_naming_it_and_the_version(tmp_path, trained):
+    path = save_model(trained[0], tmp_path / "m.npz")
+    _rewrite_metadata(path, lambda meta: meta.update(estimator="SparseCodingClassifier", software="slrfr-gui 9.0"))
+    with pytest.raises(ModelFileError, match="m.npz: model file holds a 'SparseCodingClassifier'.*slrfr-gui 9.0"):
+        load_model(path)

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.params import atoms_cap, check_training_parameters
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.physical import PhysicalRelightingClassifier
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.method.params import atoms_cap, check_training_parameters
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 
@@ -36,7 +36,7 @@ def test_a_person_with_thirty_images_does_not_take_everyone_elses_probes(atoms):
     _, images = synthetic_faces(8, light_vector(az, el), seed=6)
     gallery = np.concatenate([images[0, :30], images[1:, 0]])
     labels = ["many"] * 30 + [f"p{i}" for i in range(1, 8)]
-    clf = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt", n_atoms=atoms).fit(gallery, labels)
+    clf = PhysicalRelightingClassifier(resolution=(7, 6), features="sqrt", n_atoms=atoms).fit(gallery, labels)
     assert clf.n_atoms_ <= 21
     probes = degrade(images[1:, 1:].reshape(-1, 48, 40), (7, 6))
     truth = np.repeat([f"p{i}" for i in range(1, 8)], 30)
@@ -49,5 +49,5 @@ def test_a_person_with_thirty_images_does_not_take_everyone_elses_probes(atoms):
 def test_equal_spans_keep_their_residuals():
     """One image per person (every span the same width): the weights are all 1, nothing changes."""
     _, images = synthetic_faces(4, light_vector([0, 20], [0, 10]), seed=1)
-    clf = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(images[:, 0], list("abcd"))
+    clf = PhysicalRelightingClassifier(resolution=(7, 6), features="sqrt").fit(images[:, 0], list("abcd"))
     assert np.all(clf._span_weights() == 1.0)

@@ -5,10 +5,11 @@ import time
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.errors import Cancelled
-from slrfr_gui.core.ksvd import ksvd
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.learned import LearnedRelightingClassifier
+from slrfr_gui.method.physical import PhysicalRelightingClassifier
+from slrfr_gui.errors import Cancelled
+from slrfr_gui.method.ksvd import ksvd
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 
@@ -23,7 +24,7 @@ def many_images():
 def test_physical_training_reports_relighting_then_each_persons_dictionary(many_images):
     faces, labels = many_images
     seen = []
-    clf = SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt", n_iter=3).fit(
+    clf = PhysicalRelightingClassifier(resolution=(7, 6), features="sqrt", n_iter=3).fit(
         faces, labels, progress=lambda d, t, s: seen.append((s, d, t)))
     assert clf.regime_ == "sparse"
     stages = [s for s, _, _ in seen]
@@ -38,7 +39,7 @@ def test_physical_training_reports_relighting_then_each_persons_dictionary(many_
 def test_learned_relighting_reports_as_it_enrolls():
     _, images = synthetic_faces(300, light_vector([0, 20], [0, 10]), seed=2)
     seen = []
-    SLRFRClassifier(resolution=(7, 6)).fit(images.reshape(-1, 48, 40), np.repeat(np.arange(300), 2),
+    LearnedRelightingClassifier(resolution=(7, 6)).fit(images.reshape(-1, 48, 40), np.repeat(np.arange(300), 2),
                                            progress=lambda d, t, s: seen.append((s, d, t)))
     # Before: one report, at the end, for any gallery under 4,096 images.
     assert [d for _, d, _ in seen] == [256, 512, 600] and {s for s, _, _ in seen} == {"enroll"}
@@ -59,7 +60,7 @@ def test_cancel_reaches_k_svd_inside_a_batch_of_persons(many_images):
         return "at" in asked
 
     with pytest.raises(Cancelled):  # before: the batch of all six persons ran to its end, then fit returned
-        SLRFRClassifier(resolution=(7, 6), relighting="physical", features="sqrt").fit(
+        PhysicalRelightingClassifier(resolution=(7, 6), features="sqrt").fit(
             faces, labels, progress=progress, should_stop=should_stop)
     assert asked["at"] == 1
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.facemodel import FaceModel, photometric_stereo
-from slrfr_gui.core.relight import estimate_albedo, estimate_light, points_of_light, relight, render
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.faces.facemodel import FaceModel, photometric_stereo
+from slrfr_gui.method.relight import estimate_albedo, estimate_light, points_of_light, relight, render
+from slrfr_gui.evaluation.yale import light_vector
 
 
 def sphere_normals(rows=48, cols=40):
@@ -93,7 +93,7 @@ def test_points_of_light_are_unit_and_first_is_frontal():
 
 
 def test_relight_rejects_bad_input():
-    from slrfr_gui.core.facemodel import default_face_model
+    from slrfr_gui.faces.facemodel import default_face_model
 
     with pytest.raises(ValueError, match="48x40"):
         relight(np.zeros((10, 10)), default_face_model())
@@ -108,9 +108,9 @@ def test_relight_rejects_bad_input():
 
 def test_relighting_a_stack_is_relighting_each_face():
     """Each face of a stack is relit on its own: no mask, fill or fallback leaks across faces."""
-    from slrfr_gui.core.facemodel import default_face_model
-    from slrfr_gui.core.relight import relight_batch
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
+    from slrfr_gui.faces.facemodel import default_face_model
+    from slrfr_gui.method.relight import relight_batch
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
 
     model = default_face_model()
     rng = np.random.default_rng(1)

@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.baselines import (CLPM, BicubicPCANearestNeighbour, LBPNearestNeighbour, RelitFisherfaces,
+from slrfr_gui.evaluation.baselines import (CLPM, BicubicPCANearestNeighbour, LBPNearestNeighbour, RelitFisherfaces,
                                       RelitPCANearestNeighbour)
-from slrfr_gui.core.classifier import LRPCANearestNeighbour
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.modelfile import load_model, save_model
-from slrfr_gui.core.outdoor import PCALDASVM, OutdoorClassifier, l1_project, make_classifier, regularized_lda
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.method.lrpca import LRPCANearestNeighbour
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.method.modelfile import load_model, save_model
+from slrfr_gui.method.classifiers import make_classifier
+from slrfr_gui.method.outdoor import l1_project, OutdoorClassifier, PCALDASVM, regularized_lda
+from slrfr_gui.evaluation.yale import light_vector
 from tests.conftest import synthetic_faces
 
 LIGHTS = light_vector([0, 10, -10, 5, -5, 15], [0, 5, -5, 10, -10, 0])

@@ -7,19 +7,19 @@ import sqlite3
 import numpy as np
 import pytest
 
-from slrfr_gui.core.scan import ScanOptions, ScanStore, ScanStoreError, SchedulerError, check_inputs, run_scan
-from slrfr_gui.core.scan.shards import merge_top_k, shard_model, shard_top_k
+from slrfr_gui.scan import ScanOptions, ScanStore, ScanStoreError, SchedulerError, check_inputs, run_scan
+from slrfr_gui.scan.shards import merge_top_k, shard_model, shard_top_k
 
 
 @pytest.fixture(scope="module")
 def demo_model():
-    from slrfr_gui.core.classifier import SLRFRClassifier
-    from slrfr_gui.core.demo import make_demo
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
+    from slrfr_gui.demo.persons import make_demo
 
     demo = make_demo(6, 1, seed=3)
     faces = np.stack([im.face for im in demo.gallery.images])
     labels = [im.person for im in demo.gallery.images]
-    return SLRFRClassifier(resolution=(12, 10)).fit(faces, labels), demo
+    return LearnedRelightingClassifier(resolution=(12, 10)).fit(faces, labels), demo
 
 
 def _video(path, face, frames=75, size=56, fps=25.0, start=10, stop=65, speed=3.0):
@@ -87,8 +87,8 @@ def test_scan_finds_follows_and_names_one_person_resumes_without_duplicates(tmp_
 
 
 def test_a_chunk_written_twice_replaces_itself_and_resume_skips_done_chunks(tmp_path, demo_model):
-    from slrfr_gui.core.scan import plan_chunks, scan_chunk
-    from slrfr_gui.core.scan.runner import _scan  # noqa: F401 - the path the runner takes
+    from slrfr_gui.scan import plan_chunks, scan_chunk
+    from slrfr_gui.scan.runner import _scan  # noqa: F401 - the path the runner takes
     model, demo = demo_model
     video = _video(tmp_path / "v.avi", demo.gallery.images[0].face)
     (source,), _ = check_inputs([video])
@@ -124,7 +124,7 @@ def test_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path, dem
 
 
 def _random_gallery(persons, seed=0):
-    from slrfr_gui.core.benchmark import _random_model
+    from slrfr_gui.evaluation.benchmark import _random_model
 
     return _random_model(persons, (7, 6), np.random.default_rng(seed))
 
@@ -146,7 +146,7 @@ def test_sharded_top_k_is_the_top_k_of_one_process():
 def test_sharded_identification_on_dask_workers_each_holding_one_shard():
     from distributed import Client, LocalCluster
 
-    from slrfr_gui.core.scan.shards import identify_sharded, place_shards
+    from slrfr_gui.scan.shards import identify_sharded, place_shards
 
     model = _random_gallery(2000, seed=4)
     probes = np.random.default_rng(2).uniform(0.05, 0.9, (16, 7, 6))
@@ -159,7 +159,7 @@ def test_sharded_identification_on_dask_workers_each_holding_one_shard():
         assert len({w for ws in holders.values() for w in ws}) == 2  # one shard a worker
         idx, val, ratio = identify_sharded(client, placed, probes, k=3)
     np.testing.assert_array_equal(idx, np.argsort(full, axis=1, kind="stable")[:, :3])
-    from slrfr_gui.core.openset import margin_ratio
+    from slrfr_gui.method.openset import margin_ratio
 
     np.testing.assert_allclose(ratio, margin_ratio(full), rtol=1e-10)
 
@@ -209,8 +209,8 @@ def test_a_worker_killed_mid_chunk_loses_and_doubles_nothing(tmp_path, demo_mode
 def test_a_folder_of_stills_gives_one_appearance_per_face(tmp_path, demo_model):
     import cv2
 
-    from slrfr_gui.core.imageio import write_grey
-    from slrfr_gui.core.scan import plan_chunks, scan_chunk
+    from slrfr_gui.files.imageio import write_grey
+    from slrfr_gui.scan import plan_chunks, scan_chunk
 
     model, demo = demo_model
     folder = tmp_path / "stills"

@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.frame import degrade, prepare_probe, upsampling_warning
-from slrfr_gui.core.lighting_resources import serving_resolution, shipped_resolutions
-from slrfr_gui.core.modelfile import load_model, save_model
-from slrfr_gui.core.yale import light_angle, light_vector
+from slrfr_gui.method.classifiers import make_classifier
+from slrfr_gui.method.learned import LearnedRelightingClassifier
+from slrfr_gui.faces.frame import degrade, prepare_probe
+from slrfr_gui.method.params import upsampling_warning
+from slrfr_gui.method.lighting_resources import serving_resolution, shipped_resolutions
+from slrfr_gui.method.modelfile import load_model, save_model
+from slrfr_gui.evaluation.yale import light_angle, light_vector
 from tests.conftest import synthetic_faces
 
 
@@ -27,7 +29,7 @@ def test_a_model_for_20x20_is_served_at_21x18_with_the_learned_metric_and_says_s
     _, images = synthetic_faces(4, light_vector([0, 20], [0, 10]), seed=2)
     labels = [f"p{i}" for i in range(4)]
     for relighting, features in (("learned", "log"), ("physical", "sqrt")):
-        clf = SLRFRClassifier(resolution=(20, 20), relighting=relighting, features=features).fit(images[:, 0], labels)
+        clf = make_classifier(resolution=(20, 20), relighting=relighting, features=features).fit(images[:, 0], labels)
         assert clf.requested_resolution_ == (20, 20) and clf.resolution_ == (21, 18)
         assert clf.metric_source_ == "learned"  # before: "none (none ships for this size)"
         assert "asked for 20x20" in clf.describe() and "served" in clf.describe()
@@ -40,7 +42,7 @@ def test_a_model_for_20x20_is_served_at_21x18_with_the_learned_metric_and_says_s
 
 def test_an_explicit_metric_or_none_is_not_served_elsewhere():
     _, images = synthetic_faces(3, light_vector([0], [0]), seed=2)
-    clf = SLRFRClassifier(resolution=(20, 20), metric=None).fit(images[:, 0], ["a", "b", "c"])
+    clf = LearnedRelightingClassifier(resolution=(20, 20), metric=None).fit(images[:, 0], ["a", "b", "c"])
     assert clf.resolution_ == (20, 20) and clf.metric_source_ == "none"
 
 
@@ -56,7 +58,7 @@ def test_upsampling_advice_never_points_to_a_worse_setting():
 
 def test_20x20_probes_of_yale_b_are_named_as_well_as_at_slider_sizes(yale_dir):
     """Before: rank-1 for 20x20 probes fell to about half (no metric); served at 21x18 it is as at 19x16."""
-    from slrfr_gui.core.yale import load_yale
+    from slrfr_gui.evaluation.yale import load_yale
 
     yale = load_yale(yale_dir, subjects=range(1, 11))
     theta = light_angle(yale.azimuth, yale.elevation)
@@ -64,7 +66,7 @@ def test_20x20_probes_of_yale_b_are_named_as_well_as_at_slider_sizes(yale_dir):
     probes = (theta > 0) & (theta <= 60)
     rank1 = {}
     for size in [(20, 20), (19, 16)]:
-        clf = SLRFRClassifier(resolution=size).fit(yale.images[gallery], yale.subjects[gallery])
+        clf = LearnedRelightingClassifier(resolution=size).fit(yale.images[gallery], yale.subjects[gallery])
         lr = np.stack([prepare_probe(degrade(f, (20, 20)), clf.resolution_) for f in yale.images[probes]])
         rank1[size] = float(np.mean(clf.predict(lr) == yale.subjects[probes]))
     assert rank1[(20, 20)] >= 0.9 and rank1[(20, 20)] >= rank1[(19, 16)] - 0.02, rank1

@@ -5,9 +5,9 @@ import unicodedata
 import numpy as np
 import pytest
 
-from slrfr_gui.core.errors import GalleryError
-from slrfr_gui.core.gallery import Gallery, load_gallery
-from slrfr_gui.core.imageio import write_grey
+from slrfr_gui.errors import GalleryError
+from slrfr_gui.gallery.gallery import Gallery, load_gallery
+from slrfr_gui.files.imageio import write_grey
 from tests.conftest import synthetic_faces
 
 
@@ -33,7 +33,7 @@ def test_a_typed_name_in_the_other_form_is_the_same_person():
 
 
 def test_command_line_columns_line_up_with_wide_and_combining_characters():
-    from slrfr_gui.cli import _pad
+    from slrfr_gui.cli.identify import _pad
 
     rows = [_pad(name, 12) + "|" for name in ("Ana", "王小明", unicodedata.normalize("NFD", "José"))]
     widths = [sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in r)

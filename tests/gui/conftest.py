@@ -64,7 +64,7 @@ def answers(monkeypatch):
 @pytest.fixture
 def window(qtbot):
     """A shown main window; a task still running at the end is cancelled and waited for."""
-    from slrfr_gui.gui.app import MainWindow
+    from slrfr_gui.gui.window import MainWindow
 
     win = MainWindow()
     qtbot.addWidget(win)

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from slrfr_gui import cli
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.imageio import write_grey
+from slrfr_gui.cli import slrfr as cli
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.files.imageio import write_grey
 from slrfr_gui.gui import app as app_module
 from slrfr_gui.gui.app import main
 
@@ -181,13 +181,13 @@ def test_the_verdict_warns_when_the_probe_is_up_sampled(window, qtbot, model_12x
     _, probes = synthetic_gallery
     assert window.open_model(model_12x10)
     with qtbot.waitSignal(window.identified, timeout=10_000):
-        window.set_probe_image(degrade(probes["person2"], (7, 6)), "p7x6.png")
+        window.results.set_probe_image(degrade(probes["person2"], (7, 6)), "p7x6.png")
     text = window.results.verdict.text()
     assert "up-sampled" in text and "12x10" in text and "set the probe resolution to 7x6 and train" in text
-    assert "up-sampled" in window.ranked_json()[0]["warning"]
+    assert "up-sampled" in window.results.ranked_json()[0]["warning"]
     with qtbot.waitSignal(window.identified, timeout=10_000):
-        window.set_probe_image(probes["person2"], "p48x40.png")
-    assert "up-sampled" not in window.results.verdict.text() and "warning" not in window.ranked_json()[0]
+        window.results.set_probe_image(probes["person2"], "p48x40.png")
+    assert "up-sampled" not in window.results.verdict.text() and "warning" not in window.results.ranked_json()[0]
 
 
 def test_save_model_refuses_to_overwrite_what_is_not_a_model(window, qtbot, model_12x10, tmp_path):

@@ -3,7 +3,8 @@
 import json
 
 from slrfr_gui.gui import settings
-from slrfr_gui.gui.app import MainWindow, main
+from slrfr_gui.gui.app import main
+from slrfr_gui.gui.window import MainWindow
 
 
 def test_the_start_page_offers_three_ways_in_and_recent_work(qtbot, tmp_path):
@@ -40,8 +41,8 @@ def test_try_the_demo_trains_and_identifies_a_probe_without_asking_to_save(qtbot
     assert len(win.gallery.persons) == 12 and win.model is not None
     probe = win.demo_panel.probes[5]
     win.demo_panel.choose(5)
-    assert win.result is not None and win.result.ranked[0][0] == probe.person
-    assert probe.person in win.probe_source
+    assert win.results.result is not None and win.results.result.ranked[0][0] == probe.person
+    assert probe.person in win.results.probe_source
     # The demo is nothing to lose: closing asks no question.
     assert not win.has_unsaved_work()
     win.close()

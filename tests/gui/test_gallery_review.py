@@ -3,14 +3,14 @@
 import numpy as np
 from PySide6.QtCore import QPointF
 
-from slrfr_gui.core.imageio import write_grey
+from slrfr_gui.files.imageio import write_grey
 
 
 def _photo_gallery(tmp_path):
     import cv2
 
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     faces = render_faces(sample_albedos(2, seed=7), light_vector([0], [5]))[:, 0]
     for i, (person, face) in enumerate(zip(("Ada", "Ben"), faces)):

@@ -6,16 +6,16 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QTimer
 
-from slrfr_gui.core.camera import write_video
-from slrfr_gui.core.classifier import SLRFRClassifier
-from slrfr_gui.core.synthetic import pasted_frame, render_faces, sample_albedos
-from slrfr_gui.core.yale import light_vector
+from slrfr_gui.faces.camera import write_video
+from slrfr_gui.method.learned import LearnedRelightingClassifier
+from slrfr_gui.demo.synthetic import pasted_frame, render_faces, sample_albedos
+from slrfr_gui.evaluation.yale import light_vector
 from slrfr_gui.gui.camera_view import CameraView
 
 
 def test_gui_thread_not_held_while_identifying_a_video_against_1000_persons(qtbot, tmp_path):
     faces = render_faces(sample_albedos(1000, seed=9), light_vector([0], [0]))[:, 0]
-    model = SLRFRClassifier(resolution=(7, 6)).fit(faces, [f"p{i:04d}" for i in range(1000)])
+    model = LearnedRelightingClassifier(resolution=(7, 6)).fit(faces, [f"p{i:04d}" for i in range(1000)])
     rng = np.random.default_rng(4)
     big = cv2.resize(faces[17], (168, 192), interpolation=cv2.INTER_CUBIC)
     frames = [pasted_frame(big, 150, rng, crop_columns=(0, 168))[0] for _ in range(40)]  # 640 x 480, jumping

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
-from slrfr_gui.core.gallery import Gallery
+from slrfr_gui.gallery.gallery import Gallery
 
 
 def load(window, qtbot, folder):
@@ -78,7 +78,7 @@ def drop(window, path):
 
 def test_a_dropped_folder_of_probes_with_a_sub_folder_is_probes_and_unsaved_work_is_asked_about(
         window, qtbot, synthetic_gallery, tmp_path, answers):
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
     from slrfr_gui.gui import dialogs
 
     folder, probes = synthetic_gallery
@@ -117,13 +117,13 @@ def test_a_dropped_folder_of_probes_with_a_sub_folder_is_probes_and_unsaved_work
 @pytest.fixture(scope="module")
 def big_model():
     """A learned-relighting model of 160 persons at 24x20 (four images each): 12 MB of references."""
-    from slrfr_gui.core.classifier import SLRFRClassifier
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     faces = render_faces(sample_albedos(160, seed=3), light_vector([0, 20, -20, 10], [0, 10, -5, 30]))
     labels = np.repeat([f"p{i:03d}" for i in range(160)], 4)
-    return SLRFRClassifier(resolution=(24, 20)).fit(faces.reshape(-1, 48, 40), labels)
+    return LearnedRelightingClassifier(resolution=(24, 20)).fit(faces.reshape(-1, 48, 40), labels)
 
 
 def test_saving_a_large_model_does_not_hold_the_window(window, qtbot, big_model, tmp_path):
@@ -168,7 +168,7 @@ def test_a_clean_exit_abandons_an_autosave_in_progress(qtbot, tmp_path, big_mode
     owner = Owner()
     keeper = recovery.SessionKeeper(parent, recovery.RecoveryStore(tmp_path / "rec"), interval_ms=3_600_000)
     keeper.window = owner
-    import slrfr_gui.core.datafile as datafile
+    import slrfr_gui.files.datafile as datafile
 
     slow = datafile.CHUNK
     datafile.CHUNK = 1 << 16  # many small chunks: the write takes a while and checks often
@@ -190,8 +190,8 @@ def big_photo(tmp_path_factory):
     import cv2
     from PIL import Image
 
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     rng = np.random.default_rng(1)
     photo = cv2.resize(rng.uniform(0.3, 0.7, (400, 500)), (5000, 4000), interpolation=cv2.INTER_LINEAR)
@@ -204,9 +204,9 @@ def big_photo(tmp_path_factory):
 
 def test_a_large_photo_is_decoded_off_the_gui_thread(window, qtbot, big_photo, monkeypatch):
     """The decoding, checking and drawing of a 20-megapixel photo stay off the GUI thread. The face search
-    is taken as a crop here: the search itself (slrfr_gui.core.detect) holds the GIL for 0.2-0.5 s at a time
+    is taken as a crop here: the search itself (slrfr_gui.faces.detect) holds the GIL for 0.2-0.5 s at a time
     on such an image, a stall of its own that the worker cannot hide (see the issue 15 report)."""
-    from slrfr_gui.core.faces import find_faces
+    from slrfr_gui.faces.find import find_faces
     from slrfr_gui.gui import probe_loading
 
     monkeypatch.setattr(probe_loading, "find_faces", lambda image, eyes=None, should_stop=None:
@@ -214,13 +214,13 @@ def test_a_large_photo_is_decoded_off_the_gui_thread(window, qtbot, big_photo, m
     qtbot.wait(200)
     with StallProbe() as probe:
         with qtbot.waitSignal(window.probe_searched, timeout=120_000):
-            assert window.set_probe(big_photo)
+            assert window.results.set_probe(big_photo)
             verdict = window.results.verdict.text()
     print(f"longest GUI-thread stall while opening a 20-megapixel probe: {probe.longest * 1000:.0f} ms")
     probe.check()  # before: decoded, checked and drawn on the GUI thread (1388 ms measured)
     assert "Reading big.jpg" in verdict  # said at once, before the file is even decoded
-    assert window.probe_given.shape == (4000, 5000) and window.results.given.pixmap() is not None
-    assert max(window.probe_preview[1].shape) <= 512
+    assert window.results.probe_given.shape == (4000, 5000) and window.results.given.pixmap() is not None
+    assert max(window.results.probe_preview[1].shape) <= 512
 
 
 def _tick_names(window):
@@ -229,20 +229,20 @@ def _tick_names(window):
 
 
 def test_bars_forget_the_previous_probes_names(window, qtbot, synthetic_gallery, tmp_path):
-    from slrfr_gui.core.frame import degrade
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.faces.frame import degrade
+    from slrfr_gui.files.imageio import write_grey
 
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
     train(window, qtbot)
-    assert window.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
+    assert window.results.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
     assert len(_tick_names(window)) == 6 and window.results.bars.getPlotItem().getAxis("left").isVisible()
     for bad in (np.full((10, 8), 0.5), np.zeros((10, 8)), np.full((10, 8), np.nan)):
-        assert window.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
-        assert not window.set_probe_image(bad, "bad")
+        assert window.results.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
+        assert not window.results.set_probe_image(bad, "bad")
         assert _tick_names(window) == [], bad[0, 0]  # before: the previous probe's names stayed
         assert not window.results.bars.getPlotItem().getAxis("bottom").isVisible()  # no meaningless 0-1 axis
-    assert window.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
+    assert window.results.set_probe_image(degrade(probes["person2"], (10, 8)), "p2")
     with qtbot.waitSignal(window.gallery_loaded, timeout=20_000):
         window.open_demo()  # the gallery replaced (the demo's model is not trained yet)
     assert _tick_names(window) == []
@@ -251,7 +251,7 @@ def test_bars_forget_the_previous_probes_names(window, qtbot, synthetic_gallery,
 def test_batch_names_probes_sorts_up_and_says_when_done(window, qtbot, synthetic_gallery, tmp_path):
     from PySide6.QtCore import Qt
 
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
 
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
@@ -273,12 +273,12 @@ def test_batch_names_probes_sorts_up_and_says_when_done(window, qtbot, synthetic
 
 
 def test_a_probe_opened_on_the_start_page_shows_the_main_page(window, qtbot, synthetic_gallery, tmp_path):
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
 
     _, probes = synthetic_gallery
     write_grey(tmp_path / "p.png", probes["person1"])
     assert window.pages.currentWidget() is window.welcome
-    assert window.set_probe(tmp_path / "p.png")
+    assert window.results.set_probe(tmp_path / "p.png")
     assert window.pages.currentWidget() is window.main_page  # before: the start page stayed
     assert "No model for" in window.results.verdict.text() and "open a gallery folder" in window.results.verdict.text()
 
@@ -290,7 +290,7 @@ def test_an_interactive_session_that_showed_an_error_exits_0_after_a_normal_clos
     import sys
     from pathlib import Path
 
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
 
     write_grey(tmp_path / "blank.png", np.full((48, 40), 0.5))  # refused: an error dialog
     log = tmp_path / "data" / "slrfr-gui" / "slrfr-gui" / "logs" / "slrfr-gui.log"
@@ -323,7 +323,7 @@ def test_scripted_runs_survive_fatal_qt_warnings(tmp_path, case):
     import sys
     from pathlib import Path
 
-    from slrfr_gui.core.imageio import write_grey
+    from slrfr_gui.files.imageio import write_grey
 
     args = ["--demo"]
     if case == "error":

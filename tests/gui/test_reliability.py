@@ -12,20 +12,21 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Signal
 
-from slrfr_gui.core.camera import write_video
-from slrfr_gui.core.gallery import Gallery
-from slrfr_gui.core.modelfile import load_model
-from slrfr_gui.gui import app as app_module
+from slrfr_gui.faces.camera import write_video
+from slrfr_gui.gallery.gallery import Gallery
+from slrfr_gui.method.modelfile import load_model
+from slrfr_gui.gui import logs
 from slrfr_gui.gui import dialogs
-from slrfr_gui.gui.app import MainWindow, main
+from slrfr_gui.gui.app import main
+from slrfr_gui.gui.window import MainWindow
 from slrfr_gui.gui.recovery import RecoveryStore
 
 pytestmark = pytest.mark.timeout(180)
 
 
 def small_gallery(n=4, seed=3):
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     faces = render_faces(sample_albedos(n, seed=seed), light_vector([0, 20], [0, 10]))
     gallery = Gallery()
@@ -42,12 +43,12 @@ def train(window, qtbot):
 
 @pytest.fixture
 def log_file(tmp_path):
-    path = app_module.setup_logging(tmp_path / "logs")
+    path = logs.setup_logging(tmp_path / "logs")
     yield path
-    handler = app_module._log_handler
+    handler = logs._log_handler
     logging.getLogger().removeHandler(handler)
     handler.close()
-    app_module._log_handler = None
+    logs._log_handler = None
 
 
 def flushed_text(path):
@@ -103,7 +104,7 @@ def test_a_save_cancelled_or_failing_on_close_keeps_the_window_and_the_old_file(
     answers.paths = []  # the user cancels the file dialog
     assert not window.close() and window.isVisible()
     # The disk fails half-way through writing the new model over the old one.
-    import slrfr_gui.core.atomic as atomic
+    import slrfr_gui.files.atomic as atomic
 
     def fail(fd):
         raise OSError(28, "No space left on device")
@@ -269,7 +270,7 @@ def test_an_exception_in_a_slot_or_a_thread_shows_the_crash_dialog_with_the_log_
                                                                                       monkeypatch):
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
-    reporter = app_module.install_excepthook(log_file)
+    reporter = logs.install_excepthook(log_file)
     emitter = _Emitter()
 
     def slot():
@@ -313,7 +314,7 @@ class _Vanishing:
 
 def test_a_camera_that_disconnects_mid_stream_is_reported(window, qtbot, tmp_path, monkeypatch):
     import slrfr_gui.gui.camera_view as camera_view
-    from slrfr_gui.core.camera import FrameSource
+    from slrfr_gui.faces.camera import FrameSource
 
     frames = [np.clip(0.5 + 0.05 * np.random.default_rng(i).standard_normal((120, 160)), 0, 1) for i in range(20)]
     video = write_video(tmp_path / "v.avi", frames)
@@ -351,7 +352,7 @@ def test_a_video_that_ends_says_so(qtbot, tmp_path):
 def test_a_gallery_folder_deleted_while_loading(window, qtbot, tmp_path, monkeypatch, synthetic_gallery):
     import shutil
 
-    import slrfr_gui.core.imageio as gallery_module  # gallery_align.read_gallery_file reads through it
+    import slrfr_gui.files.imageio as gallery_module  # gallery_align.read_gallery_file reads through it
 
     folder, _ = synthetic_gallery
     original = gallery_module.read_grey

@@ -12,17 +12,17 @@ from test_scan import _video  # noqa: E402
 
 
 def _demo_model():
-    from slrfr_gui.core.classifier import SLRFRClassifier
-    from slrfr_gui.core.demo import make_demo
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
+    from slrfr_gui.demo.persons import make_demo
 
     demo = make_demo(6, 0, seed=3)
     faces = np.stack([im.face for im in demo.gallery.images])
     labels = [im.person for im in demo.gallery.images]
-    return SLRFRClassifier(resolution=(12, 10)).fit(faces, labels), demo
+    return LearnedRelightingClassifier(resolution=(12, 10)).fit(faces, labels), demo
 
 
 def test_scan_from_the_window_lists_filters_and_opens_frames(window, qtbot, tmp_path):
-    from slrfr_gui.core.scan import ScanOptions
+    from slrfr_gui.scan import ScanOptions
     from slrfr_gui.gui.scan_panel import ALL, UNKNOWN
 
     model, demo = _demo_model()
@@ -57,7 +57,7 @@ def test_scan_from_the_window_lists_filters_and_opens_frames(window, qtbot, tmp_
 
 
 def test_cancel_leaves_a_resumable_file_and_bad_results_files_are_reported(window, qtbot, tmp_path):
-    from slrfr_gui.core.scan import ScanOptions, ScanStore
+    from slrfr_gui.scan import ScanOptions, ScanStore
 
     model, demo = _demo_model()
     window.models[window.resolution] = model

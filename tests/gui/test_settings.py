@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from slrfr_gui.gui import settings
-from slrfr_gui.gui.app import MainWindow
+from slrfr_gui.gui.window import MainWindow
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -10,10 +10,11 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 
-from slrfr_gui.core.frame import degrade
-from slrfr_gui.core.gallery import Gallery
-from slrfr_gui.core.imageio import write_grey
-from slrfr_gui.gui.app import MainWindow, main
+from slrfr_gui.faces.frame import degrade
+from slrfr_gui.gallery.gallery import Gallery
+from slrfr_gui.files.imageio import write_grey
+from slrfr_gui.gui.app import main
+from slrfr_gui.gui.window import MainWindow
 from slrfr_gui.gui.controls import slider_steps
 from slrfr_gui.gui.results import ResidualBars
 
@@ -64,7 +65,7 @@ def test_slider_changes_the_preview_size_and_keeps_models(window, qtbot, synthet
     window.resolution_bar.edit.editingFinished.emit()
     assert window.resolution == (9, 7) and window.relight_view.lr_shapes()[0] == (9, 7)
     # None ships for 9x7: a model for it is served at the nearest shipped size, and so is the preview.
-    from slrfr_gui.core.lighting_resources import serving_resolution
+    from slrfr_gui.method.lighting_resources import serving_resolution
 
     assert all(image.shape == serving_resolution((9, 7)) for image in window.relight_view.learned_images())
     window.resolution_bar.edit.setText("2x2")
@@ -94,7 +95,7 @@ def test_train_reports_progress_and_identifies_a_dropped_probe(window, qtbot, sy
     ranked = blocker.args[0]
     assert ranked[0][0] == "person4"
     # The table and the bars show exactly the core's residuals, best first.
-    from slrfr_gui.core.imageio import read_grey
+    from slrfr_gui.files.imageio import read_grey
 
     residuals = window.model.residuals(read_grey(probe)[None])[0]
     expected = sorted(zip(window.model.classes_, residuals), key=lambda t: t[1])
@@ -110,7 +111,7 @@ def test_unknown_threshold(window, qtbot, synthetic_gallery):
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
     train(window, qtbot)
-    window.set_probe_image(probes["person2"], "test")
+    window.results.set_probe_image(probes["person2"], "test")
     assert window.results.threshold == pytest.approx(window.defaults.threshold(window.resolution))
     window.results.set_threshold(0.0)
     assert "Unknown" in window.results.verdict.text()
@@ -123,31 +124,31 @@ def test_probe_noise_setting_rescores_the_probe(window, qtbot, synthetic_gallery
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
     train(window, qtbot)
-    window.set_probe_image(probes["person2"], "test")
-    plain = dict(window.result.ranked)
+    window.results.set_probe_image(probes["person2"], "test")
+    plain = dict(window.results.result.ranked)
     assert window.results.noise_spin.text() == "probe noise: off"
     window.results.noise_spin.setValue(0.02)
-    aware = dict(window.result.ranked)
+    aware = dict(window.results.result.ranked)
     expected = window.model.residuals(degrade(probes["person2"], window.resolution)[None], noise=0.02)[0]
     for person, residual in aware.items():
         assert residual == pytest.approx(expected[list(window.model.classes_).index(person)], rel=1e-9)
     assert all(aware[p] <= plain[p] + 1e-12 for p in aware if p in plain) and aware != plain
     window.results.noise_spin.setValue(0.0)
-    assert dict(window.result.ranked) == plain
+    assert dict(window.results.result.ranked) == plain
 
 
 def test_cancel_training(window, qtbot, synthetic_gallery, monkeypatch):
     folder, _ = synthetic_gallery
     load(window, qtbot, folder)
-    import slrfr_gui.core.classifier as classifier
+    from slrfr_gui.method import physical
 
-    original = classifier.relight_batch
+    original = physical.relight_batch
 
     def slow(images, *args, **kwargs):
         time.sleep(0.2 * len(images))  # 0.2 s a face
         return original(images, *args, **kwargs)
 
-    monkeypatch.setattr(classifier, "relight_batch", slow)
+    monkeypatch.setattr(physical, "relight_batch", slow)
     window.training.mode.setCurrentIndex(1)  # the physical relighting: its relighting is slowed down
     window.train()
     assert window.training.btn_cancel.isEnabled()
@@ -160,8 +161,8 @@ def test_cancel_training(window, qtbot, synthetic_gallery, monkeypatch):
 
 
 def test_gui_thread_never_blocked_while_training_38_persons(window, qtbot):
-    from slrfr_gui.core.synthetic import render_faces, sample_albedos
-    from slrfr_gui.core.yale import light_vector
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
 
     faces = render_faces(sample_albedos(38, seed=5), light_vector([0, 20], [0, 10]))
     gallery = Gallery()
@@ -200,7 +201,7 @@ def test_batch_and_csv_export(window, qtbot, synthetic_gallery, tmp_path):
     assert [r.error != "" for r in rows].count(True) == 1
     assert sum(r.best in r.probe for r in rows if not r.error) >= 5
     out = tmp_path / "results.csv"
-    assert window.export_csv(out)
+    assert window.batch_panel.export_csv(out)
     with out.open(newline="", encoding="utf-8") as fh:
         records = list(csv.DictReader(fh))
     assert len(records) == 7 and set(records[0]) >= {"probe", "best", "residual", "decision", "error"}
@@ -211,7 +212,7 @@ def test_save_and_reopen_model(window, qtbot, synthetic_gallery, tmp_path):
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
     train(window, qtbot)
-    window.set_probe_image(probes["person3"], "p")
+    window.results.set_probe_image(probes["person3"], "p")
     before = window.results.bars.values
     assert window.save_model(tmp_path / "m.npz")
     window.models.clear()
@@ -266,7 +267,7 @@ def test_paste_probe_from_clipboard(window, qtbot, synthetic_gallery):
     image = QImage(arr.data, 40, 48, 40, QImage.Format.Format_Grayscale8).copy()
     QApplication.clipboard().setImage(image)
     with qtbot.waitSignal(window.identified, timeout=5_000) as blocker:
-        window.paste_probe()
+        window.results.paste_probe()
     assert blocker.args[0][0][0] == "person5"
 
 
@@ -275,7 +276,7 @@ def test_errors_reach_the_user(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: hasattr(window, "error_box"), timeout=10_000)
     assert "no such folder" in window.error_box.text()
     (tmp_path / "bad.png").write_bytes(b"not an image")
-    assert not window.set_probe(tmp_path / "bad.png")
+    assert not window.results.set_probe(tmp_path / "bad.png")
     assert "bad.png" in window.error_box.text()
     (tmp_path / "m.npz").write_bytes(b"junk")
     assert not window.open_model(tmp_path / "m.npz")
@@ -283,10 +284,10 @@ def test_errors_reach_the_user(window, qtbot, tmp_path):
 
 
 def test_close_during_training_does_not_hang(qtbot, synthetic_gallery, monkeypatch):
-    import slrfr_gui.core.classifier as classifier
+    from slrfr_gui.method import physical
 
-    original = classifier.relight_batch
-    monkeypatch.setattr(classifier, "relight_batch",
+    original = physical.relight_batch
+    monkeypatch.setattr(physical, "relight_batch",
                         lambda images, *a, **k: (time.sleep(0.1 * len(images)), original(images, *a, **k))[1])
     win = MainWindow()
     qtbot.addWidget(win)
@@ -304,7 +305,7 @@ def test_close_during_training_does_not_hang(qtbot, synthetic_gallery, monkeypat
 
 
 def test_about_and_shortcuts(window):
-    assert "IJCB 2011" in __import__("slrfr_gui.gui.app", fromlist=["ABOUT"]).ABOUT
+    assert "IJCB 2011" in __import__("slrfr_gui.gui.dialogs", fromlist=["ABOUT"]).ABOUT
     assert window.act_train.shortcut().toString() == "Ctrl+T"
     assert window.act_open_gallery.shortcut().toString() == "Ctrl+G"
     assert window.training.btn_train.toolTip()
@@ -347,8 +348,8 @@ def test_ten_yale_persons_from_the_command_line(qtbot, yale_dir, tmp_path, monke
     """--gallery of ten Yale B persons (one frontal image each), a 7x6 probe of one of them under another light."""
     from PySide6.QtWidgets import QApplication
 
-    from slrfr_gui.core.imageio import read_grey
-    from slrfr_gui.core.yale import load_yale
+    from slrfr_gui.files.imageio import read_grey
+    from slrfr_gui.evaluation.yale import load_yale
 
     yale = load_yale(yale_dir, subjects=range(1, 11))
     for i, path in enumerate(yale.paths):
@@ -375,28 +376,28 @@ def test_probe_photo_face_found_or_placed_by_eyes(window, qtbot, synthetic_galle
     rng = np.random.default_rng(0)
     photo = np.clip(0.5 + 0.1 * rng.standard_normal((300, 400)), 0, 1)
     with qtbot.waitSignal(window.probe_searched, timeout=30_000):
-        assert window.set_probe_image(photo, "photo.png")
+        assert window.results.set_probe_image(photo, "photo.png")
         assert window.probe_searching() and "Finding the face" in window.results.verdict.text()
         assert window.results.aligned.text() == "searching…"
-    assert window.probe_image is None and "No face found" in window.results.verdict.text()
+    assert window.results.probe_image is None and "No face found" in window.results.verdict.text()
     assert "no face found" in window.results.aligned.text()
     # Put person3's face into the photo at twice the frame size, and click its eyes.
     import cv2
 
-    from slrfr_gui.core.facemodel import default_face_model
+    from slrfr_gui.faces.facemodel import default_face_model
 
     face = cv2.resize(probes["person3"], (80, 96), interpolation=cv2.INTER_LINEAR)
     photo[100:196, 150:230] = face
     eyes = default_face_model().eye_centres * 2 + 0.5 + np.array([150, 100])
-    window.set_probe_image(photo, "photo2.png")
-    window.place_eyes(((eyes[0][0], eyes[0][1]), (eyes[1][0], eyes[1][1])))
-    assert window.probe_image.shape == (48, 40)
-    assert window.result.ranked[0][0] == "person3"
-    assert "photo2.png" in window.eye_memory
+    window.results.set_probe_image(photo, "photo2.png")
+    window.results.place_eyes(((eyes[0][0], eyes[0][1]), (eyes[1][0], eyes[1][1])))
+    assert window.results.probe_image.shape == (48, 40)
+    assert window.results.result.ranked[0][0] == "person3"
+    assert "photo2.png" in window.results.eye_memory
 
 
 def test_camera_view_with_a_video_file(window, qtbot, synthetic_gallery, tmp_path):
-    from slrfr_gui.core.camera import write_video
+    from slrfr_gui.faces.camera import write_video
 
     folder, probes = synthetic_gallery
     load(window, qtbot, folder)
@@ -416,7 +417,7 @@ def test_camera_view_with_a_video_file(window, qtbot, synthetic_gallery, tmp_pat
     assert "frames/s" in camera.status.text()
     with qtbot.waitSignal(window.identified, timeout=5_000):
         assert camera.capture()
-    assert window.probe_source.startswith("camera frame")
+    assert window.results.probe_source.startswith("camera frame")
     camera.enroll_name.setText("Visitor")
     camera.enroll_count.setValue(2)
     with qtbot.waitSignal(camera.enroll, timeout=30_000):
@@ -435,7 +436,7 @@ def test_camera_errors_are_shown(window, qtbot, tmp_path):
 
 
 def test_camera_buttons_and_a_source_without_frames(qtbot, tmp_path, synthetic_gallery):
-    from slrfr_gui.core.camera import write_video
+    from slrfr_gui.faces.camera import write_video
     from slrfr_gui.gui.camera_view import CameraView
 
     folder, probes = synthetic_gallery
@@ -461,23 +462,23 @@ def test_a_newer_probe_supersedes_a_photo_still_searched(window, qtbot, syntheti
     load(window, qtbot, folder)
     train(window, qtbot)
     photo = np.clip(0.5 + 0.1 * np.random.default_rng(1).standard_normal((900, 1200)), 0, 1)
-    assert window.set_probe_image(photo, "photo.png")
-    searching = next(iter(window.probe_tasks))
-    assert window.probe_searching() and window.probe_given.shape == photo.shape
-    window.set_probe_image(probes["person2"], "crop.png")  # 48x40: taken as a crop at once
-    assert not window.probe_searching() and window.result.ranked[0][0] == "person2"
-    qtbot.waitUntil(lambda: searching not in window.probe_tasks, timeout=30_000)
-    assert window.probe_source == "crop.png" and window.result.ranked[0][0] == "person2"
-    assert window.probe_failure is None
-    window.set_probe_image(photo, "photo.png")
+    assert window.results.set_probe_image(photo, "photo.png")
+    searching = next(iter(window.results.probe_tasks))
+    assert window.probe_searching() and window.results.probe_given.shape == photo.shape
+    window.results.set_probe_image(probes["person2"], "crop.png")  # 48x40: taken as a crop at once
+    assert not window.probe_searching() and window.results.result.ranked[0][0] == "person2"
+    qtbot.waitUntil(lambda: searching not in window.results.probe_tasks, timeout=30_000)
+    assert window.results.probe_source == "crop.png" and window.results.result.ranked[0][0] == "person2"
+    assert window.results.probe_failure is None
+    window.results.set_probe_image(photo, "photo.png")
     window.close()  # cancels the search and waits for its thread
-    assert all(task.wait(0) for task in window.probe_tasks)  # every search thread has ended
+    assert all(task.wait(0) for task in window.results.probe_tasks)  # every search thread has ended
 
 
 def test_coinciding_eyes_are_reported_not_raised(window, qtbot, synthetic_gallery):
     rng = np.random.default_rng(0)
-    window.set_probe_image(rng.random((200, 300)), "photo.png")
-    assert window.place_eyes(((5.0, 5.0), (5.0, 5.0))) is False
+    window.results.set_probe_image(rng.random((200, 300)), "photo.png")
+    assert window.results.place_eyes(((5.0, 5.0), (5.0, 5.0))) is False
     assert "coincide" in window.error_box.text()
 
 
@@ -501,11 +502,11 @@ def test_eyes_dialog_takes_two_distinct_clicks(qtbot):
 
 
 def test_a_one_person_model_names_its_person_but_does_not_judge_unknown(qtbot, synthetic_gallery):
-    from slrfr_gui.core.classifier import SLRFRClassifier
+    from slrfr_gui.method.learned import LearnedRelightingClassifier
     from slrfr_gui.gui.results import ResultsPanel, identify
 
     _, probes = synthetic_gallery
-    model = SLRFRClassifier(resolution=(7, 6)).fit(probes["person1"][None], ["person1"])
+    model = LearnedRelightingClassifier(resolution=(7, 6)).fit(probes["person1"][None], ["person1"])
     panel = ResultsPanel()
     qtbot.addWidget(panel)
     result = identify(model, probes["person3"], threshold=0.0)  # a stranger, and a threshold that rejects all
@@ -513,7 +514,7 @@ def test_a_one_person_model_names_its_person_but_does_not_judge_unknown(qtbot, s
     panel.show_result(result)
     text = panel.verdict.text()
     assert "Best match: <b>person1</b>" in text and "cannot be judged" in text and "Unknown" not in text
-    two = SLRFRClassifier(resolution=(7, 6)).fit(np.stack([probes["person1"], probes["person2"]]),
+    two = LearnedRelightingClassifier(resolution=(7, 6)).fit(np.stack([probes["person1"], probes["person2"]]),
                                                  ["person1", "person2"])
     panel.show_result(identify(two, probes["person3"], threshold=0.0))
     assert "<b>Unknown</b>" in panel.verdict.text()
