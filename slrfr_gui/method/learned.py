@@ -350,17 +350,18 @@ class LearnedRelightingClassifier(SLRFRClassifier):
             refs = self._cluster_bases(cluster)
             norms = self._norm_cache[cluster]
         # ||z - a||^2 = ||a||^2 - 2 z.a + ||z||^2; the last term is the same for every reference,
-        # so it is added after the minimum (with two comparisons, before it).
-        d2 = (z.astype(refs.dtype) @ refs).astype(np.float64, copy=False)
-        d2 *= -2.0
-        d2 += norms[None]
+        # so it is added after the minimum over a person's references. The factor -2 goes into the
+        # probes before the product (exact: a power of two), which saves a pass over the
+        # (probes x references) block; with two comparisons ||a||^2 is common to both and is added
+        # after their minimum.
+        d2 = ((-2.0 * z).astype(refs.dtype) @ refs).astype(np.float64, copy=False)
         if also is not None:
             d2 += energy[:, None]
-            other = (also.astype(refs.dtype) @ refs).astype(np.float64, copy=False)
-            other *= -2.0
-            other += norms[None]
+            other = ((-2.0 * also).astype(refs.dtype) @ refs).astype(np.float64, copy=False)
             other += np.sum(also**2, axis=1)[:, None]
             np.minimum(d2, other, out=d2)
+            del other
+        d2 += norms[None]
         widths = np.diff(self.basis_offsets_)
         if widths.size and np.all(widths == 1):
             nearest = d2
