@@ -53,8 +53,9 @@ class ScanDialog(QDialog):
         self.top = QSpinBox(minimum=1, maximum=1000, value=5)
         self.persons = QLineEdit()
         self.persons.setPlaceholderText("all (comma-separated names to keep only them)")
+        persons = [str(p) for p in persons]  # a model's classes_ is a NumPy array: no truth value
         if persons:
-            self.persons.setToolTip("Enrolled: " + ", ".join(map(str, list(persons)[:40])))
+            self.persons.setToolTip("Enrolled: " + ", ".join(persons[:40]) + (" …" if len(persons) > 40 else ""))
         self.workers = QSpinBox(minimum=0, maximum=1024, value=0, specialValueText="one per core")
         self.scheduler = QLineEdit()
         self.scheduler.setPlaceholderText("this machine (or tcp://host:8786 for a running Dask scheduler)")

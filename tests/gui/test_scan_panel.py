@@ -77,3 +77,20 @@ def test_cancel_leaves_a_resumable_file_and_bad_results_files_are_reported(windo
     with qtbot.waitSignal(panel.failed, timeout=5000) as failed:
         assert not panel.open_results(junk)
     assert "not a scan results file" in failed.args[0]
+
+
+def test_scan_videos_opens_its_dialog_with_a_trained_model(window, qtbot, tmp_path, monkeypatch):
+    """File -> Scan videos... after training: the model's persons (a NumPy array) list in the dialog."""
+    from slrfr_gui.gui.scan_dialog import ScanDialog
+
+    model, demo = _demo_model()
+    window.models[window.resolution] = model
+    seen = {}
+
+    def fake_exec(dialog):
+        seen["tooltip"] = dialog.persons.toolTip()
+        return dialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ScanDialog, "exec", fake_exec)
+    assert window.scan_videos() is False
+    assert seen["tooltip"].startswith("Enrolled: ") and str(model.classes_[0]) in seen["tooltip"]
