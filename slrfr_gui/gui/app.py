@@ -139,6 +139,18 @@ def install_sigint_handler(app: QApplication, window_of):
     pending = {"on": False}
 
     def close_window():
+        # A question open at that moment (restore the autosave? unsaved work?) runs its own event loop:
+        # closing the window under it freed the window twice (glibc: "double free or corruption"). The
+        # question is answered "no" / "cancel" first, and the window closed once its loop has returned.
+        modal = app.activeModalWidget()
+        if modal is not None:
+            log.info("interrupted (SIGINT): closing the open dialog first")
+            if hasattr(modal, "done"):
+                modal.done(0)
+            else:
+                modal.close()
+            QTimer.singleShot(100, close_window)
+            return
         pending["on"] = False
         window = window_of()
         try:

@@ -53,12 +53,15 @@ def ask_save_path(parent, title: str, name: str, filters: str) -> str:
     return path
 
 
-def ask_restore(parent, text: str) -> bool:
-    """Whether to restore the work autosaved by a session that did not exit cleanly."""
+def ask_restore(parent, text: str) -> bool | None:
+    """Whether to restore the work autosaved by a session that did not exit cleanly: True (yes), False (no),
+    None when the question was closed without an answer (Ctrl+C in the terminal): keep it for next time."""
     buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
     answer = QMessageBox.question(parent, "slrfr-gui: restore unsaved work?", text, buttons,
                                   QMessageBox.StandardButton.Yes)
-    return answer == QMessageBox.StandardButton.Yes
+    if answer == QMessageBox.StandardButton.Yes:
+        return True
+    return False if answer == QMessageBox.StandardButton.No else None
 
 
 def show_crash(parent, text: str, details: str) -> None:

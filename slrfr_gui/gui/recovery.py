@@ -322,8 +322,12 @@ class SessionKeeper(QObject):
                 log.warning("%s; removed", exc)
                 self.store.discard(path)
                 continue
-            if not restored and dialogs.ask_restore(
-                    self.window, f"slrfr-gui did not exit cleanly last time. Restore the work it autosaved: {what}?"):
+            answer = None if restored else dialogs.ask_restore(
+                self.window, f"slrfr-gui did not exit cleanly last time. Restore the work it autosaved: {what}?")
+            if answer is None and not restored:  # closed unanswered (Ctrl+C): nothing is lost, asked again next time
+                log.info("kept the autosaved session %s: the question was closed without an answer", path)
+                break
+            if answer:
                 try:
                     session = self.store.read(path)
                 except SLRFRError as exc:

@@ -220,3 +220,44 @@ def test_errors_reach_the_terminal_once(tmp_path):
     assert done.returncode == 1
     mentions = [line for line in done.stderr.splitlines() if "bad.png" in line]
     assert len(mentions) == 1 and mentions[0].startswith("slrfr-gui: error:"), done.stderr
+
+
+def test_sigint_while_the_restore_question_is_open_keeps_the_autosave_and_exits_cleanly(tmp_path):
+    """A session left an autosave; the next start asks whether to restore it. Ctrl+C then used to abort
+    the process (glibc: "double free or corruption", status -6) and, answered no, lost the autosave."""
+    data = tmp_path / "data"
+    recovery = data / "slrfr-gui" / "slrfr-gui" / "recovery"
+    code = ("import os, sys\n"
+            "sys.path.insert(0, sys.argv[2])\n"
+            "from slrfr_gui.gui.recovery import RecoveryStore, Session\n"
+            "from tests.gui.test_reliability import small_gallery\n"
+            "store = RecoveryStore(sys.argv[1]); store.start()\n"
+            "g = small_gallery(2); g.add_person('Edited')\n"
+            "store.write(Session(g, True))\n"
+            "os._exit(3)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(recovery), str(ROOT)], cwd=ROOT, timeout=120,
+                          capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    left = sorted(p for p in recovery.iterdir() if p.is_dir())
+    assert left
+    log = data / "slrfr-gui" / "slrfr-gui" / "logs" / "slrfr-gui.log"
+    proc = subprocess.Popen([sys.executable, "-m", "slrfr_gui.gui.app", "--demo"], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "c"),
+                                 "XDG_DATA_HOME": str(data), "HOME": str(tmp_path / "home")})
+    try:
+        deadline = time.monotonic() + 60
+        while not log.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        time.sleep(2.5)  # the restore question is open
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    text = log.read_text()
+    assert "closing the open dialog first" in text and "kept the autosaved session" in text
+    assert all(p.exists() for p in left)

@@ -181,6 +181,9 @@ def test_a_session_of_a_process_that_died_is_offered_and_a_live_one_is_not(qtbot
     win.enable_recovery(RecoveryStore(store_dir))
     orphans = win.keeper.store.orphans()
     assert len(orphans) == 1 and orphans[0] != alive.own
+    answers.restore = None  # the question closed unanswered (Ctrl+C): kept, asked again next time
+    assert not win.keeper.offer_restore()
+    assert orphans[0].exists() and win.keeper.store.orphans() == orphans
     answers.restore = False
     assert not win.keeper.offer_restore()
     assert "edited gallery" in answers.asked[-1][1]
@@ -395,3 +398,36 @@ def test_json_without_screenshot_is_a_usage_error(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "argument --json: only with --screenshot" in err
+
+
+def test_ctrl_c_while_a_question_is_open_closes_it_unanswered_then_the_window(window, qtbot):
+    """Ctrl+C during the restore question (or any modal question) used to close the main window under
+    the question's own event loop: glibc aborted with "double free or corruption". Now the question is
+    closed unanswered (the autosave is kept), then the window closes as its close button does."""
+    import os
+    import signal
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from slrfr_gui.gui.app import install_sigint_handler
+
+    app = QApplication.instance()
+    previous = install_sigint_handler(app, lambda: window)
+    try:
+        QTimer.singleShot(300, lambda: os.kill(os.getpid(), signal.SIGINT))
+
+        def safety():  # if the question stays open: answer it yes, so the test fails, not hangs
+            modal = app.activeModalWidget()
+            if modal is not None:
+                modal.done(int(dialogs.QMessageBox.StandardButton.Yes))
+
+        QTimer.singleShot(5000, safety)
+        import importlib
+
+        real = importlib.reload(dialogs)  # this module's answers fixture stands in for the questions
+        assert real.ask_restore(window, "restore?") is None
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        app._sigint_timer.stop()
