@@ -71,6 +71,22 @@ APPEARANCE_COLUMNS = ("id", "source", "track", "first_s", "last_s", "first_frame
                       "best_s", "x", "y", "w", "h", "person", "residual", "ratio", "unknown", "faces", "ranked")
 
 
+def is_scan_file(path) -> bool:
+    """Whether ``path`` is an SQLite file of scan results (any version), opened read-only: nothing is written."""
+    path = Path(path)
+    try:
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    except (sqlite3.Error, ValueError):
+        return False
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+        return row is not None and json.loads(row[0]) == FORMAT
+    except (sqlite3.Error, ValueError):
+        return False
+    finally:
+        db.close()
+
+
 class ScanStoreError(SLRFRError):
     """The results file cannot be used: not a scan store, another version, or another scan's."""
 

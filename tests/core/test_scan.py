@@ -239,3 +239,15 @@ def test_a_folder_of_stills_gives_one_appearance_per_face(tmp_path, demo_model):
     assert (face[0]["source"], face[0]["person"], face[0]["first_s"], face[0]["unknown"]) == \
         (str(folder / "a.png"), demo.gallery.images[4].person, None, False)
     assert all(r["source"] in (str(folder / "a.png"), str(folder / "b.png")) for r in rows)
+
+
+def test_an_existing_file_that_is_not_scan_results_is_named_so_without_resume_and_left_alone(tmp_path, demo_model):
+    model, demo = demo_model
+    video = _video(tmp_path / "v.avi", demo.gallery.images[0].face, frames=10)
+    notes = tmp_path / "notes.sqlite"
+    notes.write_text("my notes\n")
+    for resume in (False, True):  # it used to say "give --resume" first, then "not a scan results file"
+        with pytest.raises(ScanStoreError, match="not a scan results file"):
+            run_scan(model, [video], notes, ScanOptions(), workers=1, resume=resume)
+        assert notes.read_text() == "my notes\n"
+
