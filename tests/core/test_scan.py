@@ -251,3 +251,26 @@ def test_an_existing_file_that_is_not_scan_results_is_named_so_without_resume_an
             run_scan(model, [video], notes, ScanOptions(), workers=1, resume=resume)
         assert notes.read_text() == "my notes\n"
 
+
+def _scan_cli(tmp_path, demo_model, monkeypatch, summary):
+    """``slrfr scan`` with run_scan answering ``summary``: (exit status, stdout)."""
+    from slrfr_gui.cli import main
+    from slrfr_gui.method.modelfile import save_model
+    import slrfr_gui.scan as scan
+
+    model, demo = demo_model
+    save_model(model, tmp_path / "m.npz")
+    video = _video(tmp_path / "v.avi", demo.gallery.images[0].face, frames=10)
+    monkeypatch.setattr(scan, "run_scan", lambda *a, **k: summary)
+    return main(["scan", str(tmp_path / "m.npz"), str(video), "-o", str(tmp_path / "s.sqlite"), "--resume",
+                 "--quiet"])
+
+
+def test_resuming_a_finished_scan_says_so_without_a_nan_speed(tmp_path, demo_model, monkeypatch, capsys):
+    from slrfr_gui.scan.runner import ScanSummary
+
+    done = ScanSummary(str(tmp_path / "s.sqlite"), 3, 3, 0, 0.4, 0.0, 1, 1)
+    assert _scan_cli(tmp_path, demo_model, monkeypatch, done) == 0
+    out = capsys.readouterr().out
+    assert "already finished" in out and "nan" not in out and "1 appearances" in out
+
