@@ -81,7 +81,7 @@ def test_scan_finds_follows_and_names_one_person_resumes_without_duplicates(tmp_
     assert again.frames == 0 and again.chunks_done == 3
     with ScanStore(out) as store:
         assert len(store.appearances()) == 1
-    with pytest.raises(ScanStoreError, match="detect_every"):
+    with pytest.raises(ScanStoreError, match="--detect-every 6, not 7"):
         run_scan(model, [video], out, ScanOptions(detect_every=7, track_every=1, chunk_seconds=1.0), workers=1,
                  resume=True)
 
@@ -274,3 +274,18 @@ def test_resuming_a_finished_scan_says_so_without_a_nan_speed(tmp_path, demo_mod
     out = capsys.readouterr().out
     assert "already finished" in out and "nan" not in out and "1 appearances" in out
 
+
+def test_resuming_with_another_model_or_options_says_which_in_words(tmp_path, demo_model):
+    model, demo = demo_model
+    store = ScanStore(tmp_path / "s.sqlite")
+    settings = {"options": ScanOptions(detect_every=6).identity(), "model": {"sha256": "a" * 64},
+                "persons": ["x"], "resolution": [12, 10]}
+    store.check_settings(settings)
+    with pytest.raises(ScanStoreError) as failed:
+        store.check_settings({**settings, "model": {"sha256": "b" * 64}})
+    message = failed.value.args[0]
+    assert "another model file" in message and "aaaaaaaaaaaa" in message and "{" not in message
+    with pytest.raises(ScanStoreError) as failed:
+        store.check_settings({**settings, "options": ScanOptions(detect_every=7).identity()})
+    assert "--detect-every 6, not 7" in failed.value.args[0] and "{" not in failed.value.args[0]
+    store.close()
