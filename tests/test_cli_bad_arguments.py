@@ -335,3 +335,11 @@ def test_gui_options_fail_before_a_window_opens(capsys, monkeypatch, argv):
         app.main(argv)
     err = capsys.readouterr().err
     assert exc.value.code == 2 and "usage: slrfr-gui" in err and "Traceback" not in err
+
+
+def test_detection_benchmark_finds_the_shared_data_beside_the_checkout_from_any_folder(tmp_path, monkeypatch):
+    """As the scripts do (ROOT.parent / "shared" / "data"), not ../shared/data from the current folder."""
+    root = Path(cli.__file__).resolve().parents[2]
+    monkeypatch.chdir(tmp_path)
+    args = cli.build_parser().parse_args(["detection-benchmark"])
+    assert args.data.resolve() == (root.parent / "shared" / "data").resolve()

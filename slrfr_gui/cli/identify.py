@@ -7,6 +7,7 @@ import sys
 import warnings
 
 from .common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, _check_output_file, _progress_bar
+from ..method.probe_report import face_json as _face_json, probe_json, upsampled_warning as _upsampled
 
 
 def cmd_enroll(args) -> int:
@@ -69,10 +70,6 @@ def cmd_enroll(args) -> int:
     return EXIT_OK
 
 
-def _ranked_json(ranked):
-    return [{"person": p, "residual": round(v, 6)} for p, v in ranked]
-
-
 def _identify_faces(model, search, top, threshold, noise: float = 0.0):
     """[(face, ranked, ratio)] for the faces of a FaceSearch that can be identified, and the others' problems.
 
@@ -88,31 +85,6 @@ def _identify_faces(model, search, top, threshold, noise: float = 0.0):
             continue
         out.append((face, *model.rank_probe(face.aligned, top, noise=noise)))
     return out, problems
-
-
-def _upsampled(face, model) -> str | None:
-    """The warning for a face smaller than the model's resolution (it is up-sampled), with the remedy."""
-    from ..faces.frame import format_resolution
-    from ..method.params import upsampling_warning
-
-    warning = upsampling_warning(face.aligned.shape, model.resolution_)
-    if warning is None:
-        return None
-    return f"{warning} (slrfr enroll GALLERY --resolution {format_resolution(face.aligned.shape)} -o MODEL)"
-
-
-def _face_json(face, ranked, ratio, threshold, model=None):
-    from ..method.openset import ONE_PERSON_NOTE
-
-    one = model is not None and len(model.classes_) < 2
-    out = {"box": [int(v) for v in face.box], "how": face.how, **({"method": face.method} if face.method else {}),
-           "ranked": _ranked_json(ranked),
-           "ratio": round(ratio, 4), "unknown": None if one else bool(ratio > threshold)}
-    warnings = [w for w in (_upsampled(face, model) if model is not None else None,
-                            ONE_PERSON_NOTE if one else None) if w]
-    if warnings:
-        out["warning"] = "; ".join(warnings)
-    return out
 
 
 def cmd_identify(args) -> int:
@@ -176,17 +148,8 @@ def cmd_identify(args) -> int:
         results.append((path, image.shape, search, identified, problems))
     if args.json:
         out = []
-        for path, shape, search, identified, problems in results:
-            entry = {"probe": str(path), "ranked": _ranked_json(identified[0][1]) if identified else [],
-                     "alignment": search.note if search else "",
-                     "faces": [_face_json(face, ranked, ratio, threshold, model)
-                               for face, ranked, ratio in identified]}
-            warnings_ = [f["warning"] for f in entry["faces"] if "warning" in f]
-            if warnings_:
-                entry["warning"] = warnings_[0]
-            if problems or not identified:
-                entry["error"] = "; ".join(problems) or (search.note if search else "")
-            out.append(entry)
+        for path, shape, search, identified, problems in results:  # the window's --json writes the same
+            out.append(probe_json(path, search, identified, problems, threshold, model))
         print(json.dumps(out, indent=2))
     else:
         for path, shape, search, identified, problems in results:
@@ -238,8 +201,10 @@ def _identify_camera(model, args, mode, threshold) -> int:
     from ..faces.find import FaceSearch, FaceTracker, find_faces
 
     frames_out = []
-    tracker = FaceTracker() if mode != "crop" else None
     with FrameSource(args.camera) as source:
+        # A video file or folder is searched whole on every frame where no face is followed (the README's
+        # "each frame is treated exactly"); a live device only every tenth frame while none is.
+        tracker = FaceTracker(exact=source.kind != "device") if mode != "crop" else None
         limit = args.frames or (100 if source.kind == "device" else None)
         start = time.perf_counter()
         count = 0

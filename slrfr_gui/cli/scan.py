@@ -155,10 +155,14 @@ def cmd_scan(args) -> int:
         return 130
     if show:
         print(file=sys.stderr)
-    print(f"scanned {summary.frames:,} frames in {summary.seconds:.1f} s ({summary.fps:.0f} frames per second, "
-          f"{summary.workers} worker{'s' if summary.workers != 1 else ''}; {summary.cpu_ms_per_frame:.1f} ms of CPU "
-          f"a frame); chunks {summary.chunks_done} of {summary.chunks_total} done; {summary.appearances} "
-          f"appearances in {summary.output}")
+    if summary.frames == 0 and summary.complete:  # a resumed scan with nothing left: no speed to report
+        print(f"already finished: chunks {summary.chunks_done} of {summary.chunks_total} done; "
+              f"{summary.appearances} appearances in {summary.output}")
+    else:
+        print(f"scanned {summary.frames:,} frames in {summary.seconds:.1f} s ({summary.fps:.0f} frames per second, "
+              f"{summary.workers} worker{'s' if summary.workers != 1 else ''}; {summary.cpu_ms_per_frame:.1f} ms of "
+              f"CPU a frame); chunks {summary.chunks_done} of {summary.chunks_total} done; {summary.appearances} "
+              f"appearances in {summary.output}")
     if summary.problems:
         print(f"not scanned ({len(summary.problems)}):")
         for line in summary.problems:

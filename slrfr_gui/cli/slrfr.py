@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
+from ..files.resources import shared_data_dir
 from .common import EXIT_ERROR, EXIT_OK, _eyes, _int_at_least, _positive_int, _resolution, _resolutions, _sigma
 from .identify import cmd_enroll, cmd_identify
 from .measure import cmd_benchmark, cmd_detection_benchmark, cmd_evaluate, cmd_report
@@ -86,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "faces, and print recall, false detections per image, the median eye-centre error (a fraction "
                     "of the eye distance) and the median time per image.",
     )
-    db.add_argument("--data", type=Path, default=Path("..") / "shared" / "data", metavar="DIR",
-                    help="folder holding photos/, CroppedYale/ and GT/ (default: %(default)s)")
+    db.add_argument("--data", type=Path, default=shared_data_dir(), metavar="DIR",
+                    help="folder holding photos/, CroppedYale/ and GT/ (default: shared/data beside the checkout, "
+                         "as the scripts find it: %(default)s)")
     db.add_argument("--detectors", default=None, metavar="NAME[,NAME...]",
                     help="only detectors whose name contains one of these words (default: all)")
     db.add_argument("--per-width", type=_int_at_least(1, 1000), default=19,

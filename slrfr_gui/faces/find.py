@@ -226,19 +226,27 @@ class FaceTracker:
         As for :func:`slrfr_gui.faces.detect.detect_faces`.
     budget_s : float, optional
         Seconds of search per frame (live cameras: :data:`LIVE_SEARCH_BUDGET_S`);
-        None (the default) finishes each search on the frame that starts it, so
-        every frame of a file is searched exactly.
+        None (the default) finishes each search on the frame that starts it.
+    exact : bool
+        Search the whole frame on every frame where no face is followed (after a face
+        is lost, and while none is), not only every ``search_every`` frames: for video
+        files and folders, where each frame must be treated exactly and no one waits
+        for the next frame. False (the default) spares a live camera showing an empty
+        scene a whole search on every frame. Needs ``budget_s`` None.
 
     Raises
     ------
     ValueError
-        ``budget_s`` is not a positive number.
+        ``budget_s`` is not a positive number, or is given with ``exact``.
     """
 
     def __init__(self, search_every: int = 10, detector=None, model=None, budget_s: float | None = None,
-                 library: bool = True):
+                 library: bool = True, exact: bool = False):
         if budget_s is not None and not (np.isfinite(budget_s) and budget_s > 0):
             raise ValueError(f"budget_s must be a positive number of seconds or None, got {budget_s!r}")
+        if exact and budget_s is not None:
+            raise ValueError("exact searches finish on their frame: give budget_s None with exact=True")
+        self.exact = bool(exact)
         self.search_every = max(1, int(search_every))
         self.detector = detector
         self.model = model
@@ -268,8 +276,10 @@ class FaceTracker:
         self.frames_since_search += 1
         # A search runs when a face followed is lost and every search_every frames, not on every frame
         # that holds no face: a whole search costs tens of milliseconds, and a camera or a video file
-        # showing an empty scene would otherwise pay it on every frame.
-        if self._search is None and (lost or self.searches == 0 or self.frames_since_search >= self.search_every):
+        # showing an empty scene would otherwise pay it on every frame. An exact tracker (files and folders)
+        # does pay it: a frame there must not go unsearched because the previous one held no face.
+        if self._search is None and (lost or self.searches == 0 or self.frames_since_search >= self.search_every
+                                     or (self.exact and not tracked)):
             if not self.library:
                 self._search = search_steps(image, detector=self.detector, model=self.model)
             else:  # a live camera keeps the HOG scan, one unit of work, to a few milliseconds

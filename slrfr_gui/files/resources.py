@@ -23,6 +23,19 @@ def resource_dirs() -> list[Path]:
     return dirs
 
 
+def shared_data_dir() -> Path:
+    """The shared data folder (CroppedYale/, GT/, photos/, ...) as the scripts find it: ``shared/data`` beside
+    the source checkout (``scripts/*.py``: ``ROOT.parent / "shared" / "data"``), whatever the current folder.
+
+    Outside a checkout (an installed wheel, a frozen build) there is no checkout to stand beside:
+    ``../shared/data`` from the current folder, as before.
+    """
+    checkout = Path(__file__).resolve().parent.parent.parent  # the folder holding slrfr_gui/
+    if (checkout / "pyproject.toml").is_file() and (checkout / "slrfr_gui").is_dir():
+        return checkout.parent / "shared" / "data"
+    return Path("..") / "shared" / "data"
+
+
 def resource_path(name: str) -> Path:
     """Path of the shipped resource ``name``.
 

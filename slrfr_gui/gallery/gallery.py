@@ -485,6 +485,15 @@ def load_gallery(folder: str | os.PathLike, progress=None, should_stop=None, war
     used = {im.person for im in images}
     empty = [person_key_form(d.name) for d in person_dirs if person_key_form(d.name) not in used]
     if not images:
+        searched = [(path, reason) for path, reason in skipped if reason.endswith(": not enrolled")]
+        if searched:  # images were read, but no face was found (or none usable): say so, file by file
+            report = "\n".join(f"  {path}: {reason}" for path, reason in skipped)
+            raise GalleryError(
+                f"{root}: no face was found in any image ({len(searched)} image{'s' if len(searched) != 1 else ''}"
+                f" read and searched); each file and why:\n{report}\n"
+                f"If the images are face crops, take them as they are: slrfr enroll {root} --align crop -o MODEL;"
+                " otherwise place the eye centres by hand in the window (slrfr-gui --gallery"
+                f" {root}), then enroll with --eyes-from the gallery file it saves")
         raise GalleryError(f"{root}: no person folder holds a readable image")
     gallery = Gallery(images, sorted(used) + empty, root, skipped)
     if warn and (skipped or empty):

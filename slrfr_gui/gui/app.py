@@ -268,10 +268,11 @@ def _run(app: QApplication, args, resolution, holder: dict) -> int:
                       "and does the name end in .png?)", file=sys.stderr)
                 status["code"] = 1
             if args.json is not None:
+                from ..method.probe_report import probe_json
+
                 ranked = window.results.ranked_json()
                 if not ranked and args.probe:  # never identified (say, the model did not open): say why
-                    ranked = [{"probe": str(args.probe), "ranked": [],
-                               "error": status.get("message") or "not identified: no model"}]
+                    ranked = [probe_json(args.probe, problems=[status.get("message") or "not identified: no model"])]
                 args.json.write_text(json.dumps(ranked, indent=2) + "\n")
                 print(f"ranked persons written to {args.json}")
                 failed = [e for e in ranked if "error" in e]

@@ -23,6 +23,7 @@ from ..faces.frame import format_resolution, probe_problem
 from ..files.imageio import read_grey, to_grey
 from ..method.openset import ONE_PERSON_NOTE
 from ..method.params import upsampling_warning
+from ..method.probe_report import probe_json
 from . import probe_loading, settings
 from .eyes_dialog import EyesDialog
 from .results import ResultsPanel, identify
@@ -70,6 +71,7 @@ class ProbePanel(ResultsPanel):
         self.no_model_hint = ""
         self.busy = False
         self.probe_task: Task | None = None  # the search for the current probe's face, if one runs
+        self.probe_search = None  # the FaceSearch of the current probe
         self.probe_tasks: set = set()  # every probe search still running, superseded ones too
         self.probe_image: np.ndarray | None = None  # the aligned face that is identified
         self.probe_given: np.ndarray | None = None  # the image as given
@@ -219,6 +221,7 @@ class ProbePanel(ResultsPanel):
         why = search.note if search.note.startswith("no face") else f"no face found ({search.note})"
         self.probe_failure = None if search.faces else (source, why)
         self.probe_given, self.probe_source, self.search_note = image, source, search.note
+        self.probe_search = search  # for ranked_json: the same entry as slrfr identify --json
         self.probe_image = search.faces[0].aligned if search.faces else None
         self._show_main_page()
         self.btn_eyes.setEnabled(True)
@@ -232,7 +235,7 @@ class ProbePanel(ResultsPanel):
     def _clear_probe(self):
         """Forget the current probe, so nothing shown belongs to an image that failed to load."""
         self._stop_probe_search()
-        self.probe_given = self.probe_image = None
+        self.probe_given = self.probe_image = self.probe_search = None
         self.probe_failure = None
         self.probe_source = self.search_note = ""
         self.btn_eyes.setEnabled(False)
@@ -304,17 +307,15 @@ class ProbePanel(ResultsPanel):
     def ranked_json(self) -> list:
         """The current result in the form ``slrfr identify --json`` prints: the ranked persons, or an
         ``"error"`` saying why the probe could not be identified, and any ``"warning"``."""
+        search = self.probe_search
         if self.probe_failure is not None:
             source, why = self.probe_failure
-            return [{"probe": source, "ranked": [], "error": why}]
-        if self.result is None:
+            return [probe_json(source, search if search is not None and not search.faces else None, (), [why])]
+        if self.result is None or search is None or not search.faces:
             return []
-        entry = {"probe": self.probe_source,
-                 "ranked": [{"person": p, "residual": round(r, 6)} for p, r in self.result.ranked]}
         warnings = [w for w in (self.result.warning, ONE_PERSON_NOTE if self.result.n_persons < 2 else "") if w]
-        if warnings:
-            entry["warning"] = "; ".join(warnings)
-        return [entry]
+        return [probe_json(self.probe_source, search, [(search.faces[0], self.result.ranked, self.result.ratio)],
+                           threshold=self.result.threshold, model=self.model, warning="; ".join(warnings))]
 
     def stop(self, wait_ms: int = 10_000) -> None:
         """Stop every probe search (the window is closing)."""

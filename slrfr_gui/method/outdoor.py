@@ -49,6 +49,20 @@ def l1_project(y: np.ndarray, basis: np.ndarray, n_iter: int = 15, eps: float = 
     return c
 
 
+def _fit_linear_svm(x: np.ndarray, labels: np.ndarray, C: float, max_iter: int):
+    """scikit-learn's ``LinearSVC`` fitted on ``x`` (n, d), without its "number of unique classes is greater
+    than 50% of the number of samples" UserWarning: a face gallery with one or two images a person always has
+    that many classes, and the warning (that ``labels`` might be a regression target) says nothing there."""
+    import warnings
+
+    from sklearn.svm import LinearSVC
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%",
+                                category=UserWarning)
+        return LinearSVC(C=C, max_iter=max_iter).fit(x, labels)
+
+
 def _sigmoid_distance(scores: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(np.clip(scores, -50, 50)))
 
@@ -106,8 +120,6 @@ class OutdoorClassifier(BaseClassifier):
         Cancelled
             ``should_stop`` returned True.
         """
-        from sklearn.svm import LinearSVC
-
         from ..errors import Cancelled
 
         faces, labels = self._checked_fit_input(faces, labels)
@@ -131,7 +143,7 @@ class OutdoorClassifier(BaseClassifier):
             # Standardised coefficients (the scaling is folded into coef_ and intercept_ below).
             mu, sigma = features.mean(axis=0), features.std(axis=0)
             sigma = np.where(sigma > 1e-12, sigma, 1.0)
-            svm = LinearSVC(C=self.C, max_iter=20000).fit((features - mu) / sigma, labels)
+            svm = _fit_linear_svm((features - mu) / sigma, labels, self.C, 20000)
             coef = svm.coef_ / sigma
             intercept = svm.intercept_ - coef @ mu
             if len(self.classes_) == 2:  # one score for classes_[1]
@@ -202,8 +214,6 @@ class PCALDASVM(BaseClassifier):
         self.C = C
 
     def fit(self, faces, labels):
-        from sklearn.svm import LinearSVC
-
         faces, labels = self._checked_fit_input(faces, labels)
         r, c = self.resolution_
         x = degrade(faces, (r, c)).reshape(len(faces), -1)
@@ -212,7 +222,7 @@ class PCALDASVM(BaseClassifier):
         pcs = (x - self.mean_) @ self.components_.T
         if len(self.classes_) > 1:
             self.lda_ = regularized_lda(pcs, labels, self.shrinkage)
-            self.svm_ = LinearSVC(C=self.C, max_iter=5000).fit(pcs @ self.lda_, labels)
+            self.svm_ = _fit_linear_svm(pcs @ self.lda_, labels, self.C, 5000)
         else:
             self.lda_ = self.svm_ = None
         return self

@@ -207,6 +207,11 @@ def run_scan(model, inputs, output, options: ScanOptions | None = None, schedule
     say = say or (lambda line: None)
     output = Path(output)
     if output.exists() and not output.is_dir() and not resume:
+        from .store import is_scan_file
+
+        if not is_scan_file(output):  # --resume would refuse it too: say so now, not after a second try
+            raise ScanStoreError(f"{output} exists and is not a scan results file: give another -o (it is left as "
+                                 "it is)")
         raise ScanStoreError(f"{output} exists: give --resume to continue that scan (only unfinished chunks are "
                              "redone), or another -o")
     if output.is_dir():

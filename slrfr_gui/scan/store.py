@@ -71,6 +71,41 @@ APPEARANCE_COLUMNS = ("id", "source", "track", "first_s", "last_s", "first_frame
                       "best_s", "x", "y", "w", "h", "person", "residual", "ratio", "unknown", "faces", "ranked")
 
 
+def _difference(key: str, old, new) -> str:
+    """What differs between a scan's recorded setting ``key`` and a resumed one's, as a sentence's end."""
+    if key == "model":
+        def digest(v):
+            return str((v or {}).get("sha256", "?"))[:12] if isinstance(v, dict) else "?"
+        return f"another model file (SHA-256 {digest(old)}..., this one {digest(new)}...)"
+    if key == "options" and isinstance(old, dict) and isinstance(new, dict):
+        def flag(k, v):  # overlap and batch follow from the others: no option of their own
+            return f"{'' if k in ('overlap', 'batch') else '--'}{k.replace('_', '-')} {'(none)' if v is None else v}"
+        parts = [f"{flag(k, old.get(k))}, not {new.get(k)}" for k in sorted(set(old) | set(new))
+                 if old.get(k) != new.get(k)]
+        return "other options (" + "; ".join(parts) + ")"
+    if key == "persons":
+        return f"a model of other persons ({len(old)} persons, this one {len(new)})"
+    if key == "resolution":
+        return f"a model of another resolution ({'x'.join(map(str, old))}, this one {'x'.join(map(str, new))})"
+    return f"{key} {old!r}, not {new!r}"
+
+
+def is_scan_file(path) -> bool:
+    """Whether ``path`` is an SQLite file of scan results (any version), opened read-only: nothing is written."""
+    path = Path(path)
+    try:
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    except (sqlite3.Error, ValueError):
+        return False
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+        return row is not None and json.loads(row[0]) == FORMAT
+    except (sqlite3.Error, ValueError):
+        return False
+    finally:
+        db.close()
+
+
 class ScanStoreError(SLRFRError):
     """The results file cannot be used: not a scan store, another version, or another scan's."""
 
@@ -176,7 +211,7 @@ class ScanStore:
             return
         for key, value in settings.items():
             if key in old and old[key] != value:
-                raise ScanStoreError(f"{self.path} was begun with {key} = {old[key]!r}, not {value!r}: resume with "
+                raise ScanStoreError(f"{self.path} was begun with {_difference(key, old[key], value)}: resume with "
                                      "the same model and options, or give another -o")
 
     def add_source(self, source, chunks) -> int:

@@ -235,3 +235,23 @@ def test_images_in_nested_sub_folders_are_skipped_not_read(tmp_path):
     reasons = skipped(gallery)
     assert set(reasons) == {os.path.join("Alice", "old", "b.png"), os.path.join("Alice", "old", "deeper", "c.png")}
     assert all(r.startswith("in a sub-folder: not read") for r in reasons.values())
+
+
+def test_a_gallery_where_no_face_is_found_says_so_file_by_file(tmp_path, capsys):
+    """Every image readable, none holding a face the search finds: the error says no face was found, lists
+    each file's reason and the remedies, not "no readable image"."""
+    from slrfr_gui.cli import main
+    from slrfr_gui.files.imageio import write_grey
+
+    for person in ("a", "b"):
+        (tmp_path / "g" / person).mkdir(parents=True)
+        scene = np.clip(0.5 + 0.1 * np.random.default_rng(len(person)).standard_normal((480, 640)), 0, 1)
+        write_grey(tmp_path / "g" / person / "frame.png", scene)
+    with pytest.raises(GalleryError, match="no face was found in any image") as failed:
+        load_gallery(tmp_path / "g", warn=False)
+    assert "frame.png: no face found" in failed.value.args[0] and "--align crop" in failed.value.args[0]
+    assert main(["enroll", str(tmp_path / "g"), "-o", str(tmp_path / "m.npz"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "no face was found" in err and "readable" not in err
+    assert str(tmp_path / "g" / "a" / "frame.png") in err and str(tmp_path / "g" / "b" / "frame.png") in err
+    assert "--align crop" in err and "eye centres" in err and not (tmp_path / "m.npz").exists()

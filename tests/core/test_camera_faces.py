@@ -276,3 +276,47 @@ def test_align_gives_the_same_face_for_any_input_type():
         scale = 1.0 if other.dtype != np.uint8 else 1 / 255.0
         assert face.dtype == np.float64 and face.shape == reference.shape
         assert np.abs(face * scale - reference).max() < 3e-3
+
+
+def _face_frames():
+    """Three 240x320 frames: a face on the left, no face, the face on the right (far from where it was)."""
+    import cv2
+
+    from slrfr_gui.demo.synthetic import render_faces, sample_albedos
+    from slrfr_gui.evaluation.yale import light_vector
+
+    face = render_faces(sample_albedos(1, seed=4), light_vector([0], [5]))[0, 0]
+    big = cv2.resize(face, (80, 96), interpolation=cv2.INTER_LINEAR)
+    rng = np.random.default_rng(0)
+    frames = [np.clip(0.45 + 0.03 * rng.standard_normal((240, 320)), 0, 1) for _ in range(3)]
+    frames[0][60:156, 20:100] = big
+    frames[2][80:176, 220:300] = big
+    return frames
+
+
+def test_an_exact_tracker_searches_every_frame_where_no_face_is_followed():
+    from slrfr_gui.faces.find import FaceTracker
+
+    frames = _face_frames()
+    exact = FaceTracker(exact=True)
+    assert [len(exact.update(f)) for f in frames] == [1, 0, 1]
+    # A live tracker leaves the third frame to its next periodic search (frame 11).
+    live = FaceTracker()
+    assert [len(live.update(f)) for f in frames] == [1, 0, 0]
+    with pytest.raises(ValueError, match="exact"):
+        FaceTracker(exact=True, budget_s=0.004)
+
+
+def test_cli_camera_folder_finds_a_face_on_every_frame_that_holds_one(tmp_path, synthetic_gallery, capsys):
+    from slrfr_gui.cli import main
+
+    model = tmp_path / "m.npz"
+    assert main(["enroll", str(synthetic_gallery[0]), "-o", str(model), "--quiet"]) == 0
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, frame in enumerate(_face_frames()):
+        write_grey(folder / f"{i}.png", frame)
+    capsys.readouterr()
+    assert main(["identify", str(model), "--camera", str(folder), "--json"]) == 0
+    frames = json.loads(capsys.readouterr().out)["frames"]
+    assert [len(f["faces"]) for f in frames] == [1, 0, 1]

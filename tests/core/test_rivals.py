@@ -76,3 +76,17 @@ def test_outdoor_mode_round_trips_through_a_model_file(faces, tmp_path):
     assert loaded.reconstruct(probes[0], 0).shape == (10, 8)
     with pytest.raises(ValueError, match="mode"):
         make_classifier("magic")
+
+
+@pytest.mark.parametrize("make", [lambda: OutdoorClassifier(resolution=(7, 6)), lambda: PCALDASVM(resolution=(7, 6))])
+def test_svm_rivals_fit_one_image_a_person_without_scikit_learns_regression_warning(make):
+    """25 persons of one image each: more classes than half the samples, which made scikit-learn's LinearSVC
+    warn that the labels might be a regression target (8 lines on evaluate --baselines' terminal)."""
+    import warnings
+
+    rng = np.random.default_rng(5)
+    faces, labels = rng.random((25, 48, 40)), np.array([f"p{i:02d}" for i in range(25)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = make().fit(faces, labels)
+    assert list(clf.classes_) == list(labels)

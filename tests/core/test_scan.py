@@ -81,7 +81,7 @@ def test_scan_finds_follows_and_names_one_person_resumes_without_duplicates(tmp_
     assert again.frames == 0 and again.chunks_done == 3
     with ScanStore(out) as store:
         assert len(store.appearances()) == 1
-    with pytest.raises(ScanStoreError, match="detect_every"):
+    with pytest.raises(ScanStoreError, match="--detect-every 6, not 7"):
         run_scan(model, [video], out, ScanOptions(detect_every=7, track_every=1, chunk_seconds=1.0), workers=1,
                  resume=True)
 
@@ -239,3 +239,53 @@ def test_a_folder_of_stills_gives_one_appearance_per_face(tmp_path, demo_model):
     assert (face[0]["source"], face[0]["person"], face[0]["first_s"], face[0]["unknown"]) == \
         (str(folder / "a.png"), demo.gallery.images[4].person, None, False)
     assert all(r["source"] in (str(folder / "a.png"), str(folder / "b.png")) for r in rows)
+
+
+def test_an_existing_file_that_is_not_scan_results_is_named_so_without_resume_and_left_alone(tmp_path, demo_model):
+    model, demo = demo_model
+    video = _video(tmp_path / "v.avi", demo.gallery.images[0].face, frames=10)
+    notes = tmp_path / "notes.sqlite"
+    notes.write_text("my notes\n")
+    for resume in (False, True):  # it used to say "give --resume" first, then "not a scan results file"
+        with pytest.raises(ScanStoreError, match="not a scan results file"):
+            run_scan(model, [video], notes, ScanOptions(), workers=1, resume=resume)
+        assert notes.read_text() == "my notes\n"
+
+
+def _scan_cli(tmp_path, demo_model, monkeypatch, summary):
+    """``slrfr scan`` with run_scan answering ``summary``: (exit status, stdout)."""
+    from slrfr_gui.cli import main
+    from slrfr_gui.method.modelfile import save_model
+    import slrfr_gui.scan as scan
+
+    model, demo = demo_model
+    save_model(model, tmp_path / "m.npz")
+    video = _video(tmp_path / "v.avi", demo.gallery.images[0].face, frames=10)
+    monkeypatch.setattr(scan, "run_scan", lambda *a, **k: summary)
+    return main(["scan", str(tmp_path / "m.npz"), str(video), "-o", str(tmp_path / "s.sqlite"), "--resume",
+                 "--quiet"])
+
+
+def test_resuming_a_finished_scan_says_so_without_a_nan_speed(tmp_path, demo_model, monkeypatch, capsys):
+    from slrfr_gui.scan.runner import ScanSummary
+
+    done = ScanSummary(str(tmp_path / "s.sqlite"), 3, 3, 0, 0.4, 0.0, 1, 1)
+    assert _scan_cli(tmp_path, demo_model, monkeypatch, done) == 0
+    out = capsys.readouterr().out
+    assert "already finished" in out and "nan" not in out and "1 appearances" in out
+
+
+def test_resuming_with_another_model_or_options_says_which_in_words(tmp_path, demo_model):
+    model, demo = demo_model
+    store = ScanStore(tmp_path / "s.sqlite")
+    settings = {"options": ScanOptions(detect_every=6).identity(), "model": {"sha256": "a" * 64},
+                "persons": ["x"], "resolution": [12, 10]}
+    store.check_settings(settings)
+    with pytest.raises(ScanStoreError) as failed:
+        store.check_settings({**settings, "model": {"sha256": "b" * 64}})
+    message = failed.value.args[0]
+    assert "another model file" in message and "aaaaaaaaaaaa" in message and "{" not in message
+    with pytest.raises(ScanStoreError) as failed:
+        store.check_settings({**settings, "options": ScanOptions(detect_every=7).identity()})
+    assert "--detect-every 6, not 7" in failed.value.args[0] and "{" not in failed.value.args[0]
+    store.close()

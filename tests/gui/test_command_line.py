@@ -261,3 +261,28 @@ def test_sigint_while_the_restore_question_is_open_keeps_the_autosave_and_exits_
     text = log.read_text()
     assert "closing the open dialog first" in text and "kept the autosaved session" in text
     assert all(p.exists() for p in left)
+
+
+def test_the_windows_json_has_the_keys_of_slrfr_identify_json(qtbot, no_exec, synthetic_gallery, tmp_path, capsys):
+    """The README says the window's --json is written "as slrfr identify --json does": the same entry, keys
+    and values, built by the same function (it held only probe and ranked)."""
+    folder, probes = synthetic_gallery
+    write_grey(tmp_path / "p.png", degrade(probes["person6"], (7, 6)))
+    write_grey(tmp_path / "blank.png", np.full((7, 6), 0.5))
+    model = tmp_path / "m.npz"
+    assert cli.main(["enroll", str(folder), "--resolution", "7x6", "-o", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    cli.main(["identify", str(model), str(tmp_path / "p.png"), str(tmp_path / "blank.png"), "--json"])
+    by_cli = {e["probe"]: e for e in json.loads(capsys.readouterr().out)}
+    for probe in ("p.png", "blank.png"):
+        out = tmp_path / f"{probe}.json"
+        main(["--gallery", str(folder), "--model", str(model), "--probe", str(tmp_path / probe),
+              "--screenshot", str(tmp_path / "s.png"), "--json", str(out)])
+        qtbot.waitUntil(out.exists, timeout=60_000)
+        (entry,) = json.loads(out.read_text())
+        cli_entry = by_cli[str(tmp_path / probe)]
+        assert entry.keys() == cli_entry.keys() >= {"probe", "ranked", "alignment", "faces"}
+        assert entry["alignment"] == cli_entry["alignment"]
+        assert [f.keys() for f in entry["faces"]] == [f.keys() for f in cli_entry["faces"]]
+        assert entry["ranked"][:1] == cli_entry["ranked"][:1]
+    assert by_cli[str(tmp_path / "p.png")]["ranked"][0]["person"] == "person6"
