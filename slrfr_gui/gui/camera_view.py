@@ -60,7 +60,8 @@ class CameraWorker(QObject):
     def run(self) -> None:
         try:
             self.source = FrameSource(self.spec, loop=self.loop)
-            tracker = FaceTracker(budget_s=LIVE_SEARCH_BUDGET_S if self.source.kind == "device" else None)
+            tracker = FaceTracker(budget_s=LIVE_SEARCH_BUDGET_S if self.source.kind == "device" else None,
+                                  exact=self.source.kind != "device")  # a file: every frame treated exactly
             times = []
             index = 0
             while not self._stop.is_set():
