@@ -51,9 +51,10 @@ class GalleryReview(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         pictures = QHBoxLayout()
         self.original_view = image_label("Select a gallery image", *ORIGINAL_SIZE,
-                                         "The photo the reference was made from: box and eye centres in red")
+                                         "The photo the reference was made from: box and eye centres in red",
+                                         150, 120)
         self.face_view = image_label("", 40 * FACE_SCALE, 48 * FACE_SCALE,
-                                     "The reference: the face in the canonical 48x40 frame")
+                                     "The reference: the face in the canonical 48x40 frame", 80, 96)
         pictures.addWidget(self.original_view)
         pictures.addWidget(QLabel("→"))
         pictures.addWidget(self.face_view)
@@ -127,7 +128,7 @@ class GalleryReview(QWidget):
             self.how.setText("")
             self.doubts.setText("")
             return
-        self.face_view.setPixmap(to_pixmap(im.face, FACE_SCALE))
+        self.face_view.set_image(im.face)
         if self.original is not None:
             self.original_view.setPixmap(self._marked_original())
         elif im.source:

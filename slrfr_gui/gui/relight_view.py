@@ -37,7 +37,7 @@ class RelightView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         self.caption = QLabel("Select a gallery image to see it relit under the nine points of light.")
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(300)  # the panels scale; the window must fit a 1366 x 768 screen
         self.caption.setWordWrap(True)
         layout.addWidget(self.caption)
         background, _ = palette_colours()

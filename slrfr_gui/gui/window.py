@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter, QStackedWidget,
                                QVBoxLayout, QWidget)
@@ -44,6 +44,19 @@ from .worker import Task
 from .workspace import GalleryAndModels
 
 log = logging.getLogger("slrfr_gui")
+
+
+#: The size the window opens at when the screen has room (a saved layout restores its own).
+PREFERRED_SIZE = QSize(1400, 900)
+
+
+def initial_size(available: QSize, platform: str = "") -> QSize:
+    """The window's opening size: :data:`PREFERRED_SIZE`, no larger than the screen's ``available``
+    geometry (a 1366 x 768 laptop). Qt's offscreen platform has a made-up 800 x 600 screen: there the
+    preferred size is kept, so --screenshot runs show the whole layout."""
+    if platform in ("offscreen", "minimal") or available.isEmpty():
+        return QSize(PREFERRED_SIZE)
+    return PREFERRED_SIZE.boundedTo(available)
 
 
 class MainWindow(GalleryAndModels, QMainWindow):
@@ -81,7 +94,7 @@ class MainWindow(GalleryAndModels, QMainWindow):
         self._resolution_changed(self.resolution_bar.resolution)
         self._update_state()
         self.welcome.set_recent(settings.read("recent/galleries"), settings.read("recent/models"))
-        self.resize(1400, 900)
+        self.resize(initial_size(self.screen().availableGeometry().size(), QGuiApplication.platformName()))
         if QGuiApplication.platformName() in ("offscreen", "minimal"):
             # Qt's offscreen platform warns "does not support propagateSizeHints()" whenever the layout
             # changes a shown top-level's minimum size, which QT_FATAL_WARNINGS=1 turns into an abort of
@@ -160,6 +173,10 @@ class MainWindow(GalleryAndModels, QMainWindow):
         self.splitter.addWidget(self.relight_view)
         self.splitter.addWidget(self.results)
         self.splitter.setSizes([700, 600])
+        self.splitter.setChildrenCollapsible(False)
+        # The left docks at the width of their content's minimum, not of its preferred size (a 300 px
+        # photo beside the reference took a third of a 1366 px screen); a saved layout restores its own.
+        self.resizeDocks([self.gallery_dock], [340], Qt.Orientation.Horizontal)
         layout.addWidget(self.splitter, 1)
         self.welcome = WelcomePanel()
         self.welcome.open_gallery_requested.connect(self.choose_gallery)
