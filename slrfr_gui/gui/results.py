@@ -56,7 +56,7 @@ class ResidualBars(pg.PlotWidget):
     def __init__(self, parent=None):
         background, _ = palette_colours()
         super().__init__(parent, background=background)
-        self.setMinimumHeight(160)
+        self.setMinimumHeight(100)  # a 768 px screen with the Scan dock open
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
@@ -125,8 +125,10 @@ class ResultsPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
 
         probes = QHBoxLayout()
-        self.given = image_label("Drop a probe image here,\npaste one (Ctrl+V)\nor File → Open probe (Ctrl+O)",
-                                 120, 140, "The probe as given", 84, 100)
+        # Short: the frame may shrink to 84 px on a small screen (the tooltip says the rest).
+        self.given = image_label("Drop a probe here, or Ctrl+V, Ctrl+O", 120, 140,
+                                 "The probe as given. Drop an image here, paste one (Ctrl+V) or "
+                                 "File → Open probe (Ctrl+O)", 84, 100)
         self.aligned = image_label("aligned", 120, 140, "The probe in the canonical face frame", 84, 100)
         self.lowres = image_label("at the model's resolution", 120, 140, "What the classifier sees", 84, 100)
         captions = QGridLayout()

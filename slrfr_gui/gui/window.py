@@ -146,6 +146,12 @@ class MainWindow(GalleryAndModels, QMainWindow):
         self.scan_panel.failed.connect(self._on_error)
         self.scan_dock = self._dock("Scan", self.scan_panel, Qt.DockWidgetArea.BottomDockWidgetArea, False)
 
+        # The left docks keep the window's full height: bottom docks (scan, batch, camera) sit under the
+        # central area only. Spanning the width, the Scan dock squeezed the gallery review below its
+        # minimum at 1280x800 and its title was drawn over the review's buttons.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+
         self.demo_panel = DemoProbesPanel()
         self.demo_panel.setMaximumHeight(170)
         self.demo_panel.probe_chosen.connect(self._demo_probe_chosen)

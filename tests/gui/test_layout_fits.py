@@ -73,3 +73,27 @@ def test_an_elided_label_asks_for_little_room(qtbot):
     assert label.minimumSizeHint().width() == 50
     assert label.sizeHint().width() <= 240
     assert label.toolTip().startswith("a very long name")
+
+
+def test_an_empty_scan_panel_says_how_to_fill_it_and_the_scan_dock_spares_the_left_docks(window, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from slrfr_gui.gui.scan_panel import ScanPanel
+
+    panel = ScanPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.placeholder.isVisible() and not panel.plot.isVisible()
+    assert "Open results" in panel.placeholder.text() and "Scan videos" in panel.placeholder.text()
+    assert panel.table.minimumHeight() >= 3 * 52  # three appearances at least, not one of 25
+    assert not panel.open_results(tmp_path / "missing.sqlite", quiet=True)
+    assert panel.placeholder.isVisible() and panel.content.isHidden()
+    # The bottom docks sit under the central area; the gallery review keeps the full height on the left.
+    assert window.corner(Qt.Corner.BottomLeftCorner) == Qt.DockWidgetArea.LeftDockWidgetArea
+    window.resize(1280, 800)
+    window.scan_dock.show()
+    qtbot.wait(50)
+    review = window.review_dock.geometry()
+    scan = window.scan_dock.geometry()
+    assert not review.intersects(scan), (review, scan)
+    assert window.review_dock.height() >= window.review_dock.minimumSizeHint().height()
