@@ -138,6 +138,19 @@ class ElidedLabel(QLabel):
         painter.drawText(rect, self.alignment() | Qt.AlignmentFlag.AlignVCenter, text)
 
 
+#: The size the window opens at when the screen has room (a saved layout restores its own).
+PREFERRED_SIZE = QSize(1400, 900)
+
+
+def initial_size(available: QSize, platform: str = "") -> QSize:
+    """The window's opening size: :data:`PREFERRED_SIZE`, no larger than the screen's ``available``
+    geometry (a 1366 x 768 laptop). Qt's offscreen platform has a made-up 800 x 600 screen: there the
+    preferred size is kept, so --screenshot runs show the whole layout."""
+    if platform in ("offscreen", "minimal") or available.isEmpty():
+        return QSize(PREFERRED_SIZE)
+    return PREFERRED_SIZE.boundedTo(available)
+
+
 def palette_colours() -> tuple[str, str]:
     """(background, foreground) of the current palette, so plots follow light and dark themes."""
     app = QApplication.instance()

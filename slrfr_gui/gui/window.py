@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter, QStackedWidget,
                                QVBoxLayout, QWidget)
@@ -31,6 +31,7 @@ from ..scan.batch import folder_kind
 from . import dialogs, recovery, settings
 from .batch_panel import BatchPanel
 from .camera_view import CameraView
+from .common import initial_size
 from .controls import ResolutionBar, TrainingControls
 from .demo_panel import DemoProbesPanel
 from .gallery_panel import GalleryPanel
@@ -44,19 +45,6 @@ from .worker import Task
 from .workspace import GalleryAndModels
 
 log = logging.getLogger("slrfr_gui")
-
-
-#: The size the window opens at when the screen has room (a saved layout restores its own).
-PREFERRED_SIZE = QSize(1400, 900)
-
-
-def initial_size(available: QSize, platform: str = "") -> QSize:
-    """The window's opening size: :data:`PREFERRED_SIZE`, no larger than the screen's ``available``
-    geometry (a 1366 x 768 laptop). Qt's offscreen platform has a made-up 800 x 600 screen: there the
-    preferred size is kept, so --screenshot runs show the whole layout."""
-    if platform in ("offscreen", "minimal") or available.isEmpty():
-        return QSize(PREFERRED_SIZE)
-    return PREFERRED_SIZE.boundedTo(available)
 
 
 class MainWindow(GalleryAndModels, QMainWindow):
@@ -146,9 +134,7 @@ class MainWindow(GalleryAndModels, QMainWindow):
         self.scan_panel.failed.connect(self._on_error)
         self.scan_dock = self._dock("Scan", self.scan_panel, Qt.DockWidgetArea.BottomDockWidgetArea, False)
 
-        # The left docks keep the window's full height: bottom docks (scan, batch, camera) sit under the
-        # central area only. Spanning the width, the Scan dock squeezed the gallery review below its
-        # minimum at 1280x800 and its title was drawn over the review's buttons.
+        # Bottom docks under the central area only: spanning the width, they squeezed the gallery review.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 

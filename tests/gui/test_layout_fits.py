@@ -4,8 +4,7 @@ import numpy as np
 from PySide6.QtCore import QSize
 
 from slrfr_gui.files.imageio import write_grey
-from slrfr_gui.gui.common import ElidedLabel, image_label
-from slrfr_gui.gui.window import PREFERRED_SIZE, initial_size
+from slrfr_gui.gui.common import PREFERRED_SIZE, ElidedLabel, image_label, initial_size
 
 
 def long_named_gallery(tmp_path, synthetic_gallery):
