@@ -23,6 +23,9 @@ from ..gallery.gallery import Gallery
 from .synthetic import render_faces, sample_albedos
 from ..method.relight import light_vector
 
+#: The ``source`` of the demo's gallery images: generated faces, with no photo to show or align again.
+DEMO_SOURCE = "demo"
+
 #: Fictional given names, in order; beyond these persons are "Person021", ...
 NAMES = ("Ada", "Basil", "Cleo", "Dmitri", "Esme", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kira", "Luca",
          "Mina", "Nils", "Oona", "Pavel", "Quinn", "Rosa", "Soren", "Tess")
@@ -111,7 +114,7 @@ def make_demo(persons: int = 12, probes_per_person: int = 2, seed: int = 0,
     gallery = Gallery()
     for i, face in enumerate(gallery_faces):
         name = person_name(i)
-        gallery.add_face(name, np.clip(face, 0.0, 1.0), name=f"{name.lower()}.png", source="demo")
+        gallery.add_face(name, np.clip(face, 0.0, 1.0), name=f"{name.lower()}.png", source=DEMO_SOURCE)
     probes = []
     if probes_per_person:
         azimuth = rng.uniform(*PROBE_AZIMUTH_DEG, size=(persons, probes_per_person))

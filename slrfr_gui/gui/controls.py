@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from ..faces.frame import format_resolution, parse_resolution
 from . import settings
+from .common import ElidedLabel
 
 
 def slider_steps() -> list[tuple[int, int]]:
@@ -116,8 +117,8 @@ class TrainingControls(QWidget):
         self.btn_cancel.setToolTip("Stop the running work; nothing is changed (Esc)")
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.status = QLabel("")
-        self.status.setMinimumWidth(280)
+        # Elided (whole in the tooltip): a long state ("served at …, retrain") widened the window.
+        self.status = ElidedLabel("", 200)
         row.addWidget(self.btn_train)
         row.addWidget(self.btn_cancel)
         row.addWidget(self.progress, 1)

@@ -64,6 +64,12 @@ class _Tree(QTreeWidget):
         event.acceptProposedAction()
 
 
+def model_only_message(n_persons: int) -> str:
+    """What the window says when a model is open without its gallery."""
+    return (f"Model with {n_persons} person{'s' if n_persons != 1 else ''} loaded, without its gallery: open "
+            "its gallery folder (Ctrl+G) to see the images and their relighting.")
+
+
 class GalleryPanel(QWidget):
     """Shows and edits a :class:`~slrfr_gui.gallery.gallery.Gallery`.
 
@@ -84,6 +90,7 @@ class GalleryPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.gallery: Gallery | None = None
+        self.model_persons: list[tuple[str, object]] = []  # (name, thumbnail or None) of a model opened alone
         self._undo: list = []  # (description, callable)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -126,6 +133,25 @@ class GalleryPanel(QWidget):
         self.gallery = gallery
         self._undo.clear()
         self.refresh()
+
+    def show_model_persons(self, persons) -> None:
+        """With no gallery open: list the persons of the model opened (``(name, thumbnail or None)``
+        pairs, thumbnails grey levels in [0, 1]), greyed, and say how to see their images."""
+        self.model_persons = list(persons)
+        if self.gallery is None:
+            self.refresh()
+
+    def _list_model_persons(self) -> None:
+        tip = "In the model; open its gallery folder (Ctrl+G) to see the images"
+        for name, thumbnail in self.model_persons:
+            item = QTreeWidgetItem([name])
+            item.setFlags(Qt.ItemFlag.NoItemFlags)  # nothing to select or edit: the images are not here
+            item.setToolTip(0, tip)
+            if thumbnail is not None:
+                item.setIcon(0, to_pixmap(thumbnail))
+            self.tree.addTopLevelItem(item)
+        self.summary.setText(model_only_message(len(self.model_persons)))
+        self.skipped.setVisible(False)
 
     def set_task_starter(self, start_task) -> None:
         """How to run slow reads: a callable(fn, message, on_result, name) (the window's task runner, with
@@ -172,6 +198,8 @@ class GalleryPanel(QWidget):
             self.skipped.setText(f"⚠ {skipped_summary(len(g.skipped), len(g.empty_persons))}: show…" if n_skip
                                  else "")
             self.skipped.setVisible(bool(n_skip))
+        elif self.model_persons:
+            self._list_model_persons()
         self.tree.blockSignals(False)
         if select is not None:
             self.tree.setCurrentItem(select)

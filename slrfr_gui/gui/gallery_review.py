@@ -21,6 +21,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ..demo.persons import DEMO_SOURCE
 from ..faces.align import placement_from_eyes
 from ..gallery.gallery import Gallery
 from ..gallery.image import GalleryImage
@@ -51,9 +52,10 @@ class GalleryReview(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         pictures = QHBoxLayout()
         self.original_view = image_label("Select a gallery image", *ORIGINAL_SIZE,
-                                         "The photo the reference was made from: box and eye centres in red")
+                                         "The photo the reference was made from: box and eye centres in red",
+                                         150, 120)
         self.face_view = image_label("", 40 * FACE_SCALE, 48 * FACE_SCALE,
-                                     "The reference: the face in the canonical 48x40 frame")
+                                     "The reference: the face in the canonical 48x40 frame", 80, 96)
         pictures.addWidget(self.original_view)
         pictures.addWidget(QLabel("→"))
         pictures.addWidget(self.face_view)
@@ -90,7 +92,7 @@ class GalleryReview(QWidget):
         self.image = image
         self.original = None
         self._show()
-        if image is None or not image.source:
+        if image is None or not image.source or image.source == DEMO_SOURCE:
             return
         from .worker import Task
 
@@ -118,8 +120,10 @@ class GalleryReview(QWidget):
     def _show(self) -> None:
         im = self.image
         has = im is not None
+        # A generated demo face has no photo: nothing to place eyes on, crop or search again.
+        demo = has and im.source == DEMO_SOURCE
         for b in (self.btn_eyes, self.btn_crop, self.btn_search):
-            b.setEnabled(has and bool(im.source))
+            b.setEnabled(has and bool(im.source) and not demo)
         if not has:
             self.original_view.setPixmap(to_pixmap(np.zeros((1, 1))).scaled(1, 1))
             self.original_view.setText("Select a gallery image")
@@ -127,9 +131,12 @@ class GalleryReview(QWidget):
             self.how.setText("")
             self.doubts.setText("")
             return
-        self.face_view.setPixmap(to_pixmap(im.face, FACE_SCALE))
+        self.face_view.set_image(im.face)
         if self.original is not None:
             self.original_view.setPixmap(self._marked_original())
+        elif demo:
+            self.original_view.setText(f"{im.name} is a generated demo face: there is no photo to show, "
+                                       "so it cannot be aligned again.")
         elif im.source:
             self.original_view.setText("Reading the original…")
         else:

@@ -37,7 +37,7 @@ class RelightView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         self.caption = QLabel("Select a gallery image to see it relit under the nine points of light.")
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(300)  # the panels scale; the window must fit a 1366 x 768 screen
         self.caption.setWordWrap(True)
         layout.addWidget(self.caption)
         background, _ = palette_colours()
@@ -45,6 +45,8 @@ class RelightView(QWidget):
         self.canvas.setBackground(background)
         self.canvas.setToolTip("Scroll to zoom, drag to pan; right-click and View All to reset")
         layout.addWidget(self.canvas, 1)
+        layout.addStretch(0)
+        self.canvas.hide()  # until there is a face: a grid of empty panels said nothing
         self.views: list[pg.ViewBox] = []
         self.items: dict[str, pg.ImageItem] = {}
         self.labels: dict[str, pg.LabelItem] = {}
@@ -86,11 +88,13 @@ class RelightView(QWidget):
         self.resolution = tuple(resolution)
         self._show_lr()
 
-    def clear(self) -> None:
+    def clear(self, message: str = "") -> None:
+        """No face: the panels hidden and ``message`` (by default: select a gallery image) in their place."""
         self.result = None
         for item in self.items.values():
             item.clear()
-        self.caption.setText("Select a gallery image to see it relit under the nine points of light.")
+        self.canvas.hide()
+        self.caption.setText(message or "Select a gallery image to see it relit under the nine points of light.")
 
     def _set(self, key: str, image: np.ndarray, levels=(0.0, 1.0)) -> None:
         item = self.items[key]
@@ -99,6 +103,7 @@ class RelightView(QWidget):
 
     def _show(self) -> None:
         r = self.result
+        self.canvas.show()
         strength = float(np.linalg.norm(r.light))
         self._set("input", r.image)
         self._set("albedo", r.albedo * strength)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, Q
 
 from ..faces.frame import prepare_probe
 from ..method.openset import ONE_PERSON_NOTE
-from .common import fit_pixmap, image_label, palette_colours, to_pixmap
+from .common import ElidedLabel, fit_pixmap, image_label, palette_colours, to_pixmap
 from .probe_loading import preview_of
 
 
@@ -56,7 +56,7 @@ class ResidualBars(pg.PlotWidget):
     def __init__(self, parent=None):
         background, _ = palette_colours()
         super().__init__(parent, background=background)
-        self.setMinimumHeight(160)
+        self.setMinimumHeight(100)  # a 768 px screen with the Scan dock open
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
@@ -125,15 +125,19 @@ class ResultsPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
 
         probes = QHBoxLayout()
-        self.given = image_label("Drop a probe image here,\npaste one (Ctrl+V)\nor File → Open probe (Ctrl+O)",
-                                 120, 140, "The probe as given")
-        self.aligned = image_label("aligned", 120, 140, "The probe in the canonical face frame")
-        self.lowres = image_label("at the model's resolution", 120, 140, "What the classifier sees")
+        # Short: the frame may shrink to 84 px on a small screen (the tooltip says the rest).
+        self.given = image_label("Drop a probe here, or Ctrl+V, Ctrl+O", 120, 140,
+                                 "The probe as given. Drop an image here, paste one (Ctrl+V) or "
+                                 "File → Open probe (Ctrl+O)", 84, 100)
+        self.aligned = image_label("aligned", 120, 140, "The probe in the canonical face frame", 84, 100)
+        self.lowres = image_label("at the model's resolution", 120, 140, "What the classifier sees", 84, 100)
         captions = QGridLayout()
         for col, (w, text) in enumerate(((self.given, "as given"), (self.aligned, "aligned"),
                                          (self.lowres, "at model resolution"))):
             captions.addWidget(w, 0, col)
-            captions.addWidget(QLabel(text, alignment=Qt.AlignmentFlag.AlignCenter), 1, col)
+            caption = QLabel(text, alignment=Qt.AlignmentFlag.AlignCenter)
+            caption.setWordWrap(True)  # "at model resolution" in two lines when the frame is narrow
+            captions.addWidget(caption, 1, col)
         probes.addLayout(captions)
         side = QVBoxLayout()
         self.btn_eyes = QPushButton("Place eyes…")
@@ -142,16 +146,22 @@ class ResultsPanel(QWidget):
         self.probe_note = QLabel("")
         self.probe_note.setWordWrap(True)
         self.probe_note.setMaximumWidth(160)
+        self.probe_note.setMinimumWidth(90)
         side.addWidget(self.btn_eyes)
         side.addWidget(self.probe_note)
         side.addStretch(1)
         probes.addLayout(side)
         recon_box = QGridLayout()
         self.recon = [image_label("", 70, 84, "The probe as this person's relit face (or dictionary) "
-                                               "reconstructs it")
+                                               "reconstructs it", 52, 62)
                       for _ in range(3)]
-        self.recon_names = [QLabel("", alignment=Qt.AlignmentFlag.AlignCenter) for _ in range(3)]
-        recon_box.addWidget(QLabel("reconstructed by the top three:"), 0, 0, 1, 3)
+        # Names elide (whole in the tooltip): long ones widened the window and ran into each other.
+        self.recon_names = [ElidedLabel("", 52) for _ in range(3)]
+        for name in self.recon_names:
+            name.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        recon_title = QLabel("reconstructed by the top three:")
+        recon_title.setWordWrap(True)
+        recon_box.addWidget(recon_title, 0, 0, 1, 3)
         for i in range(3):
             recon_box.addWidget(self.recon[i], 1, i)
             recon_box.addWidget(self.recon_names[i], 2, i)
@@ -165,9 +175,10 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.verdict)
 
         thr = QHBoxLayout()
-        thr.addWidget(QLabel("Unknown when best / second residual >"))
+        thr.addWidget(ElidedLabel("Unknown when best / second residual >", 90))
         self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
         self.threshold_slider.setRange(0, 1000)
+        self.threshold_slider.setMinimumWidth(80)
         self.threshold_slider.setToolTip("Move right to name more probes, left to say 'unknown' more often")
         self.threshold_spin = QDoubleSpinBox()
         self.threshold_spin.setRange(0.0, 1.0)
@@ -221,16 +232,16 @@ class ResultsPanel(QWidget):
         (``searching``: its face is still being looked for)."""
         if given is None:
             return
-        self.given.setPixmap(fit_pixmap(preview_of(given), 116, 136))
+        self.given.set_image(preview_of(given))
         self.probe_note.setText(note)
         if aligned is None:
             self.aligned.clear()
             self.aligned.setText("searching…" if searching else "no face found:\nPlace eyes…")
             self.lowres.clear()
             return
-        self.aligned.setPixmap(fit_pixmap(preview_of(aligned), 116, 136))  # a face filling a photo is large
+        self.aligned.set_image(preview_of(aligned))  # a face filling a photo is large
         if resolution is not None:
-            self.lowres.setPixmap(fit_pixmap(prepare_probe(aligned, resolution), 116, 136))
+            self.lowres.set_image(prepare_probe(aligned, resolution))
 
     # ------------------------------------------------------------ threshold
     @property
@@ -280,7 +291,7 @@ class ResultsPanel(QWidget):
         for i in range(3):
             if result and i < len(result.reconstructions):
                 person, image = result.reconstructions[i]
-                self.recon[i].setPixmap(fit_pixmap(np.clip(image, 0, 1), 66, 80))
+                self.recon[i].set_image(np.clip(image, 0, 1))
                 self.recon_names[i].setText(person)
             else:
                 self.recon[i].clear()

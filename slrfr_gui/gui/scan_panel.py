@@ -32,6 +32,8 @@ from .worker import Task
 
 COLUMNS = ["face", "person", "residual", "ratio", "source", "track", "first (s)", "last (s)", "faces"]
 ALL, UNKNOWN = "All persons", "Unknown only"
+PLACEHOLDER = ("No scan results yet.\n\nOpen results… (a file written by 'slrfr scan -o FILE') or "
+               "File → Scan videos… to find the enrolled persons in videos and folders of stills.")
 
 
 def _clock(seconds) -> str:
@@ -118,6 +120,18 @@ class ScanPanel(QWidget):
         bar.addWidget(self.btn_cancel)
         layout.addLayout(bar)
         layout.addWidget(self.status)
+        # Until a results file is open or a scan runs, a placeholder says how to get one: the panel,
+        # remembered in the saved layout, came back empty with a meaningless 0-1 timeline plot.
+        # (Shown or hidden, not stacked: a hidden page's minimum height would still count.)
+        self.placeholder = QLabel(PLACEHOLDER)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.content = QWidget()
+        self.content.hide()
+        layout.addWidget(self.placeholder, 1)
+        layout.addWidget(self.content, 1)
+        layout = QVBoxLayout(self.content)
+        layout.setContentsMargins(0, 0, 0, 0)
         filters = QHBoxLayout()
         self.person = QComboBox()
         self.person.setToolTip("Show the appearances whose best match is this person")
@@ -145,14 +159,23 @@ class ScanPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self.open_row)
         self.table.setToolTip("Double-click a row to see its frame with the face's box")
+        self.table.setMinimumHeight(180)  # three rows at least (it showed one of 25 in a short dock)
         split.addWidget(self.table)
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "time (s)")
         self.plot.setMouseEnabled(y=False)
-        self.plot.setMinimumHeight(140)
+        self.plot.setMinimumHeight(80)
         split.addWidget(self.plot)
-        split.setSizes([400, 180])
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 3)  # the appearances take most of the room the dock is given
+        split.setStretchFactor(1, 1)
+        split.setSizes([400, 150])
         layout.addWidget(split, 1)
+
+    def _show_content(self) -> None:
+        """The table and the timeline in place of the placeholder (a results file is open or a scan runs)."""
+        self.placeholder.hide()
+        self.content.show()
 
     # ------------------------------------------------------------ running
     def running(self) -> bool:
@@ -187,6 +210,7 @@ class ScanPanel(QWidget):
         task.finished.connect(self._on_finished)
         self.task = task
         self._outcome = None
+        self._show_content()
         self.btn_cancel.setEnabled(True)
         self.progress.setRange(0, 0)
         self.progress.setFormat("starting the Dask workers…")
@@ -259,6 +283,7 @@ class ScanPanel(QWidget):
         if self.store is not None:
             self.store.close()
         self.store = store
+        self._show_content()
         self.rows = store.appearances()
         self._sources = {s["path"]: s for s in store.sources()}
         current = self.person.currentText()

@@ -31,6 +31,7 @@ from ..scan.batch import folder_kind
 from . import dialogs, recovery, settings
 from .batch_panel import BatchPanel
 from .camera_view import CameraView
+from .common import initial_size
 from .controls import ResolutionBar, TrainingControls
 from .demo_panel import DemoProbesPanel
 from .gallery_panel import GalleryPanel
@@ -81,7 +82,7 @@ class MainWindow(GalleryAndModels, QMainWindow):
         self._resolution_changed(self.resolution_bar.resolution)
         self._update_state()
         self.welcome.set_recent(settings.read("recent/galleries"), settings.read("recent/models"))
-        self.resize(1400, 900)
+        self.resize(initial_size(self.screen().availableGeometry().size(), QGuiApplication.platformName()))
         if QGuiApplication.platformName() in ("offscreen", "minimal"):
             # Qt's offscreen platform warns "does not support propagateSizeHints()" whenever the layout
             # changes a shown top-level's minimum size, which QT_FATAL_WARNINGS=1 turns into an abort of
@@ -133,6 +134,10 @@ class MainWindow(GalleryAndModels, QMainWindow):
         self.scan_panel.failed.connect(self._on_error)
         self.scan_dock = self._dock("Scan", self.scan_panel, Qt.DockWidgetArea.BottomDockWidgetArea, False)
 
+        # Bottom docks under the central area only: spanning the width, they squeezed the gallery review.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+
         self.demo_panel = DemoProbesPanel()
         self.demo_panel.setMaximumHeight(170)
         self.demo_panel.probe_chosen.connect(self._demo_probe_chosen)
@@ -160,6 +165,10 @@ class MainWindow(GalleryAndModels, QMainWindow):
         self.splitter.addWidget(self.relight_view)
         self.splitter.addWidget(self.results)
         self.splitter.setSizes([700, 600])
+        self.splitter.setChildrenCollapsible(False)
+        # The left docks at the width of their content's minimum, not of its preferred size (a 300 px
+        # photo beside the reference took a third of a 1366 px screen); a saved layout restores its own.
+        self.resizeDocks([self.gallery_dock], [340], Qt.Orientation.Horizontal)
         layout.addWidget(self.splitter, 1)
         self.welcome = WelcomePanel()
         self.welcome.open_gallery_requested.connect(self.choose_gallery)

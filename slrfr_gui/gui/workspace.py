@@ -203,6 +203,12 @@ class GalleryAndModels:
         settings.add_recent("recent/models", str(path))
         self.statusBar().showMessage(f"Opened {path}: {clf.describe()}.")
         mismatch = self._persons_mismatch(clf, path)
+        if self.gallery is None:  # the model's persons, and why there are no images to relight
+            from .gallery_panel import model_only_message
+
+            self.gallery_panel.show_model_persons([(str(p), self.model_thumbnails.get(str(p)))
+                                                   for p in clf.classes_])
+            self.relight_view.clear(model_only_message(len(clf.classes_)))
         if res != self.resolution:
             self.resolution_bar.set_resolution(res)
         else:

@@ -81,3 +81,17 @@ def test_a_source_that_is_gone_is_said_and_realigning_it_fails_cleanly(window, q
         window.realign_gallery_image(ben, None, True)
     assert "not there any more" in failed.args[0]
     assert ben.how == "detected"
+
+
+def test_a_demo_face_is_said_to_be_generated_and_cannot_be_realigned(window, qtbot):
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        window.open_demo()
+    review = window.review
+    image = window.gallery.images[0]
+    review.set_image(image)
+    qtbot.wait(50)
+    assert not review.reading()  # there is no photo to read
+    text = review.original_view.text()
+    assert "generated demo face" in text and "not there any more" not in text
+    assert not any(b.isEnabled() for b in (review.btn_eyes, review.btn_crop, review.btn_search))
+    assert review.face_view.pixmap() is not None and not review.face_view.pixmap().isNull()
