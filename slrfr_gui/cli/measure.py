@@ -9,6 +9,18 @@ from pathlib import Path
 from .common import EXIT_ERROR, EXIT_OK, _check_output_file, _pct, _progress_bar
 
 
+def _write_figures(path, payload, done: str = "figures written to") -> int:
+    """Write ``payload`` as JSON to ``path`` atomically; EXIT_OK, or one error line and EXIT_ERROR."""
+    from ..files.atomic import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(path, (json.dumps(payload, indent=2) + "\n").encode())
+    except OSError as exc:
+        print(f"slrfr: error: {path}: could not write the figures ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{done} {path}")
+    return EXIT_OK
+
 def cmd_evaluate(args) -> int:
     from ..evaluation import crossset
     from ..evaluation.evaluate import ABLATIONS, BASELINES, DEFAULT_RESOLUTIONS, METHODS, NEAR_FRONTAL, evaluate_yaleb
@@ -67,14 +79,7 @@ def cmd_evaluate(args) -> int:
     for note in result.notes:
         print(f"note: {note}")
     if args.json:
-        from ..files.atomic import atomic_write_bytes
-
-        try:
-            atomic_write_bytes(args.json, (json.dumps(result.to_json(), indent=2) + "\n").encode())
-        except OSError as exc:
-            print(f"slrfr: error: {args.json}: could not write the figures ({exc.strerror or exc})", file=sys.stderr)
-            return EXIT_ERROR
-        print(f"figures written to {args.json}")
+        return _write_figures(args.json, result.to_json())
     return EXIT_OK
 
 
@@ -160,17 +165,10 @@ def cmd_benchmark(args) -> int:
                                                  f" / {r['model_mb']:.0f} MB" for r in scaling_rows))
         print(f"scaling plot written to {args.scaling_plot}")
     if args.json:
-        from ..files.atomic import atomic_write_bytes
-
         payload = {"stages": {k: v.to_json() for k, v in stages.items()}, "machine": speeds,
                    "resolution": result["resolution"], **({"scaling": scaling_rows} if scaling_rows else {}),
                    **({"scan_scaling": scan_rows} if scan_rows else {})}
-        try:
-            atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
-        except OSError as exc:
-            print(f"slrfr: error: {args.json}: could not write the figures ({exc.strerror or exc})", file=sys.stderr)
-            return EXIT_ERROR
-        print(f"written to {args.json}")
+        return _write_figures(args.json, payload, done="written to")
     return EXIT_OK
 
 
@@ -199,14 +197,7 @@ def cmd_detection_benchmark(args) -> int:
         ["detection-benchmark"] else "slrfr detection-benchmark"
     print(detection_table(result))
     if args.json:
-        from ..files.atomic import atomic_write_bytes
-
-        try:
-            atomic_write_bytes(args.json, (json.dumps(result, indent=2) + "\n").encode())
-        except OSError as exc:
-            print(f"slrfr: error: {args.json}: could not write the figures ({exc.strerror or exc})", file=sys.stderr)
-            return EXIT_ERROR
-        print(f"figures written to {args.json}")
+        return _write_figures(args.json, result)
     return EXIT_OK
 
 

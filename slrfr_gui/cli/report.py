@@ -25,6 +25,15 @@ COLOURS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#C9B200", "#0072B2", "#D
 SYMBOLS = ["o", "s", "t", "d", "+", "x", "star", "p", "h", "t1", "t2", "t3", "o"]
 
 
+def _read_json(path: Path, made_by: str):
+    """The JSON in ``path``; SLRFRError naming it when it cannot be read or is not JSON."""
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise SLRFRError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except ValueError:
+        raise SLRFRError(f"{path}: not JSON; give the file written by {made_by}") from None
+
 def load_results(path) -> dict:
     """The JSON written by ``slrfr evaluate --json``.
 
@@ -34,12 +43,7 @@ def load_results(path) -> dict:
         Missing file, not JSON, or not an evaluation.
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise SLRFRError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except ValueError:
-        raise SLRFRError(f"{path}: not JSON; give the file written by slrfr evaluate --json") from None
+    data = _read_json(path, "slrfr evaluate --json")
     if not isinstance(data, dict) or not isinstance(data.get("results"), list) or not data["results"]:
         raise SLRFRError(f"{path}: no results in it; give the file written by slrfr evaluate --json")
     for i, result in enumerate(data["results"]):
@@ -374,12 +378,7 @@ def load_detection(path) -> dict:
         Missing file, not JSON, or not a detection benchmark.
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise SLRFRError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except ValueError:
-        raise SLRFRError(f"{path}: not JSON; give the file written by slrfr detection-benchmark --json") from None
+    data = _read_json(path, "slrfr detection-benchmark --json")
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list) or not all(
             isinstance(r, dict) and isinstance(r.get("detector"), str) and r.get("set") in _SETS
             for r in data["rows"]):

@@ -164,6 +164,8 @@ if __name__ == "__main__":  # pragma: no cover - manual preview: python -m slrfr
 
     from PySide6.QtWidgets import QApplication
 
+    from .common import show_preview
+
     app = QApplication(sys.argv)
     panel = BatchPanel()
     folder = "/home/analyst/cases/2026-11-30 station CCTV/probes"
@@ -171,9 +173,4 @@ if __name__ == "__main__":  # pragma: no cover - manual preview: python -m slrfr
                              "Bob", 0.5, 0.42 + i / 50, "Alice" if i % 3 else "unknown") for i in range(6)]
                    + [BatchRow(f"{folder}/notes.txt", error="not an image file Pillow can read")], folder)
     panel.resize(900, 260)
-    panel.show()
-    if len(sys.argv) > 1:
-        app.processEvents()
-        panel.grab().save(sys.argv[1])
-    else:
-        sys.exit(app.exec())
+    show_preview(app, panel, sys.argv[1] if len(sys.argv) > 1 else None)

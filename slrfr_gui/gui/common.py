@@ -180,3 +180,16 @@ def sample_gallery(n_persons: int = 6, seed: int = 0):
     from ..demo.persons import make_demo
 
     return make_demo(n_persons, 0, seed).gallery
+
+
+def show_preview(app, widget, out: str | None = None) -> None:
+    """A panel run on its own (``python -m slrfr_gui.gui.NAME [out.png]``): shown, then saved to ``out`` as a
+    PNG, or left open until closed (the process exits with the event loop's status)."""
+    import sys
+
+    widget.show()
+    if out:
+        app.processEvents()
+        widget.grab().save(out)
+    else:
+        sys.exit(app.exec())

@@ -329,7 +329,7 @@ if __name__ == "__main__":  # pragma: no cover - manual preview: python -m slrfr
     import sys
 
     from ..method.learned import LearnedRelightingClassifier
-    from .common import sample_gallery
+    from .common import sample_gallery, show_preview
 
     app = QApplication(sys.argv)
     g = sample_gallery()
@@ -339,9 +339,4 @@ if __name__ == "__main__":  # pragma: no cover - manual preview: python -m slrfr
     panel.failed.connect(lambda message, details: print(message, file=sys.stderr))
     panel.set_probe_image(g.images[1].face, "sample probe")
     panel.resize(800, 600)
-    panel.show()
-    if len(sys.argv) > 1:
-        app.processEvents()
-        panel.grab().save(sys.argv[1])
-    else:
-        sys.exit(app.exec())
+    show_preview(app, panel, sys.argv[1] if len(sys.argv) > 1 else None)
